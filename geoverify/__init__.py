@@ -1,0 +1,35 @@
+"""geoverify: check where geolocated footage really was filmed against what was claimed.
+
+The public API::
+
+    import geoverify
+    result = geoverify.check("claims.csv")
+    result.frames      # GeoDataFrame, one row per input row
+    result.clips       # per-clip tallies
+    result.to_dict()   # the JSON report
+"""
+
+from geoverify._version import __version__
+from geoverify.api import check, read_claims
+from geoverify.core.check import CheckResult
+from geoverify.core.findings import Finding
+from geoverify.errors import (
+    BoundaryLayerError,
+    ClaimsFileError,
+    ConfigError,
+    CoordinateError,
+    GeoverifyError,
+)
+
+__all__ = [
+    "BoundaryLayerError",
+    "CheckResult",
+    "ClaimsFileError",
+    "ConfigError",
+    "CoordinateError",
+    "Finding",
+    "GeoverifyError",
+    "__version__",
+    "check",
+    "read_claims",
+]

@@ -1,0 +1,7 @@
+"""``python -m geoverify``."""
+
+import sys
+
+from geoverify.cli.main import main
+
+sys.exit(main())

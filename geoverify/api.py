@@ -1,0 +1,111 @@
+"""The Python API: :func:`read_claims` and :func:`check`."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geoverify.core.check import CheckResult, run_check
+from geoverify.core.table import normalise_claims
+from geoverify.errors import ClaimsFileError
+
+
+def _load_boundaries(boundaries: Any):
+    from geoverify.boundaries import load_boundaries
+    from geoverify.boundaries.registry import BoundarySet
+
+    if isinstance(boundaries, BoundarySet):
+        return boundaries
+    return load_boundaries(boundaries or "embedded")
+
+
+def _raw_from_frame(df: pd.DataFrame):
+    from geoverify.io.claims import RawTable
+
+    geometry = None
+    problems: dict[int, str] = {}
+    data = df
+    if hasattr(df, "geometry") and getattr(df, "_geometry_column_name", None) in df.columns:
+        gdf = df
+        if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+            gdf = gdf.to_crs(4326)
+        geometry = []
+        for i, g in enumerate(gdf.geometry):
+            if g is None or g.is_empty:
+                geometry.append(None)
+            elif g.geom_type == "Point":
+                geometry.append((g.x, g.y, g.wkt))
+            else:
+                geometry.append((math.nan, math.nan, g.wkt))
+                problems[i] = f"geometry is a {g.geom_type}, not a Point"
+        data = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    numeric = frozenset(str(c) for c in data.columns if pd.api.types.is_numeric_dtype(data[c]))
+    text = data.astype(object).where(pd.notna(data), "").astype(str)
+    text.columns = [str(c) for c in text.columns]
+    digest = hashlib.sha256(text.to_csv(index=False).encode("utf-8")).hexdigest()
+    return RawTable(text.reset_index(drop=True), "<DataFrame>", digest, "dataframe", geometry,
+                    problems, numeric_columns=numeric)
+
+
+def _raw(claims: Any, fmt: str | None = None):
+    from geoverify.io.claims import read_table
+
+    if isinstance(claims, (str, Path)):
+        return read_table(claims, fmt=fmt)
+    if isinstance(claims, pd.DataFrame):
+        return _raw_from_frame(claims)
+    raise ClaimsFileError(
+        f"claims must be a path, a DataFrame or a GeoDataFrame, not {type(claims).__name__}")
+
+
+def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None):
+    """Read claims into a GeoDataFrame, one row per input row (nothing dropped).
+
+    Parameters
+    ----------
+    source
+        Path to a claims file (CSV/TSV/GeoJSON/JSON/JSONL; ``-`` for stdin), or a DataFrame.
+    fmt
+        Force a format instead of sniffing it from the name and content.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``row, id, clip, frame, lon, lat, coordinates_text, notation, claimed, source,
+        date, precision_m, role, extra, findings`` and point geometry (empty when unlocated).
+        ``attrs["input"]`` holds the path, sha256 and row count.
+    """
+    import geopandas as gpd
+
+    raw = _raw(source, fmt)
+    df = normalise_claims(raw)
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+    gdf.attrs["input"] = {"path": raw.path, "sha256": raw.sha256, "rows": len(df)}
+    return gdf
+
+
+def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None) -> CheckResult:
+    """Check claims: where each frame is, whether that agrees with its claim, tallies per clip.
+
+    Parameters
+    ----------
+    claims
+        A path, a DataFrame, or a GeoDataFrame of points.
+    boundaries
+        Name of a boundary set (``"embedded"``) or a loaded :class:`BoundarySet`.
+
+    Returns
+    -------
+    CheckResult
+        ``.frames`` (GeoDataFrame, one row per input row), ``.clips`` (DataFrame) and
+        ``.to_dict()`` (the JSON report).
+    """
+    raw = _raw(claims, fmt)
+    df = normalise_claims(raw)
+    bset = _load_boundaries(boundaries)
+    info = {"path": raw.path, "sha256": raw.sha256, "rows": len(df)}
+    return run_check(df, bset, input_info=info)

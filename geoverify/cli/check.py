@@ -1,0 +1,76 @@
+"""``geoverify check FILE``: where is every frame, and does it agree with its claim?"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from geoverify.cli.options import (
+    boundaries_opt,
+    configure_logging,
+    format_opt,
+    output_opt,
+    overwrite_opt,
+    quiet_opt,
+    verbose_opt,
+)
+
+log = logging.getLogger("geoverify")
+
+#: ``--fail-on`` level -> verdicts that make the run fail.
+FAIL_ON = {
+    "never": frozenset(),
+    "mismatch": frozenset({"mismatch", "outside"}),
+    "ambiguous": frozenset({"mismatch", "outside", "ambiguous", "disputed", "unresolved",
+                            "unlocated"}),
+}
+
+
+def failing_rows(report: dict, fail_on: str) -> list[int]:
+    """Rows that hit ``--fail-on`` (``finding``: any warning or error finding)."""
+    if fail_on == "finding":
+        return [f["row"] for f in report["frames"]
+                if any(x["severity"] in ("warning", "error") for x in f["findings"])]
+    bad = FAIL_ON[fail_on]
+    return [f["row"] for f in report["frames"] if f["verdict"] in bad]
+
+
+@click.command("check")
+@click.argument("claims", metavar="FILE")
+@format_opt("table")
+@output_opt
+@overwrite_opt
+@click.option("--fail-on", type=click.Choice(["never", "mismatch", "ambiguous", "finding"]),
+              default="never", show_default=True,
+              help="Exit 1 when a row reaches this level: mismatch (mismatch, outside), "
+                   "ambiguous (anything not confirmed but unclaimed), finding (any warning).")
+@click.option("--input-format", "input_format", default=None,
+              type=click.Choice(["csv", "tsv", "geojson", "json", "jsonl"]),
+              help="Read FILE as this format instead of guessing from its name.")
+@boundaries_opt
+@verbose_opt
+@quiet_opt
+def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, boundaries, verbose, quiet):
+    """Check the claims in FILE (CSV, TSV, GeoJSON, JSON, JSONL; - for stdin)."""
+    from geoverify.api import check
+    from geoverify.io.writers import format_report, write_text_atomic
+
+    configure_logging(verbose, quiet)
+    if output and Path(output).exists() and not overwrite:
+        raise click.UsageError(f"output {output} exists; pass --overwrite to replace it")
+    result = check(claims, boundaries=boundaries, fmt=input_format)
+    report = result.to_dict()
+    text = format_report(report, fmt)
+    if output:
+        write_text_atomic(output, text, overwrite=overwrite)
+        log.info("wrote %s", output)
+    else:
+        click.echo(text, nl=False)
+    bad = failing_rows(report, fail_on)
+    if bad:
+        shown = ", ".join(map(str, bad[:20])) + (" ..." if len(bad) > 20 else "")
+        click.echo(f"geoverify: {len(bad)} row(s) at or above --fail-on {fail_on}: rows {shown}",
+                   err=True)
+        raise SystemExit(1)

@@ -1,0 +1,55 @@
+"""The ``geoverify`` command line: a thin shell around the Python API.
+
+Exit codes: 0 all good, 1 results at or above ``--fail-on``, 2 usage error, 3 cannot run.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from geoverify._version import __version__
+from geoverify.errors import GeoverifyError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+
+
+class Group(click.Group):
+    """Maps geoverify's own errors to exit code 3 with a one-line message."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GeoverifyError as exc:
+            click.echo(f"geoverify: error: {exc}", err=True)
+            ctx.exit(EXIT_CANNOT_RUN)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="geoverify")
+def cli() -> None:
+    """Check where geolocated footage was filmed against what its publisher claimed."""
+
+
+def _register() -> None:
+    from geoverify.cli.check import check_cmd
+
+    cli.add_command(check_cmd)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point."""
+    try:
+        cli.main(args=argv, prog_name="geoverify", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

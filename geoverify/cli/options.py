@@ -1,0 +1,28 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from geoverify.io.writers import REPORT_FORMATS
+
+verbose_opt = click.option("-v", "--verbose", count=True, help="More log output on stderr.")
+quiet_opt = click.option("-q", "--quiet", count=True, help="Less log output on stderr.")
+output_opt = click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
+                          default=None, help="Write the report to this file instead of stdout.")
+overwrite_opt = click.option("--overwrite", is_flag=True, default=False,
+                             help="Replace the output file if it exists.")
+boundaries_opt = click.option("--boundaries", "boundaries", default="embedded", show_default=True,
+                              metavar="NAME", help="Boundary layer set to check against.")
+
+
+def format_opt(default: str = "table"):
+    return click.option("-f", "--format", "fmt", type=click.Choice(REPORT_FORMATS),
+                        default=default, show_default=True, help="Report format on stdout or -o.")
+
+
+def configure_logging(verbose: int, quiet: int) -> None:
+    level = logging.WARNING - 10 * verbose + 10 * quiet
+    logging.basicConfig(level=max(level, logging.DEBUG), format="geoverify: %(message)s")

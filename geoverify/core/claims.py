@@ -1,0 +1,204 @@
+"""Resolving claim text ("Belgorod oblast, Russia", "RU-BEL", "Сумська обл.") to units.
+
+Names come from the boundary data itself (every name and alternate Natural Earth carries for a
+region, the ISO names of countries) plus a small curated alias table
+(``data/boundaries/aliases.csv``) for transliterations and native spellings. Matching is done
+on a normalised key: case-folded, accents and apostrophes removed, punctuation turned into
+spaces and generic words ("oblast", "область", "region", "province"...) dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+#: Generic words that say what kind of unit a name is, not which one.
+GENERIC_WORDS = frozenset("""
+oblast oblasti oblasts obl region regione province provincia prov governorate gouvernorat
+krai kray territory okrug autonomous republic respublika voblasts voblast state county
+district raion rayon municipality city misto
+область обл області облась край республика республіка регион регіон район край
+округ автономная автономна місто город
+""".split())
+
+_APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´ʼʹ\"“”«»"), None)
+
+
+def normalise(text: str, *, drop_generic: bool = True) -> str:
+    """Normalised matching key for a place name."""
+    s = unicodedata.normalize("NFKC", str(text)).casefold().translate(_APOSTROPHES)
+    s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+    s = re.sub(r"[^\w]+", " ", s).strip()
+    if drop_generic:
+        words = s.split()
+        kept = [w for w in words if w not in GENERIC_WORDS]
+        s = " ".join(kept) if kept else s
+    return s
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A boundary unit a claim can name."""
+
+    level: str  # "country" or "adm1"
+    code: str
+    name: str
+    country: str  # ISO alpha-2 of the unit's country (itself for a country)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "code": self.code, "name": self.name}
+
+
+@dataclass
+class Resolution:
+    """What a claim text resolves to.
+
+    ``units`` are the candidates at the most specific level named (several when the name is
+    shared, e.g. Georgia); ``problems`` are (code, message) pairs for findings.
+    """
+
+    text: str
+    units: list[Unit]
+    problems: list[tuple[str, str]]
+
+
+class NameIndex:
+    """Lookup from normalised names and codes to units."""
+
+    def __init__(self, adm0, adm1, aliases=None) -> None:
+        self.units: dict[tuple[str, str], Unit] = {}
+        self.by_key: dict[str, set[tuple[str, str]]] = {}
+        self.display: dict[str, str] = {}
+        for row in adm0.itertuples(index=False):
+            unit = Unit("country", row.code, row.name, row.code)
+            self._add_unit(unit, [row.code, row.iso_a3, row.name, *_names(row)], codes=(row.code, row.iso_a3))
+        for row in adm1.itertuples(index=False):
+            unit = Unit("adm1", row.code, row.name, row.country)
+            codes = [row.code]
+            if isinstance(row.adm1_code, str):
+                codes.extend(c for c in row.adm1_code.split("|") if c)
+            self._add_unit(unit, [*codes, row.name, *_names(row)], codes=codes)
+        if aliases is not None:
+            for row in aliases.itertuples(index=False):
+                unit = self.units.get((row.level, row.code))
+                if unit is not None:
+                    self._add_name(unit, row.alias)
+
+    def _add_unit(self, unit: Unit, names: list[str], codes) -> None:
+        self.units[(unit.level, unit.code)] = unit
+        for c in codes:
+            if isinstance(c, str) and c:
+                self.by_key.setdefault("#" + c.upper(), set()).add((unit.level, unit.code))
+        for n in names:
+            self._add_name(unit, n)
+
+    def _add_name(self, unit: Unit, name: str) -> None:
+        if not isinstance(name, str) or not name.strip():
+            return
+        for key in {normalise(name), normalise(name, drop_generic=False)}:
+            if key:
+                self.by_key.setdefault(key, set()).add((unit.level, unit.code))
+                self.display.setdefault(key, name)
+
+    def lookup(self, text: str) -> list[Unit]:
+        """Units a single name or code denotes (empty when unknown)."""
+        raw = str(text).strip()
+        hits = self.by_key.get("#" + raw.upper())
+        if not hits:
+            hits = self.by_key.get(normalise(raw)) or self.by_key.get(normalise(raw, drop_generic=False))
+        if not hits:
+            return []
+        return sorted((self.units[h] for h in hits), key=lambda u: (u.level != "country", u.code))
+
+    def closest(self, text: str, n: int = 3) -> list[str]:
+        """The ``n`` closest known names, for an ``unknown-claim`` finding."""
+        key = normalise(text)
+        keys = [k for k in self.by_key if not k.startswith("#")]
+        best = difflib.get_close_matches(key, keys, n=n * 4, cutoff=0.0)
+        out: list[str] = []
+        for k in best:
+            for level, code in sorted(self.by_key[k]):
+                u = self.units[(level, code)]
+                label = f"{u.name} ({u.code})"
+                if label not in out:
+                    out.append(label)
+        return out[:n]
+
+    def resolve(self, text: str) -> Resolution:
+        """Resolve a claim, judging it at its most specific level."""
+        text = str(text)
+        units = self.lookup(text)
+        if units:
+            return Resolution(text, units, self._multi(text, units))
+        parts = [p.strip() for p in re.split(r"[,;/]|\s+-\s+", text) if p.strip()]
+        if len(parts) < 2:
+            return Resolution(text, [], [("unknown-claim", self._unknown(text))])
+        resolved = [(p, self.lookup(p)) for p in parts]
+        unknown = [p for p, u in resolved if not u]
+        known = [(p, u) for p, u in resolved if u]
+        problems: list[tuple[str, str]] = []
+        if not known:
+            return Resolution(text, [], [("unknown-claim", self._unknown(text))])
+        if unknown:
+            problems.append(("unknown-claim", f"part of the claim is not a known place: "
+                             + "; ".join(self._unknown(p) for p in unknown)))
+        countries = {u.code for _, us in known for u in us if u.level == "country"}
+        regions = [u for _, us in known for u in us if u.level == "adm1"]
+        if regions:
+            # keep regions consistent with a named country when there is one
+            fitting = [r for r in regions if not countries or r.country in countries]
+            if countries and not fitting:
+                names = ", ".join(sorted(countries))
+                problems.append(("claim-contradiction",
+                                 f"the claim {text!r} names region(s) "
+                                 + ", ".join(f"{r.name} ({r.code})" for r in regions)
+                                 + f" that are not in {names}; judged against the region"))
+                fitting = regions
+            units = _dedupe(fitting)
+        else:
+            units = _dedupe([u for _, us in known for u in us])
+        problems.extend(self._multi(text, units))
+        return Resolution(text, units, problems)
+
+    def _multi(self, text: str, units: list[Unit]) -> list[tuple[str, str]]:
+        if len(units) < 2:
+            return []
+        listed = ", ".join(f"{u.name} ({u.code}, {'country' if u.level == 'country' else 'region'})" for u in units)
+        return [("multiple-units", f"the claim {text!r} names {len(units)} units: {listed}; "
+                 "checked against each")]
+
+    def _unknown(self, text: str) -> str:
+        near = self.closest(text)
+        return f"no known country or region is called {text!r}; closest: " + ", ".join(near)
+
+
+def _dedupe(units: list[Unit]) -> list[Unit]:
+    seen, out = set(), []
+    for u in units:
+        if (u.level, u.code) not in seen:
+            seen.add((u.level, u.code))
+            out.append(u)
+    return out
+
+
+def _names(row) -> list[str]:
+    raw = getattr(row, "names", None)
+    if isinstance(raw, str) and raw.startswith("["):
+        try:
+            return [n for n in json.loads(raw) if isinstance(n, str)]
+        except ValueError:
+            return []
+    return []
+
+
+def name_index(boundaries) -> NameIndex:
+    """The (cached) name index of a boundary set."""
+    idx = boundaries._cache.get("names")
+    if idx is None:
+        idx = NameIndex(boundaries.adm0, boundaries.adm1, boundaries.aliases)
+        boundaries._cache["names"] = idx
+    return idx

@@ -1,0 +1,80 @@
+"""Findings: what is wrong (or noteworthy) about one row, as data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+SEVERITIES = ("info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation about one input row.
+
+    Attributes
+    ----------
+    code
+        Stable kebab-case slug, e.g. ``unparseable-coordinates``.
+    severity
+        ``info``, ``warning`` or ``error``.
+    row
+        1-based data row (header excluded), or ``None`` for file-level findings.
+    field
+        The input column the finding is about, or ``None``.
+    value
+        The offending value as text, or ``None``.
+    message
+        A sentence saying what is wrong and what to do.
+    """
+
+    code: str
+    severity: str
+    row: int | None
+    field: str | None
+    value: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+#: Default severity of every finding code geoverify emits. Codes are stable kebab-case slugs;
+#: ``validate`` configuration may override the severity.
+CODES: dict[str, str] = {
+    # coordinates (verdict ``unlocated``)
+    "missing-coordinates": "error",
+    "unparseable-coordinates": "error",
+    "out-of-range": "error",
+    "null-island": "error",
+    # coordinate notation warnings
+    "possibly-swapped": "warning",
+    "latlon-swapped": "error",
+    "viewport-only": "info",
+    "short-plus-code": "info",
+    "ambiguous-utm-hemisphere": "warning",
+    "low-precision": "warning",
+    # claims (verdict ``unresolved``)
+    "unknown-claim": "error",
+    "claim-contradiction": "warning",
+    "multiple-units": "info",
+    # verdicts
+    "claim-mismatch": "error",
+    "near-border": "warning",
+    "outside-boundaries": "warning",
+    "disputed-area": "info",
+    "on-border": "info",
+    # other fields
+    "invalid-precision": "warning",
+    "invalid-role": "warning",
+    "invalid-date": "error",
+    "missing-source": "warning",
+    "invalid-url": "error",
+    "duplicate-row": "warning",
+    "conflicting-location": "error",
+}
+
+
+def severity_of(code: str) -> str:
+    """Default severity of a finding code (``warning`` for codes not in :data:`CODES`)."""
+    return CODES.get(code, "warning")

@@ -1,0 +1,89 @@
+"""Verdicts: does a located point agree with the place its publisher claimed?
+
+Precedence (first that applies wins):
+
+1. ``unlocated``  -- no usable coordinates;
+2. ``unclaimed``  -- no claim (the point is still classified);
+3. ``unresolved`` -- the claim names nothing known;
+4. ``disputed``   -- the point is in a disputed area and the claim names the other claimant;
+5. with ``d`` the distance from the point to the claimed unit's boundary shared with other
+   units (coasts do not count) and ``u`` the row's uncertainty (stated accuracy of that kind of
+   line + the row's ``precision_m``): inside and ``d > u`` -> ``match``; outside (on land) and
+   ``d > u`` -> ``mismatch``; otherwise ``ambiguous``. A point in no polygon (at sea) is
+   ``outside`` unless it lies within ``u`` of the claimed unit (then ``ambiguous``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+
+from geoverify.core.classify import KIND_ACCURACY, PreparedBoundaries
+from geoverify.core.claims import Unit
+
+VERDICTS = ("match", "mismatch", "ambiguous", "outside", "disputed", "unresolved",
+            "unclaimed", "unlocated")
+
+
+@dataclass
+class Judgement:
+    """The verdict for one row against one claimed unit."""
+
+    verdict: str
+    unit: Unit
+    distance_to_claimed_m: float
+    margin_m: float  # smallest d - u over the unit's kinds of line (negative: within band)
+    detail: str
+
+
+def judge_unit(prepared: PreparedBoundaries, unit: Unit, lon: float, lat: float,
+               located: bool, precision_m: float) -> Judgement:
+    """Judge one point against one claimed unit (steps 5 of the precedence)."""
+    acc = prepared.boundaries.accuracy_m
+    geom = prepared.unit_geometry(unit.level, unit.code)
+    pt = shapely.Point(lon, lat)
+    inside = bool(geom is not None and shapely.intersects(geom, pt))
+    kinds = ("country",) if unit.level == "country" else ("country", "region")
+    margin = math.inf
+    nearest_d = math.inf
+    for kind in kinds:
+        d = prepared.unit_lines(unit.level, unit.code, kind).distance(lon, lat)
+        u = acc[KIND_ACCURACY[kind]] + precision_m
+        nearest_d = min(nearest_d, d)
+        margin = min(margin, d - u)
+    if inside:
+        dist_claimed = 0.0
+    else:
+        dist_claimed = prepared.unit_outline(unit.level, unit.code).distance(lon, lat)
+    if inside:
+        verdict = "match" if margin > 0 else "ambiguous"
+        detail = (f"inside {unit.name} ({unit.code}), {nearest_d:.0f} m from its nearest border "
+                  "with another unit")
+    elif located:
+        verdict = "mismatch" if margin > 0 else "ambiguous"
+        detail = f"{dist_claimed:.0f} m outside {unit.name} ({unit.code})"
+    else:
+        u_sea = max(acc["coastline"], acc["country_border"]) + precision_m
+        margin = dist_claimed - u_sea
+        verdict = "outside" if margin > 0 else "ambiguous"
+        detail = f"at sea or outside every unit, {dist_claimed:.0f} m from {unit.name} ({unit.code})"
+    return Judgement(verdict, unit, dist_claimed, margin, detail)
+
+
+_RANK = {"match": 0, "ambiguous": 1, "mismatch": 2, "outside": 3}
+
+
+def combine(judgements: list[Judgement]) -> Judgement:
+    """One verdict for a claim that names several units: the most favourable one wins."""
+    return min(judgements, key=lambda j: (_RANK[j.verdict], j.distance_to_claimed_m))
+
+
+def disputed_verdict(disputed: dict[str, Any] | None, units: list[Unit]) -> bool:
+    """True when the point lies in a disputed area and the claim names the other claimant."""
+    if not disputed:
+        return False
+    return any(u.level == "country" and u.code == disputed["by"] for u in units) or any(
+        u.level == "adm1" and u.country == disputed["by"] for u in units)

@@ -1,0 +1,807 @@
+"""Reading claims files into a raw table of text, one row per input row.
+
+Readers never interpret values: every cell comes back as text (``""`` when empty), so nothing
+is lost and the core decides what is valid. Formats with their own geometry (GeoJSON, KML/KMZ,
+GeoPackage, GeoParquet, FlatGeobuf) also return the point coordinates they carry, transformed
+to WGS 84 longitude/latitude when the file declares another CRS.
+
+Formats (``fmt=``; sniffed from the file name, then from the content, when not given):
+
+======== ==============================================================================
+csv, tsv delimited text; delimiter sniffed among ``,`` ``;`` tab ``|``; UTF-8 (BOM or
+         not), UTF-16/32 with a BOM, BOM-less UTF-16, else Windows-1251
+xlsx     Excel workbook (first sheet, or ``sheet=``), see :mod:`geoverify.io.xlsx`
+json     a list of objects, or an object holding one under ``rows``/``records``/``data``/
+         ``frames``/``events``/``items``
+geojson  a FeatureCollection, a Feature, or a list of Features
+jsonl    one JSON object (or GeoJSON Feature) per line
+kml, kmz Placemarks, see :mod:`geoverify.io.kml`
+gpkg,    GeoPackage and FlatGeobuf (through pyogrio) and GeoParquet / plain Parquet
+fgb,     (through pyarrow), see :mod:`geoverify.io.vector`
+parquet
+======== ==============================================================================
+
+After reading, an *adapter* (``schema=``, or sniffed from the columns) may add our column
+names for a known export shape (GeoConfirmed KML, CIR / Eyes on Russia, Bellingcat TimeMap,
+ACLED), see :mod:`geoverify.io.adapters`.
+
+Only :func:`read_table` (and :func:`read_bytes`) touch paths; everything else here works on
+bytes already read, so the hash in :attr:`RawTable.sha256` is always that of what was parsed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import decimal
+import hashlib
+import io
+import json
+import math
+import re
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geoverify.errors import ClaimsFileError, ConfigError
+
+#: Format names accepted by ``read_table(fmt=...)``.
+FORMATS = ("csv", "tsv", "xlsx", "json", "geojson", "jsonl", "kml", "kmz", "gpkg", "parquet",
+           "fgb")
+
+#: Other spellings accepted for ``fmt=``.
+FORMAT_ALIASES = {
+    "txt": "csv", "tab": "tsv", "xlsm": "xlsx", "excel": "xlsx", "ndjson": "jsonl",
+    "geojsonl": "jsonl", "geojsonseq": "jsonl", "geopackage": "gpkg", "geoparquet": "parquet",
+    "flatgeobuf": "fgb",
+}
+
+#: Delimiters tried when sniffing delimited text, in order of preference on a tie.
+DELIMITERS = (",", ";", "\t", "|")
+
+#: Largest decompressed member read from a KMZ or XLSX archive (a zip-bomb guard).
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+
+_SUFFIXES = {
+    "csv": "csv", "txt": "csv", "tsv": "tsv", "tab": "tsv", "xlsx": "xlsx", "xlsm": "xlsx",
+    "json": "json", "geojson": "geojson", "jsonl": "jsonl", "ndjson": "jsonl",
+    "geojsonl": "jsonl", "geojsons": "jsonl", "kml": "kml", "kmz": "kmz", "gpkg": "gpkg",
+    "parquet": "parquet", "geoparquet": "parquet", "pq": "parquet", "fgb": "fgb",
+}
+
+_UNSUPPORTED_SUFFIXES = {
+    "xls": "an old binary Excel workbook (.xls); save it as .xlsx or .csv",
+    "ods": "an OpenDocument spreadsheet; save it as .xlsx or .csv",
+    "numbers": "an Apple Numbers file; export it as .xlsx or .csv",
+    "shp": "a shapefile; convert it to GeoPackage (.gpkg) or GeoJSON",
+    "zip": "a zip archive; unpack it and give the claims file inside",
+}
+
+
+@dataclass
+class RawTable:
+    """The text of a claims file.
+
+    Attributes
+    ----------
+    data
+        DataFrame of strings, one row per data row, columns as in the file.
+    path
+        The path as given (``-`` for stdin), for messages and reports.
+    sha256
+        Hash of the bytes read.
+    format
+        The format that was read (one of :data:`FORMATS`, or ``dataframe``).
+    geometry
+        Optional list (one per row) of ``(lon, lat, text)`` or ``None`` for formats that carry
+        geometry; ``text`` is the original coordinate text (KML ``coordinates``, GeoJSON
+        geometry, WKT in the file's own CRS). A row whose geometry is not a point has
+        ``(nan, nan, text)`` and an entry in ``geometry_problems``.
+    geometry_problems
+        Row index (0-based) -> message, for geometry that could not be used.
+    crs
+        The CRS the file declared for its geometry (``None`` when it declared none). Points in
+        ``geometry`` are always WGS 84 longitude/latitude, transformed if needed.
+    schema
+        The adapter applied (``"geoconfirmed"``, ``"cir"``, ``"timemap"``, ``"acled"``), or
+        ``None``.
+    row_notes
+        Row index (0-based) -> what the reader had to do to keep the row (a ragged CSV row,
+        ...). Informational; nothing in the row was dropped.
+    meta
+        What the reader learned about the file: ``encoding``, ``delimiter``, ``sheet``,
+        ``sheets``, ``header_row``, ``layer``, ``layers``, ``document``, ``member``...
+    """
+
+    data: pd.DataFrame
+    path: str
+    sha256: str
+    format: str
+    geometry: list[tuple[float, float, str] | None] | None = None
+    geometry_problems: dict[int, str] = field(default_factory=dict)
+    crs: str | None = None
+    schema: str | None = None
+    row_notes: dict[int, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------
+# entry point
+
+
+def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | None = None,
+               schema: str | None = None, layer: str | int | None = None,
+               encoding: str | None = None) -> RawTable:
+    """Read a claims file into a :class:`RawTable`.
+
+    Parameters
+    ----------
+    path
+        The file, or ``-`` for standard input (read as bytes; the format is sniffed from the
+        content).
+    fmt
+        One of :data:`FORMATS` (or an alias in :data:`FORMAT_ALIASES`); sniffed when omitted.
+    sheet
+        XLSX only: sheet name, or 0-based index. Default: the first sheet.
+    schema
+        Adapter for a known export shape: ``"geoconfirmed"``, ``"cir"``, ``"timemap"``,
+        ``"acled"``; ``"none"`` to read the columns as they are. Default: sniffed from the
+        columns (see :mod:`geoverify.io.adapters`).
+    layer
+        GeoPackage only: layer name, or 0-based index. Default: the first layer.
+    encoding
+        Text formats only: force a text encoding instead of detecting it.
+
+    Raises
+    ------
+    ClaimsFileError
+        The file cannot be read at all (missing, empty, undecodable, corrupt, unsafe XML, not
+        the format it claims, an unknown sheet or layer).
+    ConfigError
+        An option does not apply (``sheet=`` for a CSV) or names an unknown schema.
+    """
+    from geoverify.io import adapters
+
+    name = str(path)
+    if schema is not None:
+        adapters.check_schema_name(schema)
+    raw = read_bytes(path)
+    digest = hashlib.sha256(raw).hexdigest()
+    if fmt is not None:
+        fmt = _canonical_format(fmt, name)
+    else:
+        fmt = sniff_format(name, raw)
+    if sheet is not None and fmt != "xlsx":
+        raise ConfigError(f"sheet={sheet!r} only applies to XLSX workbooks; {name} is read as {fmt}")
+    if layer is not None and fmt not in ("gpkg", "fgb"):
+        raise ConfigError(f"layer={layer!r} only applies to GeoPackage files; {name} is read as {fmt}")
+    if encoding is not None and fmt not in ("csv", "tsv", "json", "geojson", "jsonl"):
+        raise ConfigError(f"encoding={encoding!r} only applies to text formats; {name} is read as {fmt}")
+    if not raw:
+        raise ClaimsFileError(f"claims file {name}: empty file (0 bytes)")
+
+    if fmt in ("csv", "tsv"):
+        text, used = _decode(raw, name, encoding)
+        table = read_delimited(text, name, digest, "\t" if fmt == "tsv" else None, fmt)
+        table.meta["encoding"] = used
+    elif fmt in ("geojson", "json"):
+        text, used = _decode(raw, name, encoding)
+        table = read_json(text, name, digest)
+        table.meta["encoding"] = used
+    elif fmt == "jsonl":
+        text, used = _decode(raw, name, encoding)
+        table = read_jsonl(text, name, digest)
+        table.meta["encoding"] = used
+    elif fmt == "xlsx":
+        from geoverify.io.xlsx import read_xlsx
+        table = read_xlsx(raw, name, digest, sheet=sheet)
+    elif fmt in ("kml", "kmz"):
+        from geoverify.io.kml import read_kml, read_kmz
+        table = read_kmz(raw, name, digest) if fmt == "kmz" else read_kml(raw, name, digest)
+    elif fmt in ("gpkg", "fgb"):
+        from geoverify.io.vector import read_ogr
+        table = read_ogr(raw, name, digest, fmt, layer=layer)
+    elif fmt == "parquet":
+        from geoverify.io.vector import read_parquet
+        table = read_parquet(raw, name, digest)
+    else:  # pragma: no cover - _canonical_format guards this
+        raise ClaimsFileError(f"claims file {name}: unknown format {fmt!r}")
+    table = adapters.apply_schema(table, schema)
+    if fmt in ("kml", "kmz") and table.schema is None:
+        from geoverify.io.kml import folder_as_clip
+        table = folder_as_clip(table)
+    return table
+
+
+def _canonical_format(fmt: str, name: str) -> str:
+    f = str(fmt).strip().lower().lstrip(".")
+    f = FORMAT_ALIASES.get(f, f)
+    if f not in FORMATS:
+        raise ClaimsFileError(
+            f"claims file {name}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return f
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """Read a claims file (or stdin for ``-``) as bytes, with a clear error."""
+    if str(path) == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            data = sys.stdin.read()
+            return data.encode("utf-8") if isinstance(data, str) else data
+        return stream.read()
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError as exc:
+        raise ClaimsFileError(f"claims file {path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise ClaimsFileError(f"claims file {path}: is a directory, not a file") from exc
+    except OSError as exc:
+        raise ClaimsFileError(f"claims file {path}: cannot be read ({exc.strerror})") from exc
+
+
+# ---------------------------------------------------------------------------
+# format and encoding detection
+
+
+def sniff_format(path: str, raw: bytes) -> str:
+    """The format of a file, from its name, else from its first bytes."""
+    suffix = Path(path).suffix.lower().lstrip(".") if path != "-" else ""
+    if suffix in _UNSUPPORTED_SUFFIXES and not _looks_like_text_table(raw):
+        raise ClaimsFileError(f"claims file {path}: this is {_UNSUPPORTED_SUFFIXES[suffix]}")
+    if suffix in _SUFFIXES:
+        return _SUFFIXES[suffix]
+    return sniff_content(raw)
+
+
+def _looks_like_text_table(raw: bytes) -> bool:
+    return bool(raw) and b"\x00" not in raw[:512] and not raw.startswith(b"PK")
+
+
+def sniff_content(raw: bytes) -> str:
+    """The format of some bytes, from what they start with (for stdin and odd names)."""
+    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                names = zf.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return "kmz" if b".kml" in raw[:4096] else "xlsx"
+        if any(n.startswith("xl/") for n in names):
+            return "xlsx"
+        return "kmz"
+    if raw.startswith(b"PAR1"):
+        return "parquet"
+    if raw.startswith(b"SQLite format 3\x00"):
+        return "gpkg"
+    if raw.startswith(b"fgb\x03fgb"):
+        return "fgb"
+    head = _sniff_text(raw[:4096]).lstrip("\ufeff \t\r\n")
+    if head.startswith("<"):
+        return "kml"
+    if head.startswith("\x1e"):
+        return "jsonl"
+    if head.startswith("{") or head.startswith("["):
+        first = head.split("\n", 1)
+        if head.startswith("{") and len(first) > 1 and _one_json_line(first[0]):
+            return "jsonl"
+        return "json"
+    return "csv"
+
+
+def _one_json_line(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def _sniff_text(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="ignore")
+    bom_less = _utf16_without_bom(raw)
+    if bom_less:
+        return raw.decode(bom_less, errors="ignore")
+    return raw.decode("utf-8", errors="ignore")
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the bytes look like BOM-less UTF-16 text, else ``None``."""
+    sample = raw[:2000]
+    if len(sample) < 4 or len(sample) % 2 and len(raw) == len(sample):
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    zeros_even, zeros_odd = even.count(0), odd.count(0)
+    if zeros_odd > 0.3 * len(odd) and zeros_even < 0.05 * len(even):
+        return "utf-16-le"
+    if zeros_even > 0.3 * len(even) and zeros_odd < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def decode_text(raw: bytes, path: str, encoding: str | None = None) -> str:
+    """Decode text: UTF-8 (with or without BOM), UTF-16/32 with BOM, BOM-less UTF-16, else
+    Windows-1251.
+
+    Bytes that are valid UTF-8 are always read as UTF-8 (so a UTF-8 file is never misread);
+    other bytes are read as Windows-1251, the usual encoding of Russian and Ukrainian
+    spreadsheets saved as "CSV" on Windows. Pass ``encoding`` to force another.
+    """
+    return _decode(raw, path, encoding)[0]
+
+
+def _decode(raw: bytes, path: str, encoding: str | None) -> tuple[str, str]:
+    if encoding is not None:
+        try:
+            return raw.decode(encoding), encoding
+        except LookupError as exc:
+            raise ConfigError(f"encoding={encoding!r} is not a known text encoding") from exc
+        except UnicodeDecodeError as exc:
+            raise ClaimsFileError(
+                f"claims file {path}: not valid {encoding} text at byte {exc.start}") from exc
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                       (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec), codec
+            except UnicodeDecodeError as exc:
+                raise ClaimsFileError(
+                    f"claims file {path}: broken {codec.upper()} text at byte {exc.start}") from exc
+    if raw.startswith(b"\xef\xbb\xbf"):
+        try:
+            return raw.decode("utf-8-sig"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise ClaimsFileError(
+                f"claims file {path}: starts with a UTF-8 byte order mark but is not valid "
+                f"UTF-8 at byte {exc.start}") from exc
+    bom_less = _utf16_without_bom(raw)
+    if bom_less:
+        try:
+            return raw.decode(bom_less), bom_less
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Windows-1251 leaves only 0x98 undefined; map it rather than fail on one stray byte.
+    return raw.decode("cp1251", errors="replace"), "cp1251"
+
+
+# ---------------------------------------------------------------------------
+# cells
+
+
+class _JSONFloat(float):
+    """A float read from JSON that remembers how it was written (``50.430050`` stays so)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _JSONFloat:
+        obj = super().__new__(cls, text)
+        obj.text = text
+        return obj
+
+
+def cell_text(v: Any) -> str:
+    """The text of one value from a structured format (JSON, Parquet, GeoPackage...)."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, _JSONFloat):
+        return v.text
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return "" if math.isnan(v) else repr(v)
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
+        return v.isoformat()
+    if isinstance(v, _dt.timedelta):
+        return format_duration(v)
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
+    if hasattr(v, "item") and not isinstance(v, (list, dict, tuple)):  # numpy scalars
+        try:
+            return cell_text(v.item())
+        except (TypeError, ValueError):
+            pass
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    try:
+        return json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def format_duration(td: _dt.timedelta) -> str:
+    """``H:MM:SS`` (hours may exceed 24; fraction kept) for an elapsed time."""
+    total = td.total_seconds()
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    whole = int(total)
+    frac = total - whole
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    text = f"{sign}{h:02d}:{m:02d}:{s:02d}"
+    if frac:
+        text += f"{frac:.6f}"[1:].rstrip("0")
+    return text
+
+
+def unique_header(header: list[str]) -> list[str]:
+    """Header names made unique (``name``, ``name_2``...); blanks become ``column_<n>``."""
+    seen: dict[str, int] = {}
+    taken = set(header)
+    out = []
+    for i, h in enumerate(header):
+        h = h or f"column_{i + 1}"
+        if h in seen:
+            n = seen[h] + 1
+            while f"{h}_{n}" in taken:
+                n += 1
+            seen[h] = n
+            h2 = f"{h}_{n}"
+            taken.add(h2)
+            out.append(h2)
+            continue
+        seen[h] = 1
+        out.append(h)
+    return out
+
+
+_unique_header = unique_header  # older name
+
+
+def records_table(records: list[dict], name: str, digest: str, fmt: str, geometry=None,
+                  problems=None, crs=None) -> RawTable:
+    """A :class:`RawTable` from dicts: columns in order of first appearance, every cell text."""
+    columns: list[str] = []
+    seen: set[str] = set()
+    for r in records:
+        for k in r:
+            if k not in seen:
+                seen.add(k)
+                columns.append(k)
+    if columns:
+        data = pd.DataFrame([[cell_text(r.get(c)) for c in columns] for r in records],
+                            columns=[str(c) for c in columns], dtype=object)
+    else:
+        data = pd.DataFrame(index=range(len(records)))
+    return RawTable(data, name, digest, fmt, geometry, problems or {}, crs)
+
+
+_records_table = records_table  # older name
+
+
+# ---------------------------------------------------------------------------
+# geometry helpers shared by the geometry-carrying readers
+
+
+def is_wgs84(crs_text: str | None) -> bool:
+    """True when a CRS is WGS 84 longitude/latitude in all but axis order (or not given)."""
+    if crs_text is None:
+        return True
+    from pyproj import CRS
+
+    crs = CRS.from_user_input(crs_text)
+    return crs.equals(CRS.from_epsg(4326), ignore_axis_order=True)
+
+
+def reproject(geometry: list, problems: dict[int, str], crs_text: str | None, name: str) -> None:
+    """Transform the ``(x, y, text)`` entries of ``geometry`` to WGS 84 lon/lat, in place.
+
+    The text keeps the original coordinates. A CRS pyproj does not know, or a point it cannot
+    transform, becomes a geometry problem on the row (the rows are all kept).
+    """
+    if crs_text is None:
+        return
+    from pyproj import CRS, Transformer
+    from pyproj.exceptions import CRSError, ProjError
+
+    try:
+        src = CRS.from_user_input(crs_text)
+    except CRSError:
+        for i, g in enumerate(geometry):
+            if g is not None and i not in problems:
+                geometry[i] = (math.nan, math.nan, g[2])
+                problems[i] = (f"the file declares the coordinate reference system {crs_text!r}, "
+                               "which is unknown; save it in WGS 84 (EPSG:4326)")
+        return
+    if src.equals(CRS.from_epsg(4326), ignore_axis_order=True):
+        return
+    transformer = Transformer.from_crs(src, 4326, always_xy=True)
+    for i, g in enumerate(geometry):
+        if g is None or i in problems:
+            continue
+        x, y, text = g
+        try:
+            lon, lat = transformer.transform(x, y, errcheck=True)
+        except ProjError:
+            lon = lat = math.inf
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            geometry[i] = (math.nan, math.nan, text)
+            problems[i] = f"point ({x}, {y}) in {crs_text} cannot be transformed to WGS 84"
+        else:
+            geometry[i] = (float(lon), float(lat), text)
+
+
+def shapely_points(geoms, crs_text: str | None, name: str):
+    """``(geometry, problems)`` from shapely geometries (``None`` for missing ones)."""
+    geometry: list[tuple[float, float, str] | None] = []
+    problems: dict[int, str] = {}
+    for i, g in enumerate(geoms):
+        if g is None or g.is_empty:
+            geometry.append(None)
+            continue
+        text = _short(g.wkt)
+        if g.geom_type == "MultiPoint" and len(g.geoms) == 1:
+            g = g.geoms[0]
+        if g.geom_type == "Point":
+            geometry.append((float(g.x), float(g.y), text))
+        else:
+            geometry.append((math.nan, math.nan, text))
+            problems[i] = f"geometry is a {g.geom_type}, not a Point"
+    reproject(geometry, problems, crs_text, name)
+    return geometry, problems
+
+
+def _short(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+# ---------------------------------------------------------------------------
+# delimited text
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter among :data:`DELIMITERS` that splits the first records most consistently.
+
+    Each candidate splits (quote-aware) up to 50 records; the header must have at least two
+    fields; the score is the share of records with as many fields as the header, then the
+    number of fields.
+    """
+    sample = text[:65536]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rfind("\n")]
+    best, best_score = ",", (-1.0, 0)
+    for delim in DELIMITERS:
+        try:
+            rows = []
+            for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim):
+                if r:
+                    rows.append(r)
+                if len(rows) >= 50:
+                    break
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        body = rows[1:] or rows
+        consistent = sum(1 for r in body if len(r) == width) / len(body)
+        score = (consistent, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def read_delimited(text: str, name: str, digest: str, delimiter: str | None = None,
+                   fmt: str = "csv") -> RawTable:
+    """Delimited text -> :class:`RawTable`; every record after the header is a row.
+
+    Completely empty lines are not records. A record with fewer fields than the header is
+    padded with ``""``; one with more gets extra ``column_<n>`` columns. Both are noted in
+    :attr:`RawTable.row_notes`.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise ClaimsFileError(f"claims file {name}: empty file, expected a header row")
+    m = re.match(r"sep=(.)\r?\n", text)  # Excel's delimiter hint line
+    if m and delimiter is None:
+        delimiter = m.group(1)
+        text = text[m.end():]
+    if delimiter is None:
+        delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = [r for r in reader if r]
+    except csv.Error as exc:
+        raise ClaimsFileError(
+            f"claims file {name}, line {reader.line_num}: malformed delimited text ({exc})") from exc
+    if rows and any("\n" in c or "\r" in c for c in rows[-1]):
+        line = _unclosed_quote_line(text, delimiter)
+        if line is not None:
+            raise ClaimsFileError(
+                f"claims file {name}, line {line}: a quoted field opens here and is never "
+                "closed, so the rows after it cannot be told apart; close or remove the quote")
+    while rows and not any(c.strip() for c in rows[0]):
+        rows.pop(0)
+    if not rows:
+        raise ClaimsFileError(f"claims file {name}: no header row")
+    header = [h.strip() for h in rows[0]]
+    body = rows[1:]
+    width = len(header)
+    longest = max((len(r) for r in body), default=width)
+    if longest > width:
+        header = header + [""] * (longest - width)
+    header = unique_header(header)
+    notes: dict[int, str] = {}
+    fixed = []
+    for i, r in enumerate(body):
+        if len(r) != width:
+            notes[i] = (f"row {i + 1} has {len(r)} fields where the header has {width}; "
+                        + ("missing fields are empty" if len(r) < width else
+                           f"the extra fields are in {', '.join(header[width:len(r)])}"))
+        fixed.append(r + [""] * (len(header) - len(r)))
+    data = pd.DataFrame(fixed, columns=header, dtype=object)
+    if not fixed:
+        data = pd.DataFrame({h: pd.Series([], dtype=object) for h in header})
+    table = RawTable(data, name, digest, fmt, row_notes=notes)
+    table.meta["delimiter"] = delimiter
+    return table
+
+
+def _unclosed_quote_line(text: str, delimiter: str) -> int | None:
+    """Line where a quoted field opens and the text ends before it closes, else ``None``."""
+    in_quotes = False
+    at_field_start = True
+    line = 1
+    opened = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if in_quotes:
+            if c == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    i += 2
+                    continue
+                in_quotes = False
+            elif c == "\n":
+                line += 1
+        else:
+            if c == '"' and at_field_start:
+                in_quotes = True
+                opened = line
+            elif c == "\n":
+                line += 1
+            at_field_start = c in (delimiter, "\n", "\r")
+        i += 1
+    return opened if in_quotes else None
+
+
+_read_delimited = read_delimited  # older name
+
+
+# ---------------------------------------------------------------------------
+# JSON, GeoJSON, JSON lines
+
+
+def _loads(text: str, name: str, where: str = "") -> Any:
+    try:
+        return json.loads(text, parse_float=_JSONFloat)
+    except ValueError as exc:
+        raise ClaimsFileError(f"claims file {name}{where}: not valid JSON ({exc})") from exc
+
+
+def read_json(text: str, name: str, digest: str) -> RawTable:
+    """JSON or GeoJSON text -> :class:`RawTable`."""
+    doc = _loads(text, name)
+    if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
+        feats = doc.get("features")
+        if not isinstance(feats, list):
+            raise ClaimsFileError(f"claims file {name}: FeatureCollection without a features list")
+        table = _features_table(feats, name, digest, _legacy_crs(doc.get("crs"), name))
+        table.meta["members"] = {k: v for k, v in doc.items() if k not in ("features", "type")}
+        return table
+    if isinstance(doc, dict) and doc.get("type") == "Feature":
+        return _features_table([doc], name, digest, _legacy_crs(doc.get("crs"), name))
+    if isinstance(doc, list):
+        if doc and all(isinstance(f, dict) and f.get("type") == "Feature" for f in doc):
+            return _features_table(doc, name, digest, None)
+        return records_table([r if isinstance(r, dict) else {"value": r} for r in doc],
+                             name, digest, "json")
+    if isinstance(doc, dict):
+        for key in ("rows", "records", "data", "frames", "events", "items"):
+            if isinstance(doc.get(key), list):
+                table = records_table([r if isinstance(r, dict) else {"value": r}
+                                       for r in doc[key]], name, digest, "json")
+                table.meta["records_key"] = key
+                table.meta["members"] = {k: v for k, v in doc.items() if k != key}
+                return table
+    raise ClaimsFileError(
+        f"claims file {name}: JSON must be a GeoJSON FeatureCollection or a list of objects "
+        "(or an object holding one under rows, records, data, frames, events or items)")
+
+
+_read_json = read_json  # older name
+
+
+def read_jsonl(text: str, name: str, digest: str) -> RawTable:
+    """JSON lines (or GeoJSON text sequences) -> :class:`RawTable`; blank lines are skipped."""
+    objs = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        line = line.strip().lstrip("\x1e")
+        if not line:
+            continue
+        objs.append(_loads(line, name, f", line {lineno}"))
+    if objs and all(isinstance(o, dict) and o.get("type") == "Feature" for o in objs):
+        table = _features_table(objs, name, digest, None)
+        table.format = "jsonl"
+        return table
+    return records_table([o if isinstance(o, dict) else {"value": o} for o in objs],
+                         name, digest, "jsonl")
+
+
+def _legacy_crs(crs: Any, name: str) -> str | None:
+    """The CRS named by a GeoJSON 2008 ``crs`` member, as text pyproj reads, or ``None``."""
+    if crs is None:
+        return None
+    if not isinstance(crs, dict):
+        raise ClaimsFileError(f"claims file {name}: the crs member is not an object")
+    props = crs.get("properties") or {}
+    kind = str(crs.get("type", "")).lower()
+    if kind == "name" and isinstance(props.get("name"), str):
+        return props["name"]
+    if kind == "epsg" and props.get("code") is not None:
+        return f"EPSG:{props['code']}"
+    raise ClaimsFileError(
+        f"claims file {name}: crs member of type {crs.get('type')!r} is not supported; "
+        "give the CRS by name (e.g. EPSG:3857) or save the file in WGS 84")
+
+
+def _number(c: Any) -> bool:
+    return isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c)
+
+
+def _features_table(feats: list, name: str, digest: str, crs: str | None) -> RawTable:
+    records: list[dict] = []
+    geometry: list[tuple[float, float, str] | None] = []
+    problems: dict[int, str] = {}
+    for i, f in enumerate(feats):
+        if not isinstance(f, dict):
+            records.append({})
+            geometry.append(None)
+            problems[i] = "feature is not a JSON object"
+            continue
+        props = f.get("properties") or {}
+        rec = dict(props) if isinstance(props, dict) else {}
+        if "id" in f and "id" not in rec:
+            rec = {"id": f["id"], **rec}
+        records.append(rec)
+        g = f.get("geometry")
+        if g is None:
+            geometry.append(None)
+            continue
+        text_g = _short(json.dumps(g, ensure_ascii=False, sort_keys=True))
+        gtype = g.get("type") if isinstance(g, dict) else type(g).__name__
+        coords = g.get("coordinates") if isinstance(g, dict) else None
+        if gtype == "MultiPoint" and isinstance(coords, list) and len(coords) == 1:
+            gtype, coords = "Point", coords[0]
+        if (gtype == "Point" and isinstance(coords, list) and len(coords) >= 2
+                and all(_number(c) for c in coords[:2])):
+            geometry.append((float(coords[0]), float(coords[1]), text_g))
+        elif gtype == "Point" and isinstance(coords, list) and not coords:
+            geometry.append(None)  # an empty point is a missing one
+        else:
+            geometry.append((math.nan, math.nan, text_g))
+            problems[i] = (f"geometry is a {gtype}, not a Point" if gtype != "Point"
+                           else "Point geometry without [lon, lat] numbers")
+    reproject(geometry, problems, crs, name)
+    return records_table(records, name, digest, "geojson", geometry, problems, crs)
+
+
+__all__ = [
+    "DELIMITERS", "FORMATS", "FORMAT_ALIASES", "MAX_UNZIPPED_BYTES", "RawTable", "cell_text",
+    "decode_text", "read_bytes", "read_delimited", "read_json", "read_jsonl", "read_table",
+    "records_table", "reproject", "sniff_content", "sniff_delimiter", "sniff_format",
+]

@@ -1,0 +1,117 @@
+"""The evidence map: one self-contained, interactive HTML page per check.
+
+>>> m = build_map(result.to_dict(), adm0=adm0, adm1=adm1, borders=borders)
+>>> m                      # displays inline in a notebook (it is a folium.Map)
+>>> page = render_html(m)  # the whole page as a string; geoverify.io writes it
+
+The page embeds Leaflet and Leaflet.markercluster (from the XStatic
+packages) and loads nothing from the network unless ``tiles`` is given; the
+boundary polygons are the basemap. The frames are embedded once as compact
+JSON and drawn by the page's own script, so 100 000 frames stay a few MB.
+The same input and ``SOURCE_DATE_EPOCH`` give byte-identical HTML.
+
+Importing this module does not import folium, geopandas or shapely; they are
+loaded on the first call of :func:`build_map` / :func:`render_html`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from geoverify.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+    from geopandas import GeoDataFrame
+
+__all__ = ["build_map", "map_build_time", "render_html"]
+
+
+def map_build_time() -> datetime:
+    """The time to stamp on a map: ``SOURCE_DATE_EPOCH`` (UTC) when set, else now.
+
+    Raises :class:`geoverify.errors.ConfigError` when ``SOURCE_DATE_EPOCH`` is
+    set but is not a non-negative integer number of seconds.
+    """
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw.strip() == "":
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        seconds = int(raw.strip())
+    except ValueError:
+        raise ConfigError(
+            f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, got {raw!r}"
+        ) from None
+    if seconds < 0:
+        raise ConfigError(f"SOURCE_DATE_EPOCH must not be negative, got {raw!r}")
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def build_map(
+    result: Mapping[str, Any],
+    *,
+    adm0: GeoDataFrame | None = None,
+    adm1: GeoDataFrame | None = None,
+    borders: GeoDataFrame | None = None,
+    title: str | None = None,
+    cdn: bool = False,
+    tiles: str | None = None,
+    tiles_attribution: str | None = None,
+    build_time: datetime | None = None,
+) -> folium.Map:
+    """Build the evidence map of a check result.
+
+    Parameters
+    ----------
+    result
+        ``CheckResult.to_dict()`` (the JSON contract: ``frames``, ``clips``,
+        ``boundaries``, ``input``, ``geoverify_version``).
+    adm0, adm1
+        Country and region polygons (columns ``code``, ``name``, ``geometry``;
+        ``adm1`` may have ``country``), as from
+        ``geoverify.boundaries.load_layer``. Only the part within about 1.5
+        degrees of the frames is drawn, simplified for display.
+    borders
+        The precise land borders (lines), drawn thick and dark, unsimplified.
+    title
+        Page title; default names the input file.
+    cdn
+        ``False`` (default): everything inlined, no network request at all.
+        ``True``: a smaller page that loads Leaflet from unpkg.com.
+    tiles, tiles_attribution
+        Optional background tiles: a folium/xyzservices name such as
+        ``"OpenStreetMap"`` (attribution known) or a URL template (then
+        ``tiles_attribution`` is required). Without tiles the page is offline.
+    build_time
+        Time printed in the footer; default :func:`map_build_time`.
+
+    Returns
+    -------
+    folium.Map
+        Displays inline in notebooks; pass it to :func:`render_html`.
+    """
+    if tiles and not tiles_attribution and "{" in tiles:
+        raise ConfigError("custom tiles need tiles_attribution (the tile provider's required credit)")
+    from geoverify.render._map import build_map as _build
+
+    return _build(
+        result,
+        adm0=adm0,
+        adm1=adm1,
+        borders=borders,
+        title=title,
+        cdn=cdn,
+        tiles=tiles,
+        tiles_attribution=tiles_attribution,
+        build_time=build_time,
+    )
+
+
+def render_html(m: folium.Map) -> str:
+    """The complete HTML page of ``m`` (deterministic ids; a CSP for evidence maps)."""
+    from geoverify.render._map import render_html as _render
+
+    return _render(m)

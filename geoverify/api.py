@@ -51,18 +51,20 @@ def _raw_from_frame(df: pd.DataFrame):
                     problems, numeric_columns=numeric)
 
 
-def _raw(claims: Any, fmt: str | None = None):
+def _raw(claims: Any, fmt: str | None = None, **options: Any):
     from geoverify.io.claims import read_table
 
     if isinstance(claims, (str, Path)):
-        return read_table(claims, fmt=fmt)
+        return read_table(claims, fmt=fmt, **{k: v for k, v in options.items() if v is not None})
     if isinstance(claims, pd.DataFrame):
         return _raw_from_frame(claims)
     raise ClaimsFileError(
         f"claims must be a path, a DataFrame or a GeoDataFrame, not {type(claims).__name__}")
 
 
-def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None):
+def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None,
+                sheet: str | int | None = None, schema: str | None = None,
+                layer: str | None = None, encoding: str | None = None):
     """Read claims into a GeoDataFrame, one row per input row (nothing dropped).
 
     Parameters
@@ -71,6 +73,13 @@ def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None):
         Path to a claims file (CSV/TSV/GeoJSON/JSON/JSONL; ``-`` for stdin), or a DataFrame.
     fmt
         Force a format instead of sniffing it from the name and content.
+    sheet, layer
+        The XLSX sheet (name or 0-based index) or the GeoPackage layer to read.
+    schema
+        Force an export adapter (``geoconfirmed``, ``cir``, ``timemap``, ``acled``) or
+        ``none``; by default adapters are sniffed.
+    encoding
+        Force a text encoding instead of detecting it.
 
     Returns
     -------
@@ -81,14 +90,16 @@ def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None):
     """
     import geopandas as gpd
 
-    raw = _raw(source, fmt)
+    raw = _raw(source, fmt, sheet=sheet, schema=schema, layer=layer, encoding=encoding)
     df = normalise_claims(raw)
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
     gdf.attrs["input"] = {"path": raw.path, "sha256": raw.sha256, "rows": len(df)}
     return gdf
 
 
-def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None) -> CheckResult:
+def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
+          sheet: str | int | None = None, schema: str | None = None, layer: str | None = None,
+          encoding: str | None = None) -> CheckResult:
     """Check claims: where each frame is, whether that agrees with its claim, tallies per clip.
 
     Parameters
@@ -97,6 +108,8 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None) 
         A path, a DataFrame, or a GeoDataFrame of points.
     boundaries
         Name of a boundary set (``"embedded"``) or a loaded :class:`BoundarySet`.
+    fmt, sheet, schema, layer, encoding
+        Reading options, as for :func:`read_claims`.
 
     Returns
     -------
@@ -104,7 +117,7 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None) 
         ``.frames`` (GeoDataFrame, one row per input row), ``.clips`` (DataFrame) and
         ``.to_dict()`` (the JSON report).
     """
-    raw = _raw(claims, fmt)
+    raw = _raw(claims, fmt, sheet=sheet, schema=schema, layer=layer, encoding=encoding)
     df = normalise_claims(raw)
     bset = _load_boundaries(boundaries)
     info = {"path": raw.path, "sha256": raw.sha256, "rows": len(df)}

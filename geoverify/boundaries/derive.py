@@ -49,19 +49,41 @@ def shared_lines(geoms: list, labels: list[str]) -> list[tuple[str, str, Any]]:
     return out
 
 
-def border_lines(adm0, adm1):
-    """Every shared boundary between units, tagged ``country`` or ``region``, cut in pieces.
+UNIT_COLUMNS = ["code", "level", "country", "name", "names", "adm1_code", "iso_3166_2", "geometry"]
 
-    Units are the regions, plus each country that has no region.
+
+def make_units(adm0, adm1):
+    """One polygon layer: every region, plus each country that has no region as a unit of its own.
+
+    ``adm0`` needs ``code``, ``name`` and geometry; ``adm1`` needs ``code``, ``name``,
+    ``country`` and geometry (``names``, ``adm1_code``, ``iso_3166_2`` optional). Regions must
+    tile their country; the country layer's polygons are used only for countries without
+    regions.
     """
     import geopandas as gpd
 
     with_regions = set(adm1["country"])
-    units = [(r.code, r.country, r.geometry) for r in adm1.itertuples()]
-    units += [(r.code, r.code, r.geometry) for r in adm0.itertuples() if r.code not in with_regions]
-    country_of = {u[0]: u[1] for u in units}
     rows = []
-    for a, b, geom in shared_lines([u[2] for u in units], [u[0] for u in units]):
+    for r in adm1.to_dict("records"):
+        rows.append({"code": r["code"], "level": "adm1", "country": r["country"],
+                     "name": r["name"], "names": r.get("names"), "adm1_code": r.get("adm1_code"),
+                     "iso_3166_2": r.get("iso_3166_2"), "geometry": r["geometry"]})
+    for r in adm0.to_dict("records"):
+        if r["code"] not in with_regions:
+            rows.append({"code": r["code"], "level": "country", "country": r["code"],
+                         "name": r["name"], "names": None, "adm1_code": None,
+                         "iso_3166_2": None, "geometry": r["geometry"]})
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=UNIT_COLUMNS, dtype=object),
+                            geometry="geometry", crs="EPSG:4326")
+
+
+def border_lines(units):
+    """Every boundary shared by two units, tagged ``country`` or ``region``, cut in pieces."""
+    import geopandas as gpd
+
+    country_of = dict(zip(units["code"], units["country"]))
+    rows = []
+    for a, b, geom in shared_lines(list(units.geometry), list(units["code"])):
         kind = "country" if country_of[a] != country_of[b] else "region"
         for piece in chunk_lines(geom):
             rows.append({"a": a, "b": b, "a_country": country_of[a], "b_country": country_of[b],
@@ -76,21 +98,20 @@ def boundary_set_from_frames(adm0, adm1, *, name: str = "custom", disputed=None,
     """A :class:`~geoverify.boundaries.BoundarySet` from country and region GeoDataFrames.
 
     ``adm0`` needs ``code`` and ``name`` (``iso_a3``, ``names`` optional); ``adm1`` needs
-    ``code``, ``name`` and ``country`` (``adm1_code``, ``names`` optional).
+    ``code``, ``name`` and ``country`` (``adm1_code``, ``names`` optional). Regions must tile
+    their country.
     """
     from geoverify.boundaries.registry import BoundarySet
 
     adm0 = adm0.copy()
-    adm1 = adm1.copy()
     for col in ("iso_a3", "names"):
         if col not in adm0:
             adm0[col] = None
-    for col in ("adm1_code", "names", "iso_3166_2"):
-        if col not in adm1:
-            adm1[col] = None
+    units = make_units(adm0, adm1)
     if disputed is None:
         disputed = pd.DataFrame(columns=["area", "adm1_codes", "de_jure", "claimant", "since", "sources"])
+    countries = pd.DataFrame(adm0.drop(columns=adm0.geometry.name))
     return BoundarySet(
-        name=name, adm0=adm0, adm1=adm1, borders=border_lines(adm0, adm1), disputed=disputed,
-        accuracy_m=dict(accuracy_m or DEFAULT_ACCURACY_M), provenance=list(provenance or []),
-        aliases=None)
+        name=name, countries=countries, units=units, borders=border_lines(units),
+        disputed=disputed, accuracy_m=dict(accuracy_m or DEFAULT_ACCURACY_M),
+        provenance=list(provenance or []), aliases=None)

@@ -1,21 +1,24 @@
 """The embedded boundary layers: where they are, what they are, and how exact they are.
 
 The embedded set is built by ``scripts/build_boundaries.py`` from registry packages and ships
-inside the package (``data/boundaries/`` in the source tree). Three files make a set:
+inside the package (``data/boundaries/`` in the source tree):
 
-``adm0.parquet``
-    Countries (ISO 3166-1 alpha-2 ``code``, ``iso_a3``, ``name``, ``names``). Land borders are
-    OpenStreetMap's; inland water belongs to its country.
-``adm1.parquet``
-    Regions (``code`` = ISO 3166-2, or Natural Earth's ``adm1_code`` where NE has no valid ISO
-    code; ``country``; ``name``; ``names``), fitted so that regions tile their country exactly.
+``units.parquet``
+    One polygon layer that tiles the land: every region (``level`` = ``adm1``; ``code`` =
+    ISO 3166-2, or Natural Earth's ``adm1_code`` where NE has no valid ISO code), plus each
+    country without regions as a unit of its own (``level`` = ``country``). ``country`` is
+    the ISO 3166-1 alpha-2 code. Country land borders are OpenStreetMap's; regions are
+    Natural Earth fitted to them; inland water belongs to its country.
+``countries.parquet``
+    Country attributes (``code``, ``iso_a3``, ``name``, ``names``), no geometry: a country is
+    the union of its units.
 ``borders.parquet``
     Every stretch of boundary shared by two units, cut into short pieces for fast distance
     queries: ``a``/``b`` (unit codes), ``a_country``/``b_country`` and ``kind`` (``country``
     where the stretch is also a border between countries, else ``region``).
 
-Plus ``manifest.json`` (sources, licences, hashes, stated accuracy per kind of line) and
-``disputed.csv`` (the worldview's table of disputed areas).
+Plus ``manifest.json`` (sources, licences, hashes, stated accuracy per kind of line),
+``disputed.csv`` (the worldview's table of disputed areas) and ``aliases.csv`` (extra names).
 """
 
 from __future__ import annotations
@@ -67,30 +70,59 @@ class BoundarySet:
     ----------
     name
         Name of the set (``embedded`` for the layers shipped with geoverify).
-    adm0, adm1, borders
+    countries
+        DataFrame of country attributes (``code``, ``iso_a3``, ``name``, ``names``).
+    units, borders
         GeoDataFrames as described in the module docstring.
     disputed
         DataFrame of disputed areas (``area``, ``adm1_codes``, ``de_jure``, ``claimant``,
         ``since``, ``sources``).
-    aliases
-        Optional DataFrame of extra names (``alias``, ``level``, ``code``).
     accuracy_m
         Stated positional accuracy in metres per kind of line: ``country_border``,
         ``region_border``, ``coastline``.
     provenance
         One dict per layer for reports: name, level, source, version, licence, attribution,
         sha256, accuracy_m.
+    aliases
+        Optional DataFrame of extra names (``alias``, ``level``, ``code``).
+    names
+        Optional precomputed name index (see :meth:`geoverify.core.claims.NameIndex.to_table`);
+        its ``attrs["normaliser"]`` must match the running normaliser to be used.
     """
 
     name: str
-    adm0: Any
-    adm1: Any
+    countries: Any
+    units: Any
     borders: Any
     disputed: Any
     accuracy_m: dict[str, float]
     provenance: list[dict[str, Any]]
     aliases: Any = None
+    names: Any = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def adm1(self):
+        """The regions (units of level ``adm1``)."""
+        if "adm1" not in self._cache:
+            u = self.units
+            self._cache["adm1"] = u[u["level"] == "adm1"].reset_index(drop=True)
+        return self._cache["adm1"]
+
+    @property
+    def adm0(self):
+        """Country polygons (the union of each country's units), built on first use."""
+        if "adm0" not in self._cache:
+            import geopandas as gpd
+            import shapely
+
+            u = self.units
+            geoms = {code: shapely.union_all(u.geometry.values[(u["country"] == code).to_numpy()])
+                     for code in self.countries["code"]}
+            c = self.countries.copy()
+            self._cache["adm0"] = gpd.GeoDataFrame(c, geometry=[geoms[k] for k in c["code"]],
+                                                   crs="EPSG:4326")
+        return self._cache["adm0"]
 
 
 def _provenance(manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -101,43 +133,44 @@ def _provenance(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     acc = manifest["accuracy_m"]
     return [
         {
-            "name": "adm0",
-            "level": "ADM0",
-            "source": f"OpenStreetMap via {osm['package']}@{osm['version']} (coasts simplified)",
-            "version": osm["version"],
-            "licence": osm["data_licence"],
-            "attribution": osm["attribution"],
-            "sha256": layers["adm0.parquet"]["sha256"],
-            "accuracy_m": {"country_border": acc["country_border"], "coastline": acc["coastline"]},
-        },
-        {
-            "name": "adm1",
-            "level": "ADM1",
-            "source": (f"Natural Earth 10m admin-1 via {ne['package']}@{ne['version']}, fitted to "
-                       "the adm0 country borders"),
-            "version": ne["version"],
-            "licence": ne["data_licence"],
-            "attribution": ne["attribution"],
-            "sha256": layers["adm1.parquet"]["sha256"],
-            "accuracy_m": {"country_border": acc["country_border"],
-                           "region_border": acc["region_border"], "coastline": acc["coastline"]},
+            "name": "units",
+            "level": "ADM0+ADM1",
+            "source": (f"country land borders: OpenStreetMap via {osm['package']}@{osm['version']} "
+                       f"(coasts simplified); regions: Natural Earth 10m admin-1 via "
+                       f"{ne['package']}@{ne['version']}, fitted to the country borders"),
+            "version": f"{osm['version']}+{ne['version']}",
+            "licence": f"{osm['data_licence']} (OSM-derived geometry); Natural Earth public domain",
+            "attribution": osm["attribution"] + "; " + ne["attribution"],
+            "sha256": layers["units.parquet"]["sha256"],
+            "accuracy_m": {k: float(v) for k, v in acc.items()},
         },
         {
             "name": "borders",
             "level": "LINES",
-            "source": "shared boundaries of adm0 and adm1, derived at build time",
-            "version": manifest.get("build_version", "1"),
-            "licence": osm["data_licence"],
+            "source": "boundaries shared by two units, derived from units at build time",
+            "version": f"{osm['version']}+{ne['version']}",
+            "licence": f"{osm['data_licence']} (OSM-derived geometry); Natural Earth public domain",
             "attribution": osm["attribution"] + "; " + ne["attribution"],
             "sha256": layers["borders.parquet"]["sha256"],
-            "accuracy_m": {"country_border": acc["country_border"],
-                           "region_border": acc["region_border"]},
+            "accuracy_m": {"country_border": float(acc["country_border"]),
+                           "region_border": float(acc["region_border"])},
         },
     ]
 
 
-@lru_cache(maxsize=4)
 def load_boundaries(name: str = EMBEDDED) -> BoundarySet:
+    """Load a named boundary set (only ``embedded`` for now), once per process.
+
+    Raises
+    ------
+    BoundaryLayerError
+        When the name is unknown or the files are missing or corrupt.
+    """
+    return _load_boundaries(name or EMBEDDED)
+
+
+@lru_cache(maxsize=4)
+def _load_boundaries(name: str) -> BoundarySet:
     """Load a named boundary set (only ``embedded`` for now).
 
     Raises
@@ -145,7 +178,7 @@ def load_boundaries(name: str = EMBEDDED) -> BoundarySet:
     BoundaryLayerError
         When the name is unknown or the files are missing or corrupt.
     """
-    from geoverify.io.boundaries import read_csv_table, read_layer, read_manifest
+    from geoverify.io.boundaries import read_csv_table, read_layer, read_manifest, read_table
 
     if name != EMBEDDED:
         raise BoundaryLayerError(
@@ -154,22 +187,35 @@ def load_boundaries(name: str = EMBEDDED) -> BoundarySet:
     manifest = read_manifest(base / "manifest.json")
     return BoundarySet(
         name=name,
-        adm0=read_layer(base / "adm0.parquet"),
-        adm1=read_layer(base / "adm1.parquet"),
+        countries=read_table(base / "countries.parquet"),
+        units=read_layer(base / "units.parquet"),
         borders=read_layer(base / "borders.parquet"),
         disputed=read_csv_table(base / "disputed.csv"),
         accuracy_m={k: float(v) for k, v in manifest["accuracy_m"].items()},
         provenance=_provenance(manifest),
         aliases=read_csv_table(base / "aliases.csv"),
+        names=_names_table(base, manifest),
     )
 
 
+def _names_table(base: Path, manifest: dict[str, Any]):
+    from geoverify.io.boundaries import read_table
+
+    path = base / "names.parquet"
+    if not path.exists():
+        return None
+    table = read_table(path)
+    table.attrs["normaliser"] = manifest.get("name_normaliser")
+    return table
+
+
 def load_layer(name: str):
-    """One layer of the embedded set: ``adm0``, ``adm1``, ``borders`` or ``land_borders``."""
+    """One layer of the embedded set: ``adm0``, ``adm1``, ``units``, ``borders`` or
+    ``land_borders``."""
     b = load_boundaries()
     if name == "land_borders":
         return b.borders[b.borders["kind"] == "country"]
-    if name in ("adm0", "adm1", "borders"):
+    if name in ("adm0", "adm1", "units", "borders"):
         return getattr(b, name)
     raise BoundaryLayerError(
-        f"unknown layer {name!r}; choose adm0, adm1, borders or land_borders")
+        f"unknown layer {name!r}; choose adm0, adm1, units, borders or land_borders")

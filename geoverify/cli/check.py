@@ -46,21 +46,31 @@ def failing_rows(report: dict, fail_on: str) -> list[int]:
               default="never", show_default=True,
               help="Exit 1 when a row reaches this level: mismatch (mismatch, outside), "
                    "ambiguous (anything not confirmed but unclaimed), finding (any warning).")
-@click.option("--input-format", "input_format", default=None,
-              type=click.Choice(["csv", "tsv", "geojson", "json", "jsonl"]),
-              help="Read FILE as this format instead of guessing from its name.")
+@click.option("--input-format", "input_format", default=None, metavar="FORMAT",
+              help="Read FILE as this format (csv, tsv, geojson, json, jsonl, kml, kmz, xlsx, "
+                   "gpkg, parquet, fgb) instead of guessing from its name and content.")
+@click.option("--sheet", default=None, help="XLSX sheet name or 0-based index.")
+@click.option("--layer", default=None, help="GeoPackage layer name.")
+@click.option("--schema", default=None, metavar="NAME",
+              help="Export adapter: geoconfirmed, cir, timemap, acled, or none (default: sniff).")
+@click.option("--encoding", default=None, help="Text encoding of CSV/TSV (default: detect).")
 @boundaries_opt
 @verbose_opt
 @quiet_opt
-def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, boundaries, verbose, quiet):
-    """Check the claims in FILE (CSV, TSV, GeoJSON, JSON, JSONL; - for stdin)."""
+def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, layer, schema,
+              encoding, boundaries, verbose, quiet):
+    """Check the claims in FILE (CSV/TSV, XLSX, GeoJSON/JSON/JSONL, KML/KMZ, GeoPackage,
+    GeoParquet, FlatGeobuf; - for stdin)."""
     from geoverify.api import check
     from geoverify.io.writers import format_report, write_text_atomic
 
     configure_logging(verbose, quiet)
     if output and Path(output).exists() and not overwrite:
         raise click.UsageError(f"output {output} exists; pass --overwrite to replace it")
-    result = check(claims, boundaries=boundaries, fmt=input_format)
+    if sheet is not None and sheet.isdigit():
+        sheet = int(sheet)
+    result = check(claims, boundaries=boundaries, fmt=input_format, sheet=sheet, layer=layer,
+                   schema=schema, encoding=encoding)
     report = result.to_dict()
     text = format_report(report, fmt)
     if output:

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from geoverify._version import __version__
-from geoverify.core.classify import classify_points, prepare
 from geoverify.core.claims import name_index
-from geoverify.core.findings import Finding, severity_of
+from geoverify.core.classify import classify_points, prepare
+from geoverify.core.findings import FindingList
 from geoverify.core.tally import tally_by_clip
 from geoverify.core.verdicts import combine, disputed_verdict, judge_unit
 
@@ -86,24 +86,26 @@ def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any]) -
     lon = claims["lon"].to_numpy(dtype=float)
     lat = claims["lat"].to_numpy(dtype=float)
     where = classify_points(prepared, lon, lat)
-    adm0_names = dict(zip(boundaries.adm0["code"], boundaries.adm0["name"]))
-    adm1_names = dict(zip(boundaries.adm1["code"], boundaries.adm1["name"]))
+    adm0_names = dict(zip(boundaries.countries["code"], boundaries.countries["name"]))
+    adm1_names = dict(zip(boundaries.units["code"], boundaries.units["name"]))
     resolutions: dict[str, Any] = {}
 
     rows: list[dict[str, Any]] = []
     for i, c in enumerate(claims.itertuples(index=False)):
-        findings: list[Finding] = list(c.findings)
         row = c.row
-
-        def add(code: str, field: str | None, value: Any, message: str) -> None:
-            findings.append(Finding(code, severity_of(code), row, field,
-                                    None if value is None else str(value), message))
+        findings = FindingList(row, c.findings)
+        add = findings.add
 
         located_pt = not (math.isnan(lon[i]) or math.isnan(lat[i]))
         w = where.iloc[i]
         country = w["country"]
         adm1 = w["adm1"]
-        on_land = located_pt and bool(w["country_candidates"])
+        offshore = w["offshore_m"]
+        if located_pt and offshore == offshore:  # not NaN
+            add("near-coast", "coordinates", c.coordinates_text,
+                f"row {row}: the point is {offshore:.0f} m off the simplified coastline, within "
+                f"its stated accuracy of {boundaries.accuracy_m['coastline']:.0f} m; taken as on "
+                "the nearest land")
         if located_pt and len(w["country_candidates"]) > 1:
             add("on-border", "coordinates", c.coordinates_text,
                 f"row {row}: the point lies exactly on the border of "
@@ -142,7 +144,7 @@ def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any]) -
                     f"recognised as {adm0_names.get(country, country)} and claimed by {d['by']} "
                     f"since {d['since']}; the claim names the other claimant")
             else:
-                judgements = [judge_unit(prepared, u, float(lon[i]), float(lat[i]), on_land, precision)
+                judgements = [judge_unit(prepared, u, float(lon[i]), float(lat[i]), w, precision)
                               for u in res.units]
                 best = combine(judgements)
                 verdict = best.verdict

@@ -25,6 +25,9 @@ district raion rayon municipality city misto
 округ автономная автономна місто город
 """.split())
 
+#: Bump when :func:`normalise` changes: precomputed name tables carry it.
+NORMALISER_VERSION = "1"
+
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´ʼʹ\"“”«»"), None)
 
 
@@ -69,24 +72,48 @@ class Resolution:
 class NameIndex:
     """Lookup from normalised names and codes to units."""
 
-    def __init__(self, adm0, adm1, aliases=None) -> None:
+    def __init__(self, countries=None, adm1=None, aliases=None, *, table=None) -> None:
         self.units: dict[tuple[str, str], Unit] = {}
         self.by_key: dict[str, set[tuple[str, str]]] = {}
         self.display: dict[str, str] = {}
-        for row in adm0.itertuples(index=False):
-            unit = Unit("country", row.code, row.name, row.code)
-            self._add_unit(unit, [row.code, row.iso_a3, row.name, *_names(row)], codes=(row.code, row.iso_a3))
-        for row in adm1.itertuples(index=False):
-            unit = Unit("adm1", row.code, row.name, row.country)
-            codes = [row.code]
-            if isinstance(row.adm1_code, str):
-                codes.extend(c for c in row.adm1_code.split("|") if c)
-            self._add_unit(unit, [*codes, row.name, *_names(row)], codes=codes)
+        if table is not None:
+            self._load_table(table)
+        else:
+            for row in countries.itertuples(index=False):
+                unit = Unit("country", row.code, row.name, row.code)
+                self._add_unit(unit, [row.code, row.iso_a3, row.name, *_names(row)],
+                               codes=(row.code, row.iso_a3))
+            for row in adm1.itertuples(index=False):
+                unit = Unit("adm1", row.code, row.name, row.country)
+                codes = [row.code]
+                if isinstance(row.adm1_code, str):
+                    codes.extend(c for c in row.adm1_code.split("|") if c)
+                self._add_unit(unit, [*codes, row.name, *_names(row)], codes=codes)
         if aliases is not None:
             for row in aliases.itertuples(index=False):
                 unit = self.units.get((row.level, row.code))
                 if unit is not None:
                     self._add_name(unit, row.alias)
+
+    def to_table(self):
+        """The index as a DataFrame (``key, level, code, name, country, display``), to store."""
+        import pandas as pd
+
+        rows = []
+        for key, hits in sorted(self.by_key.items()):
+            for level, code in sorted(hits):
+                u = self.units[(level, code)]
+                rows.append((key, level, code, u.name, u.country, self.display.get(key, "")))
+        return pd.DataFrame(rows, columns=["key", "level", "code", "name", "country", "display"])
+
+    def _load_table(self, table) -> None:
+        for key, level, code, name, country, display in table.itertuples(index=False, name=None):
+            k = (level, code)
+            if k not in self.units:
+                self.units[k] = Unit(level, code, name, country)
+            self.by_key.setdefault(key, set()).add(k)
+            if display:
+                self.display.setdefault(key, display)
 
     def _add_unit(self, unit: Unit, names: list[str], codes) -> None:
         self.units[(unit.level, unit.code)] = unit
@@ -144,7 +171,7 @@ class NameIndex:
         if not known:
             return Resolution(text, [], [("unknown-claim", self._unknown(text))])
         if unknown:
-            problems.append(("unknown-claim", f"part of the claim is not a known place: "
+            problems.append(("unknown-claim", "part of the claim is not a known place: "
                              + "; ".join(self._unknown(p) for p in unknown)))
         countries = {u.code for _, us in known for u in us if u.level == "country"}
         regions = [u for _, us in known for u in us if u.level == "adm1"]
@@ -199,6 +226,10 @@ def name_index(boundaries) -> NameIndex:
     """The (cached) name index of a boundary set."""
     idx = boundaries._cache.get("names")
     if idx is None:
-        idx = NameIndex(boundaries.adm0, boundaries.adm1, boundaries.aliases)
+        table = getattr(boundaries, "names", None)
+        if table is not None and getattr(table, "attrs", {}).get("normaliser") == NORMALISER_VERSION:
+            idx = NameIndex(aliases=boundaries.aliases, table=table)
+        else:
+            idx = NameIndex(boundaries.countries, boundaries.adm1, boundaries.aliases)
         boundaries._cache["names"] = idx
     return idx

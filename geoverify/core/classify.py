@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoverify.core.distance import NearestIndex, explode_lines
+from geoverify.core.distance import NearestIndex, explode_lines, local_distance_m
 
 KIND_ACCURACY = {"country": "country_border", "region": "region_border"}
 
@@ -25,30 +25,16 @@ class PreparedBoundaries:
     """Spatial indexes over one :class:`~geoverify.boundaries.BoundarySet`, built once."""
 
     boundaries: Any
-    adm0_geoms: np.ndarray
-    adm0_codes: np.ndarray
-    adm0_tree: shapely.STRtree
-    adm1_geoms: np.ndarray
-    adm1_codes: np.ndarray
-    adm1_country: np.ndarray
-    adm1_tree: shapely.STRtree
+    unit_geoms: np.ndarray
+    unit_codes: np.ndarray
+    unit_level: np.ndarray
+    unit_country: np.ndarray
+    unit_tree: shapely.STRtree
     land_borders: NearestIndex
     region_borders: NearestIndex
     disputed_by_adm1: dict[str, dict[str, str]]
     _unit_lines: dict[tuple[str, str, str], NearestIndex] = field(default_factory=dict)
     _unit_outline: dict[tuple[str, str], NearestIndex] = field(default_factory=dict)
-
-    # ---- unit lookups -------------------------------------------------------------------
-    def unit_geometry(self, level: str, code: str):
-        if level == "country":
-            idx = np.flatnonzero(self.adm0_codes == code)
-            geoms = self.adm0_geoms
-        else:
-            idx = np.flatnonzero(self.adm1_codes == code)
-            geoms = self.adm1_geoms
-        if len(idx) == 0:
-            return None
-        return geoms[idx[0]]
 
     def unit_lines(self, level: str, code: str, kind: str) -> NearestIndex:
         """Index of the stretches of ``code``'s boundary shared with other units, by kind."""
@@ -65,11 +51,16 @@ class PreparedBoundaries:
         return self._unit_lines[key]
 
     def unit_outline(self, level: str, code: str) -> NearestIndex:
-        """Index of the whole outline of a unit (coasts included), for distances from outside."""
+        """Index of the whole outline of a unit (coasts included), for distances from outside.
+
+        A country's outline is that of all its units: from outside the country the internal
+        lines are never the nearest.
+        """
         key = (level, code)
         if key not in self._unit_outline:
-            geom = self.unit_geometry(level, code)
-            pieces, _ = explode_lines([shapely.boundary(geom)]) if geom is not None else ([], [])
+            owner = self.unit_country if level == "country" else self.unit_codes
+            geoms = self.unit_geoms[owner == code]
+            pieces, _ = explode_lines(shapely.boundary(geoms)) if len(geoms) else ([], [])
             self._unit_outline[key] = NearestIndex(pieces)
         return self._unit_outline[key]
 
@@ -79,8 +70,7 @@ def prepare(boundaries) -> PreparedBoundaries:
     cached = boundaries._cache.get("prepared")
     if cached is not None:
         return cached
-    adm0 = boundaries.adm0
-    adm1 = boundaries.adm1
+    units = boundaries.units
     borders = boundaries.borders
     kinds = borders["kind"].values
     disputed = {}
@@ -90,13 +80,11 @@ def prepare(boundaries) -> PreparedBoundaries:
                 disputed[code.strip()] = {"by": row["claimant"], "since": row["since"]}
     prepared = PreparedBoundaries(
         boundaries=boundaries,
-        adm0_geoms=adm0.geometry.values,
-        adm0_codes=adm0["code"].to_numpy(dtype=object),
-        adm0_tree=shapely.STRtree(adm0.geometry.values),
-        adm1_geoms=adm1.geometry.values,
-        adm1_codes=adm1["code"].to_numpy(dtype=object),
-        adm1_country=adm1["country"].to_numpy(dtype=object),
-        adm1_tree=shapely.STRtree(adm1.geometry.values),
+        unit_geoms=units.geometry.values,
+        unit_codes=units["code"].to_numpy(dtype=object),
+        unit_level=units["level"].to_numpy(dtype=object),
+        unit_country=units["country"].to_numpy(dtype=object),
+        unit_tree=shapely.STRtree(units.geometry.values),
         land_borders=NearestIndex(borders.geometry.values[kinds == "country"]),
         region_borders=NearestIndex(borders.geometry.values),
         disputed_by_adm1=disputed,
@@ -108,45 +96,59 @@ def prepare(boundaries) -> PreparedBoundaries:
 def locate(prepared: PreparedBoundaries, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
     """Country and region of each point by exact point-in-polygon, with on-border candidates.
 
+    A point in no polygon but within the stated coastline accuracy of land (the coasts are
+    simplified) takes the units within that reach as candidates; ``offshore_m`` then gives its
+    distance to the nearest of them (NaN for points inside a polygon or far at sea).
+
     Returns a DataFrame with ``country``, ``country_candidates``, ``adm1``, ``adm1_candidates``
-    (codes; candidates list every unit whose closed polygon holds the point).
+    (codes; candidates list every unit whose closed polygon holds the point; ``country`` and
+    ``adm1`` are set only when there is exactly one candidate) and ``offshore_m``.
     """
     n = len(lon)
-    pts = shapely.points(lon, lat)
-    country: list[Any] = [None] * n
-    country_cand: list[list[str]] = [[] for _ in range(n)]
-    adm1: list[Any] = [None] * n
-    adm1_cand: list[list[str]] = [[] for _ in range(n)]
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    country_cand: list[set[str]] = [set() for _ in range(n)]
+    adm1_cand: list[set[str]] = [set() for _ in range(n)]
     valid = ~(np.isnan(lon) | np.isnan(lat))
     if valid.any():
         vi = np.flatnonzero(valid)
-        pi, gi = prepared.adm0_tree.query(pts[vi], predicate="intersects")
-        for p, g in zip(pi, gi):
-            country_cand[vi[p]].append(prepared.adm0_codes[g])
-        pi, gi = prepared.adm1_tree.query(pts[vi], predicate="intersects")
-        for p, g in zip(pi, gi):
-            adm1_cand[vi[p]].append(prepared.adm1_codes[g])
-    for i in range(n):
-        cc = sorted(set(country_cand[i]))
-        country_cand[i] = cc
-        if len(cc) == 1:
-            country[i] = cc[0]
-        rc = sorted(set(adm1_cand[i]))
-        if country[i] is not None:
-            own = [c for c in rc if _region_country(prepared, c) == country[i]]
-            rc = own or rc
-        adm1_cand[i] = rc
-        if len(rc) == 1:
-            adm1[i] = rc[0]
+        pi, gi = prepared.unit_tree.query(shapely.points(lon[vi], lat[vi]), predicate="intersects")
+        for p, g in zip(pi.tolist(), gi.tolist()):
+            i = vi[p]
+            country_cand[i].add(prepared.unit_country[g])
+            if prepared.unit_level[g] == "adm1":
+                adm1_cand[i].add(prepared.unit_codes[g])
+    offshore = np.full(n, np.nan)
+    band = prepared.boundaries.accuracy_m.get("coastline", 0.0)
+    if band > 0:
+        for i in np.flatnonzero(valid):
+            if country_cand[i]:
+                continue
+            # at sea by the (simplified) coastline: within its stated accuracy the point may be
+            # on land, and the only land it can be on is that of the units within reach
+            reach = band / (111_320.0 * max(np.cos(np.radians(min(abs(lat[i]), 89.0))), 1e-3))
+            cand = prepared.unit_tree.query(shapely.Point(lon[i], lat[i]), predicate="dwithin",
+                                            distance=reach * 1.01)
+            if len(cand) == 0:
+                continue
+            d = local_distance_m(float(lon[i]), float(lat[i]), prepared.unit_geoms[cand], band)
+            near = cand[d <= band]
+            if len(near) == 0:
+                continue
+            offshore[i] = float(d[d <= band].min())
+            for g in near.tolist():
+                country_cand[i].add(prepared.unit_country[g])
+                if prepared.unit_level[g] == "adm1":
+                    adm1_cand[i].add(prepared.unit_codes[g])
+    cc = [sorted(c) for c in country_cand]
+    rc = [sorted(c) for c in adm1_cand]
     return pd.DataFrame({
-        "country": country, "country_candidates": country_cand,
-        "adm1": adm1, "adm1_candidates": adm1_cand,
-    })
-
-
-def _region_country(prepared: PreparedBoundaries, code: str) -> str | None:
-    idx = np.flatnonzero(prepared.adm1_codes == code)
-    return prepared.adm1_country[idx[0]] if len(idx) else None
+        "country": [c[0] if len(c) == 1 else None for c in cc],
+        "country_candidates": cc,
+        "adm1": [c[0] if len(c) == 1 else None for c in rc],
+        "adm1_candidates": rc,
+        "offshore_m": offshore,
+    }, dtype=object)
 
 
 def classify_points(prepared: PreparedBoundaries, lon, lat, *, distances: bool = True) -> pd.DataFrame:

@@ -116,3 +116,29 @@ def explode_lines(geoms, max_vertices: int = 64):
             out.append(shapely.LineString(coords[start:start + max_vertices]))
             out_src.append(i)
     return np.asarray(out, dtype=object), np.asarray(out_src, dtype=np.int64)
+
+
+def local_distance_m(lon: float, lat: float, geoms, window_m: float) -> np.ndarray:
+    """Geodesic-accurate distances (m) from a point to each geometry, looking only within
+    ``window_m`` of the point (farther geometries get ``inf``). Polygons give 0 inside.
+    """
+    m, n = _radii(lat)
+    kx = math.radians(1.0) * n * max(math.cos(math.radians(lat)), 1e-6)
+    ky = math.radians(1.0) * m
+    dx, dy = window_m / kx, window_m / ky
+    out = np.full(len(geoms), np.inf)
+    zero = shapely.Point(0.0, 0.0)
+    origin = np.array([lon, lat])
+    scale = np.array([kx, ky])
+    for i, g in enumerate(geoms):
+        part = shapely.clip_by_rect(g, lon - dx, lat - dy, lon + dx, lat + dy)
+        if part.is_empty:
+            continue
+        local = shapely.transform(part, lambda c: (c - origin) * scale)
+        d = float(shapely.distance(zero, local))
+        if d == 0.0:
+            out[i] = 0.0
+            continue
+        qx, qy = np.asarray(shapely.shortest_line(zero, local).coords)[1]
+        out[i] = geodesic_m(lon, lat, lon + qx / kx, lat + qy / ky)
+    return out

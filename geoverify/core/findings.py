@@ -39,6 +39,18 @@ class Finding:
         return asdict(self)
 
 
+class FindingList(list):
+    """The findings of one row, with a helper that fills in the row and default severity."""
+
+    def __init__(self, row: int | None, initial=()) -> None:
+        super().__init__(initial)
+        self.row = row
+
+    def add(self, code: str, field: str | None, value: Any, message: str) -> None:
+        self.append(Finding(code, severity_of(code), self.row, field,
+                            None if value is None else str(value), message))
+
+
 #: Default severity of every finding code geoverify emits. Codes are stable kebab-case slugs;
 #: ``validate`` configuration may override the severity.
 CODES: dict[str, str] = {
@@ -64,6 +76,7 @@ CODES: dict[str, str] = {
     "outside-boundaries": "warning",
     "disputed-area": "info",
     "on-border": "info",
+    "near-coast": "info",
     # other fields
     "invalid-precision": "warning",
     "invalid-role": "warning",

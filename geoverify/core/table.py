@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import re
+from functools import partial
 from typing import Any
 
 import pandas as pd
 
-from geoverify.core.findings import Finding, severity_of
+from geoverify.core.findings import FindingList
 from geoverify.errors import CoordinateError
 
 #: Column role -> accepted header names (compared after lower-casing and stripping
@@ -62,6 +63,11 @@ def _text(v: Any) -> str | None:
     return s or None
 
 
+def _get(rec: dict[str, Any], roles: dict[str, str], role: str) -> str | None:
+    col = roles.get(role)
+    return _text(rec.get(col)) if col is not None else None
+
+
 def _float(s: str | None) -> float | None:
     if s is None:
         return None
@@ -94,15 +100,10 @@ def normalise_claims(raw) -> pd.DataFrame:
     records = data.to_dict("records") if n else []
     for i in range(n):
         rec = records[i]
-        findings: list[Finding] = []
         row = i + 1
-
-        def get(role: str) -> str | None:
-            col = roles.get(role)
-            return _text(rec.get(col)) if col is not None else None
-
-        def add(code: str, field: str | None, value: Any, message: str) -> None:
-            findings.append(Finding(code, severity_of(code), row, field, None if value is None else str(value), message))
+        findings = FindingList(row)
+        add = findings.add
+        get = partial(_get, rec, roles)
 
         lon = lat = math.nan
         text: str | None = None

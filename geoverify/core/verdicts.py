@@ -19,10 +19,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import shapely
-
-from geoverify.core.classify import KIND_ACCURACY, PreparedBoundaries
 from geoverify.core.claims import Unit
+from geoverify.core.classify import KIND_ACCURACY, PreparedBoundaries
 
 VERDICTS = ("match", "mismatch", "ambiguous", "outside", "disputed", "unresolved",
             "unclaimed", "unlocated")
@@ -40,12 +38,17 @@ class Judgement:
 
 
 def judge_unit(prepared: PreparedBoundaries, unit: Unit, lon: float, lat: float,
-               located: bool, precision_m: float) -> Judgement:
-    """Judge one point against one claimed unit (steps 5 of the precedence)."""
+               where: dict[str, Any], precision_m: float) -> Judgement:
+    """Judge one point against one claimed unit (step 5 of the precedence).
+
+    ``where`` is the point's row from :func:`geoverify.core.classify.locate`.
+    """
     acc = prepared.boundaries.accuracy_m
-    geom = prepared.unit_geometry(unit.level, unit.code)
-    pt = shapely.Point(lon, lat)
-    inside = bool(geom is not None and shapely.intersects(geom, pt))
+    located = bool(where["country_candidates"])
+    if unit.level == "country":
+        inside = unit.code in where["country_candidates"]
+    else:
+        inside = unit.code in where["adm1_candidates"]
     kinds = ("country",) if unit.level == "country" else ("country", "region")
     margin = math.inf
     nearest_d = math.inf

@@ -83,8 +83,19 @@ def test_check__point_in_hole_is_outside(tiny):
     assert f["distance_to_claimed_m"] == pytest.approx(0.1 * 110_574, rel=0.02)
 
 
-def test_check__point_at_sea_near_claimed_unit_is_ambiguous(tiny):
-    assert one(tiny, 0.5, 2.0005, "BB")["verdict"] == "ambiguous"
+def test_check__point_off_coast_within_coast_accuracy_is_on_land(tiny):
+    # 55 m off BB's east coast, inside the 100 m coastline accuracy: taken as BB's land
+    f = one(tiny, 0.5, 2.0005, "BB")
+    assert (f["verdict"], f["country"]["code"]) == ("match", "BB")
+    assert [x["code"] for x in f["findings"]] == ["near-coast"]
+
+
+def test_check__point_at_sea_within_precision_of_claimed_unit_is_ambiguous(tiny):
+    # 0.002 deg (~223 m) off the coast: beyond the coastline band, so at sea ...
+    f = one(tiny, 0.5, 2.002, "BB", precision_m=0)
+    assert (f["verdict"], f["country"]) == ("outside", None)
+    # ... unless the row's own precision reaches the claimed unit
+    assert one(tiny, 0.5, 2.002, "BB", precision_m=200)["verdict"] == "ambiguous"
     assert one(tiny, 0.5, 2.5, "BB")["verdict"] == "outside"
 
 

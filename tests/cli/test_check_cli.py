@@ -1,0 +1,165 @@
+"""`geoverify check` on the command line: formats, rows in = rows out, exit codes 0/1/2/3."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from geoverify.cli.main import cli
+from tests.conftest import EXAMPLE
+
+FORMATS = ["table", "csv", "json", "geojson", "markdown"]
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def example_rows() -> int:
+    with open(EXAMPLE, encoding="utf-8") as fh:
+        return sum(1 for _ in csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def bad_file(tmp_path_factory):
+    """Every kind of bad row next to good ones."""
+    p = tmp_path_factory.mktemp("bad") / "bad.csv"
+    p.write_text(
+        "clip,frame,coordinates,claimed,notes\n"
+        "c1,00:01,\"50.43005, 35.59057\",Belgorod oblast,ok\n"
+        "c1,00:02,not a place,Belgorod oblast,unparseable\n"
+        "c1,00:03,,Belgorod oblast,missing\n"
+        "c1,00:04,\"95.0, 35.0\",Russia,cannot be lat-lon: read as lon-lat and flagged\n"
+        "c2,00:05,\"50.45, 30.52\",Narnia,unknown claim\n"
+        "c2,00:06,\"50.45, 30.52\",,unclaimed\n",
+        encoding="utf-8")
+    return p
+
+
+def test_check__example_table_prints_the_tally():
+    r = run("check", str(EXAMPLE))
+    assert r.exit_code == 0
+    assert ("MoD 2023-05-22 clip: 6 locations; 4 in Sumy oblast (UA), 2 in Belgorod oblast (RU); "
+            "4 of 6 contradict the claim 'Belgorod oblast'") in r.output
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_check__every_row_in_every_format(fmt, bad_file):
+    r = run("check", str(bad_file), "--format", fmt)
+    assert r.exit_code == 0
+    out = r.output
+    n = 6
+    if fmt == "json":
+        assert [f["row"] for f in json.loads(out)["frames"]] == list(range(1, n + 1))
+    elif fmt == "geojson":
+        feats = json.loads(out)["features"]
+        assert [f["properties"]["row"] for f in feats] == list(range(1, n + 1))
+        assert [f["geometry"] is None for f in feats] == [False, True, True, False, False, False]
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert [r_["row"] for r_ in rows] == [str(i) for i in range(1, n + 1)]
+        assert rows[0]["extra.notes"] == "ok"
+    elif fmt == "markdown":
+        body = [ln for ln in out.splitlines() if ln.startswith("| ") and ln[2].isdigit()]
+        assert [ln.split("|")[1].strip() for ln in body] == [str(i) for i in range(1, n + 1)]
+    else:
+        body = [ln for ln in out.splitlines() if ln[:4].strip().isdigit()]
+        assert [ln.split()[0] for ln in body] == [str(i) for i in range(1, n + 1)]
+
+
+def test_check__bad_rows_get_their_findings(bad_file):
+    frames = json.loads(run("check", str(bad_file), "--format", "json").output)["frames"]
+    got = [(f["verdict"], [x["code"] for x in f["findings"]]) for f in frames]
+    assert got[0][0] in ("match", "ambiguous")
+    assert got[1] == ("unlocated", ["unparseable-coordinates"])
+    assert got[2] == ("unlocated", ["missing-coordinates"])
+    # "95.0, 35.0" cannot be latitude first: read as lon 95, lat 35 (in China) and flagged
+    assert got[3] == ("mismatch", ["possibly-swapped", "claim-mismatch"])
+    assert frames[3]["country"]["code"] == "CN"
+    assert got[4] == ("unresolved", ["unknown-claim"])
+    assert got[5] == ("unclaimed", [])
+    assert "not a place" in frames[1]["findings"][0]["message"]
+    assert frames[1]["findings"][0]["field"] == "coordinates"
+
+
+def test_check__exit_0_when_fail_on_never(bad_file):
+    assert run("check", str(EXAMPLE), "--fail-on", "never").exit_code == 0
+
+
+def test_check__exit_1_when_fail_on_mismatch_is_hit():
+    r = run("check", str(EXAMPLE), "--fail-on", "mismatch")
+    assert r.exit_code == 1
+    # four MoD rows contradict the claim; row 8 of the exercise clip is at sea (outside)
+    assert "5 row(s) at or above --fail-on mismatch: rows 3, 4, 5, 6, 8" in r.output
+
+
+def test_check__exit_1_when_fail_on_finding_is_hit(bad_file):
+    assert run("check", str(bad_file), "--fail-on", "finding").exit_code == 1
+
+
+def test_check__exit_2_on_unknown_option():
+    r = run("check", str(EXAMPLE), "--no-such-option")
+    assert r.exit_code == 2
+    assert "no-such-option" in r.output
+
+
+def test_check__exit_2_when_output_exists_without_overwrite(tmp_path):
+    out = tmp_path / "r.json"
+    out.write_text("keep me")
+    r = run("check", str(EXAMPLE), "-o", str(out))
+    assert r.exit_code == 2
+    assert out.read_text() == "keep me"
+    assert run("check", str(EXAMPLE), "-o", str(out), "--overwrite", "-f", "json").exit_code == 0
+    assert json.loads(out.read_text())["input"]["rows"] == example_rows()
+
+
+def test_check__exit_3_on_missing_file(tmp_path):
+    r = run("check", str(tmp_path / "nope.csv"))
+    assert r.exit_code == 3
+    assert "nope.csv" in r.output and "no such file" in r.output
+
+
+def test_check__exit_3_on_corrupt_json(tmp_path):
+    p = tmp_path / "broken.geojson"
+    p.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    r = run("check", str(p))
+    assert r.exit_code == 3
+    assert "broken.geojson" in r.output
+
+
+def test_check__exit_3_on_unknown_boundary_set():
+    r = run("check", str(EXAMPLE), "--boundaries", "no-such-layer")
+    assert r.exit_code == 3
+    assert "no-such-layer" in r.output
+
+
+def test_check__stdin_dash_reads_standard_input():
+    r = run("check", "-", "--format", "json", input=EXAMPLE.read_text(encoding="utf-8"))
+    assert r.exit_code == 0
+    assert len(json.loads(r.output)["frames"]) == example_rows()
+
+
+def test_check__python_dash_m_runs():
+    p = subprocess.run([sys.executable, "-m", "geoverify", "check", str(EXAMPLE), "-f", "json"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["clips"][0]["by_adm1"] == {"UA-59": 4, "RU-BEL": 2}
+
+
+def test_check__json_equals_python_api():
+    import geoverify
+
+    r = run("check", str(EXAMPLE), "--format", "json")
+    assert json.loads(r.output) == json.loads(json.dumps(geoverify.check(str(EXAMPLE)).to_dict()))
+
+
+def test_check__output_is_deterministic(tmp_path):
+    a = run("check", str(EXAMPLE), "--format", "json").output
+    b = run("check", str(EXAMPLE), "--format", "json").output
+    assert a == b

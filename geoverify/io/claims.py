@@ -115,6 +115,10 @@ class RawTable:
     meta
         What the reader learned about the file: ``encoding``, ``delimiter``, ``sheet``,
         ``sheets``, ``header_row``, ``layer``, ``layers``, ``document``, ``member``...
+    numeric_columns
+        Columns whose non-empty values were all stored as numbers (JSON numbers, XLSX number
+        cells, numeric GeoPackage/Parquet fields) rather than typed text: their text is the
+        number's shortest form, so its count of decimals says nothing about precision.
     """
 
     data: pd.DataFrame
@@ -127,6 +131,7 @@ class RawTable:
     schema: str | None = None
     row_notes: dict[int, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    numeric_columns: frozenset[str] = frozenset()
 
 
 # ---------------------------------------------------------------------------
@@ -170,6 +175,8 @@ def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | N
     if schema is not None:
         adapters.check_schema_name(schema)
     raw = read_bytes(path)
+    if not raw:
+        raise ClaimsFileError(f"claims file {name}: empty file (0 bytes)")
     digest = hashlib.sha256(raw).hexdigest()
     if fmt is not None:
         fmt = _canonical_format(fmt, name)
@@ -178,11 +185,9 @@ def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | N
     if sheet is not None and fmt != "xlsx":
         raise ConfigError(f"sheet={sheet!r} only applies to XLSX workbooks; {name} is read as {fmt}")
     if layer is not None and fmt not in ("gpkg", "fgb"):
-        raise ConfigError(f"layer={layer!r} only applies to GeoPackage files; {name} is read as {fmt}")
+        raise ConfigError(f"layer={layer!r} only applies to GeoPackage/FlatGeobuf files; {name} is read as {fmt}")
     if encoding is not None and fmt not in ("csv", "tsv", "json", "geojson", "jsonl"):
         raise ConfigError(f"encoding={encoding!r} only applies to text formats; {name} is read as {fmt}")
-    if not raw:
-        raise ClaimsFileError(f"claims file {name}: empty file (0 bytes)")
 
     if fmt in ("csv", "tsv"):
         text, used = _decode(raw, name, encoding)
@@ -286,9 +291,12 @@ def sniff_content(raw: bytes) -> str:
     if head.startswith("\x1e"):
         return "jsonl"
     if head.startswith("{") or head.startswith("["):
-        first = head.split("\n", 1)
-        if head.startswith("{") and len(first) > 1 and _one_json_line(first[0]):
-            return "jsonl"
+        if head.startswith("{"):
+            # JSON lines: a first line that is a whole object, and more lines after it
+            full = _sniff_text(raw).lstrip("\ufeff \t\r\n")
+            first, _, rest = full.partition("\n")
+            if rest.strip() and _one_json_line(first):
+                return "jsonl"
         return "json"
     return "csv"
 
@@ -327,9 +335,10 @@ def decode_text(raw: bytes, path: str, encoding: str | None = None) -> str:
     """Decode text: UTF-8 (with or without BOM), UTF-16/32 with BOM, BOM-less UTF-16, else
     Windows-1251.
 
-    Bytes that are valid UTF-8 are always read as UTF-8 (so a UTF-8 file is never misread);
-    other bytes are read as Windows-1251, the usual encoding of Russian and Ukrainian
-    spreadsheets saved as "CSV" on Windows. Pass ``encoding`` to force another.
+    Bytes that are valid UTF-8 are always read as UTF-8 (so a UTF-8 file is never misread),
+    and so is UTF-8 with a few stray bytes (those become U+FFFD); other bytes are read as
+    Windows-1251, the usual encoding of Russian and Ukrainian spreadsheets saved as "CSV" on
+    Windows. Pass ``encoding`` to force another.
     """
     return _decode(raw, path, encoding)[0]
 
@@ -368,8 +377,19 @@ def _decode(raw: bytes, path: str, encoding: str | None) -> tuple[str, str]:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    high = len(raw.translate(None, _ASCII_BYTES))
+    valid = sum(len(m) for m in _UTF8_SEQUENCE.findall(raw))
+    if valid >= 0.8 * high:
+        # UTF-8 text with a few stray bytes (a paste from elsewhere): reading all of it as
+        # Windows-1251 would garble every Cyrillic letter, so keep UTF-8 and mark the strays.
+        return raw.decode("utf-8", errors="replace"), "utf-8 (invalid bytes replaced)"
     # Windows-1251 leaves only 0x98 undefined; map it rather than fail on one stray byte.
     return raw.decode("cp1251", errors="replace"), "cp1251"
+
+
+_ASCII_BYTES = bytes(range(128))
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 # ---------------------------------------------------------------------------
@@ -392,15 +412,15 @@ def cell_text(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, str):
-        return v
+        return str(v)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, _JSONFloat):
         return v.text
     if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return "" if math.isnan(v) else repr(v)
+        return str(int(v))
+    if isinstance(v, float):  # numpy.float64 too: repr(float(...)) is plain "1.5"
+        return "" if math.isnan(v) else repr(float(v))
     if isinstance(v, decimal.Decimal):
         return str(v)
     if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
@@ -476,7 +496,22 @@ def records_table(records: list[dict], name: str, digest: str, fmt: str, geometr
                             columns=[str(c) for c in columns], dtype=object)
     else:
         data = pd.DataFrame(index=range(len(records)))
-    return RawTable(data, name, digest, fmt, geometry, problems or {}, crs)
+    numeric = frozenset(str(c) for c in columns
+                        if is_numeric_column([r.get(c) for r in records]))
+    return RawTable(data, name, digest, fmt, geometry, problems or {}, crs,
+                    numeric_columns=numeric)
+
+
+def is_numeric_column(values: list[Any]) -> bool:
+    """True when every non-null value is a number (not a bool) and there is at least one."""
+    found = False
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float, decimal.Decimal)):
+            return False
+        found = True
+    return found
 
 
 _records_table = records_table  # older name
@@ -484,16 +519,6 @@ _records_table = records_table  # older name
 
 # ---------------------------------------------------------------------------
 # geometry helpers shared by the geometry-carrying readers
-
-
-def is_wgs84(crs_text: str | None) -> bool:
-    """True when a CRS is WGS 84 longitude/latitude in all but axis order (or not given)."""
-    if crs_text is None:
-        return True
-    from pyproj import CRS
-
-    crs = CRS.from_user_input(crs_text)
-    return crs.equals(CRS.from_epsg(4326), ignore_axis_order=True)
 
 
 def reproject(geometry: list, problems: dict[int, str], crs_text: str | None, name: str) -> None:
@@ -562,17 +587,23 @@ def _short(text: str, limit: int = 500) -> str:
 # delimited text
 
 
+#: Stands for "no delimiter": a one-column file is split on a character text never holds.
+SINGLE_COLUMN = "\x1f"
+
+
 def sniff_delimiter(text: str) -> str:
     """The delimiter among :data:`DELIMITERS` that splits the first records most consistently.
 
     Each candidate splits (quote-aware) up to 50 records; the header must have at least two
     fields; the score is the share of records with as many fields as the header, then the
-    number of fields.
+    number of fields. When no candidate splits the header, the file has one column and
+    :data:`SINGLE_COLUMN` is returned (so ``50.4, 35.6`` in a ``coordinates`` file stays one
+    value).
     """
     sample = text[:65536]
     if len(text) > len(sample) and "\n" in sample:
         sample = sample[: sample.rfind("\n")]
-    best, best_score = ",", (-1.0, 0)
+    best, best_score = SINGLE_COLUMN, (-1.0, 0)
     for delim in DELIMITERS:
         try:
             rows = []
@@ -647,7 +678,7 @@ def read_delimited(text: str, name: str, digest: str, delimiter: str | None = No
     if not fixed:
         data = pd.DataFrame({h: pd.Series([], dtype=object) for h in header})
     table = RawTable(data, name, digest, fmt, row_notes=notes)
-    table.meta["delimiter"] = delimiter
+    table.meta["delimiter"] = None if delimiter == SINGLE_COLUMN else delimiter
     return table
 
 
@@ -770,7 +801,7 @@ def _features_table(feats: list, name: str, digest: str, crs: str | None) -> Raw
     for i, f in enumerate(feats):
         if not isinstance(f, dict):
             records.append({})
-            geometry.append(None)
+            geometry.append((math.nan, math.nan, _short(json.dumps(f, ensure_ascii=False))))
             problems[i] = "feature is not a JSON object"
             continue
         props = f.get("properties") or {}
@@ -801,7 +832,8 @@ def _features_table(feats: list, name: str, digest: str, crs: str | None) -> Raw
 
 
 __all__ = [
-    "DELIMITERS", "FORMATS", "FORMAT_ALIASES", "MAX_UNZIPPED_BYTES", "RawTable", "cell_text",
-    "decode_text", "read_bytes", "read_delimited", "read_json", "read_jsonl", "read_table",
-    "records_table", "reproject", "sniff_content", "sniff_delimiter", "sniff_format",
+    "DELIMITERS", "FORMATS", "FORMAT_ALIASES", "MAX_UNZIPPED_BYTES", "SINGLE_COLUMN", "RawTable",
+    "cell_text", "decode_text", "is_numeric_column", "read_bytes", "read_delimited",
+    "read_json", "read_jsonl", "read_table", "records_table", "reproject", "sniff_content",
+    "sniff_delimiter", "sniff_format",
 ]

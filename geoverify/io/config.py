@@ -1,0 +1,141 @@
+"""Finding and reading ``validate``'s configuration files.
+
+Looked for from a dataset's directory upward (stopping after the directory that holds
+``.git``), first hit wins; in each directory, in this order:
+
+``.geoverify.toml``  settings at the top level (or under ``[tool.geoverify]``)
+``pyproject.toml``   the ``[tool.geoverify]`` table (a pyproject without one is skipped)
+``setup.cfg``        the ``[tool:geoverify]`` or ``[geoverify]`` section
+
+In ``setup.cfg`` values are text: ``columns`` and ``severity`` are ``key = value`` pairs
+separated by commas or new lines, ``exclude`` a list separated by commas or new lines, and
+``allow`` one known exception a line: ``ID CODE REASON...``.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from geoverify.core.settings import ValidateSettings, settings_from_mapping
+from geoverify.errors import ConfigError
+
+CONFIG_NAMES = (".geoverify.toml", "pyproject.toml", "setup.cfg")
+INI_SECTIONS = ("tool:geoverify", "geoverify")
+
+
+def read_config(path: str | Path) -> ValidateSettings:
+    """Read settings from one file (``.toml`` or ``.cfg``/``.ini``)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"configuration file {path}: no such file")
+    mapping = _mapping(p, explicit=True)
+    return settings_from_mapping(mapping or {}, str(p))
+
+
+def find_config(start: str | Path, cache: dict[Path, ValidateSettings] | None = None
+                ) -> ValidateSettings:
+    """Settings for a dataset in (or at) ``start``: the nearest configuration upward, or the
+    defaults when there is none.
+
+    ``cache`` (directory -> settings) avoids reading the same files again within one run.
+    """
+    d = Path(start).resolve()
+    if not d.is_dir():
+        d = d.parent
+    if cache is not None and d in cache:
+        return cache[d]
+    found = ValidateSettings()
+    for directory in (d, *d.parents):
+        hit = None
+        for name in CONFIG_NAMES:
+            p = directory / name
+            if p.is_file():
+                mapping = _mapping(p, explicit=False)
+                if mapping is not None:
+                    hit = settings_from_mapping(mapping, str(p))
+                    break
+        if hit is not None:
+            found = hit
+            break
+        if (directory / ".git").exists():
+            break
+    if cache is not None:
+        cache[d] = found
+    return found
+
+
+def _mapping(p: Path, *, explicit: bool) -> dict[str, Any] | None:
+    """The settings mapping in ``p``, or ``None`` when it holds no geoverify settings."""
+    if p.suffix.lower() == ".toml":
+        try:
+            doc = tomllib.loads(p.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"configuration {p}: not valid TOML ({exc})") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"configuration {p}: cannot be read ({exc})") from exc
+        tool = doc.get("tool", {}).get("geoverify") if isinstance(doc.get("tool"), dict) else None
+        if tool is not None:
+            return tool
+        if p.name == "pyproject.toml":
+            return {} if explicit else None
+        return doc
+    return _ini_mapping(p, explicit=explicit)
+
+
+def _ini_mapping(p: Path, *, explicit: bool) -> dict[str, Any] | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(p.read_text(encoding="utf-8"), source=str(p))
+    except (configparser.Error, OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"configuration {p}: cannot be read ({exc})") from exc
+    section = next((s for s in INI_SECTIONS if parser.has_section(s)), None)
+    if section is None:
+        if explicit:
+            raise ConfigError(f"configuration {p}: no [tool:geoverify] or [geoverify] section")
+        return None
+    out: dict[str, Any] = {}
+    for key, value in parser.items(section):
+        k = key.replace("-", "_")
+        if k in ("columns", "severity"):
+            out[key] = _pairs(value, key, p)
+        elif k == "exclude":
+            out[key] = [s for s in re.split(r"[,\n]", value) if s.strip()]
+            out[key] = [s.strip() for s in out[key]]
+        elif k == "allow":
+            out[key] = _allow_lines(value, p)
+        else:
+            out[key] = value.strip()
+    return out
+
+
+def _pairs(value: str, key: str, p: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in re.split(r"[,\n]", value):
+        part = part.strip()
+        if not part:
+            continue
+        m = re.match(r"([^=:]+?)\s*[=:]\s*(.+)$", part)
+        if not m:
+            raise ConfigError(f"configuration {p}: {key}: {part!r} is not a key = value pair")
+        out[m.group(1).strip()] = m.group(2).strip().strip("'\"")
+    return out
+
+
+def _allow_lines(value: str, p: Path) -> list[dict[str, str]]:
+    out = []
+    for line in value.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        parts = line.split(None, 2)
+        if len(parts) < 3:
+            raise ConfigError(f"configuration {p}: allow: {line!r} must be 'ID CODE REASON'")
+        out.append({"id": parts[0], "code": parts[1], "reason": parts[2]})
+    return out
+
+
+__all__ = ["CONFIG_NAMES", "find_config", "read_config"]

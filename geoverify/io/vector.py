@@ -1,0 +1,183 @@
+"""GeoPackage and FlatGeobuf (through pyogrio / GDAL), GeoParquet and Parquet (through pyarrow).
+
+Attributes come back as text (integers without ``.0``, reals ``repr``, dates ISO 8601, null
+as ``""``); a point geometry becomes ``(lon, lat, WKT)`` in :attr:`RawTable.geometry`, where
+the WKT is the geometry as stored (in the file's own CRS) and ``lon``/``lat`` are WGS 84,
+transformed with pyproj (``always_xy=True``) when the file declares another CRS. Any other
+geometry type keeps its row with a geometry problem; a missing or empty geometry keeps its
+row with no geometry. A Parquet file without GeoParquet metadata is read as a plain table.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from typing import Any
+
+import pandas as pd
+
+from geoverify.errors import ClaimsFileError
+from geoverify.io.claims import RawTable, cell_text, shapely_points
+
+_INTEGER_TYPES = ("OFTInteger", "OFTInteger64")
+_NAMES = {"gpkg": "GeoPackage", "fgb": "FlatGeobuf"}
+
+
+def _ogr_cell(v: Any, ogr_type: str) -> str:
+    if ogr_type in _INTEGER_TYPES and isinstance(v, float):
+        return "" if v != v else str(int(v))  # nullable integers arrive as float with NaN
+    return cell_text(v)
+
+
+def read_ogr(data: bytes, name: str, digest: str, fmt: str, *,
+             layer: str | int | None = None) -> RawTable:
+    """GeoPackage / FlatGeobuf bytes -> :class:`RawTable` (one layer)."""
+    import pyogrio
+    import shapely
+    from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
+    from pyogrio.raw import read as ogr_read
+
+    kind = _NAMES.get(fmt, fmt)
+    errors = (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError,
+              RuntimeError)
+    with warnings.catch_warnings():
+        # GDAL warns that in-memory bytes have no ".gpkg" extension: irrelevant here.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            layers = [str(n) for n, _ in pyogrio.list_layers(data)]
+        except errors as exc:
+            raise ClaimsFileError(f"claims file {name}: not a readable {kind} file ({exc})") from exc
+        if not layers:
+            raise ClaimsFileError(f"claims file {name}: the {kind} file has no layers")
+        chosen = _pick_layer(layers, layer, name)
+        try:
+            meta, _fids, wkb, fields = ogr_read(data, layer=chosen, datetime_as_string=True)
+        except errors as exc:
+            raise ClaimsFileError(
+                f"claims file {name}, layer {chosen!r}: cannot be read ({exc})") from exc
+    columns = [str(c) for c in meta["fields"]]
+    types = list(meta.get("ogr_types") or ["OFTString"] * len(columns))
+    n = len(wkb) if wkb is not None else (len(fields[0]) if fields else 0)
+    frame = pd.DataFrame({c: [_ogr_cell(v, t) for v in arr]
+                          for c, t, arr in zip(columns, types, fields, strict=True)},
+                         index=range(n), dtype=object)
+    crs = meta.get("crs")
+    geometry = problems = None
+    if wkb is not None:
+        geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+        geometry, problems = shapely_points(list(geoms), crs, name)
+        for i, (g, b) in enumerate(zip(geoms, wkb, strict=True)):
+            if g is None and b is not None:
+                geometry[i] = (float("nan"), float("nan"), bytes(b).hex()[:500])
+                problems[i] = "geometry cannot be decoded (invalid WKB)"
+    numeric = frozenset(c for c, t in zip(columns, types, strict=True)
+                        if t in (*_INTEGER_TYPES, "OFTReal"))
+    table = RawTable(frame.reset_index(drop=True), name, digest, fmt, geometry, problems or {},
+                     crs, numeric_columns=numeric)
+    table.meta.update({"layer": chosen, "layers": layers})
+    return table
+
+
+def _pick_layer(layers: list[str], layer: str | int | None, name: str) -> str:
+    if layer is None:
+        return layers[0]
+    if isinstance(layer, int) and not isinstance(layer, bool):
+        if not -len(layers) <= layer < len(layers):
+            raise ClaimsFileError(
+                f"claims file {name}: no layer at index {layer}; the file has {len(layers)} "
+                f"({', '.join(layers)})")
+        return layers[layer]
+    if str(layer) in layers:
+        return str(layer)
+    raise ClaimsFileError(
+        f"claims file {name}: no layer named {layer!r}; the file has {', '.join(layers)}")
+
+
+def read_parquet(data: bytes, name: str, digest: str) -> RawTable:
+    """(Geo)Parquet bytes -> :class:`RawTable`.
+
+    The primary geometry column named in the ``geo`` metadata is read as geometry (WKB, or
+    GeoArrow native encodings through geopandas); its ``crs`` (PROJJSON) is honoured, and a
+    missing ``crs`` means OGC:CRS84 as the GeoParquet specification says. Other geometry
+    columns come back as WKT text.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import shapely
+
+    try:
+        arrow = pq.read_table(io.BytesIO(data))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise ClaimsFileError(f"claims file {name}: not a readable Parquet file ({exc})") from exc
+    md = arrow.schema.metadata or {}
+    geo = None
+    if b"geo" in md:
+        try:
+            geo = json.loads(md[b"geo"])
+        except ValueError as exc:
+            raise ClaimsFileError(
+                f"claims file {name}: broken GeoParquet metadata (not JSON: {exc})") from exc
+    geo_columns = (geo or {}).get("columns") or {}
+    primary = (geo or {}).get("primary_column")
+    if geo is not None and primary not in arrow.column_names:
+        raise ClaimsFileError(
+            f"claims file {name}: GeoParquet metadata names geometry column {primary!r}, "
+            "which the file does not have")
+    attrs: dict[str, list[str]] = {}
+    numeric: set[str] = set()
+    for col in arrow.column_names:
+        if col == primary or (col.startswith("__index_level_") and col.endswith("__")):
+            continue
+        values = arrow.column(col).to_pylist()
+        if col in geo_columns and geo_columns[col].get("encoding", "WKB").upper() == "WKB":
+            attrs[col] = ["" if v is None else _wkt(shapely, v) for v in values]
+        else:
+            attrs[col] = [cell_text(v) for v in values]
+            kind = arrow.schema.field(col).type
+            if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+                numeric.add(col)
+    frame = pd.DataFrame(attrs, index=range(arrow.num_rows), dtype=object)
+    geometry = problems = None
+    crs_text = None
+    if primary is not None:
+        info = geo_columns.get(primary, {})
+        crs = info.get("crs", "OGC:CRS84")
+        if crs is not None:
+            crs_text = crs if isinstance(crs, str) else json.dumps(crs)
+        encoding = str(info.get("encoding", "WKB")).upper()
+        if encoding == "WKB":
+            geoms = shapely.from_wkb(arrow.column(primary).to_pylist(), on_invalid="ignore")
+        else:
+            import geopandas as gpd
+            geoms = gpd.read_parquet(io.BytesIO(data), columns=[primary]).geometry.values
+        geometry, problems = shapely_points(list(geoms), crs_text, name)
+    short_crs = _short_crs(crs_text)
+    table = RawTable(frame.reset_index(drop=True), name, digest, "parquet", geometry,
+                     problems or {}, short_crs, numeric_columns=frozenset(numeric))
+    table.meta["geo"] = geo is not None
+    return table
+
+
+def _wkt(shapely, v) -> str:
+    try:
+        return shapely.from_wkb(v).wkt
+    except Exception:  # shapely.errors.GEOSException and friends: keep the bytes
+        return bytes(v).hex()
+
+
+def _short_crs(crs_text: str | None) -> str | None:
+    """``EPSG:32636`` for a PROJJSON CRS pyproj can name, else the text as given."""
+    if crs_text is None:
+        return None
+    try:
+        from pyproj import CRS
+
+        crs = CRS.from_user_input(json.loads(crs_text) if crs_text.startswith("{") else crs_text)
+        auth = crs.to_authority()
+        return ":".join(auth) if auth else crs_text
+    except Exception:
+        return crs_text
+
+
+__all__ = ["read_ogr", "read_parquet"]

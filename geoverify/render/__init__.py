@@ -1,8 +1,10 @@
 """The evidence map: one self-contained, interactive HTML page per check.
 
->>> m = build_map(result.to_dict(), adm0=adm0, adm1=adm1, borders=borders)
->>> m                      # displays inline in a notebook (it is a folium.Map)
->>> page = render_html(m)  # the whole page as a string; geoverify.io writes it
+Usage::
+
+    m = build_map(result.to_dict(), adm0=adm0, adm1=adm1, borders=borders)
+    m                      # displays inline in a notebook (it is a folium.Map)
+    page = render_html(m)  # the whole page as a string; geoverify.io writes it
 
 The page embeds Leaflet and Leaflet.markercluster (from the XStatic
 packages) and loads nothing from the network unless ``tiles`` is given; the
@@ -10,15 +12,17 @@ boundary polygons are the basemap. The frames are embedded once as compact
 JSON and drawn by the page's own script, so 100 000 frames stay a few MB.
 The same input and ``SOURCE_DATE_EPOCH`` give byte-identical HTML.
 
-Importing this module does not import folium, geopandas or shapely; they are
-loaded on the first call of :func:`build_map` / :func:`render_html`.
+This module imports neither folium nor branca (nor geopandas/shapely for its
+own use); they are loaded on the first call of :func:`build_map` or
+:func:`render_html`. The page's script and style live in ``static/`` next to
+this file and must be installed with the package (package data).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from geoverify.errors import ConfigError
@@ -38,7 +42,7 @@ def map_build_time() -> datetime:
     """
     raw = os.environ.get("SOURCE_DATE_EPOCH")
     if raw is None or raw.strip() == "":
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        return datetime.now(UTC).replace(microsecond=0)
     try:
         seconds = int(raw.strip())
     except ValueError:
@@ -47,7 +51,7 @@ def map_build_time() -> datetime:
         ) from None
     if seconds < 0:
         raise ConfigError(f"SOURCE_DATE_EPOCH must not be negative, got {raw!r}")
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def build_map(

@@ -1,0 +1,403 @@
+"""Pack a check result into the compact JSON the evidence page draws from.
+
+Pure Python (no folium, no geopandas) so it is cheap to import and to test.
+
+The frames are embedded once, column by column (``columns[name]``):
+
+* numbers as plain arrays: coordinates rounded to 6 decimals (~0.1 m),
+  distances in *decametres* (``distanceUnit`` = 10 m) with two decimals
+  below 1 km and none above (what the popup shows), ``null`` when missing
+  (a distance column missing on every frame is ``null`` as a whole);
+* every other field as a *coded column*, one of
+  ``{"k": "c", "v": value}`` (the same value on every frame),
+  ``{"k": "d", "v": [value, ...]}`` (mostly unique values, stored directly) or
+  ``{"k": "i", "s": [value, ...], "v": [index, ...]}`` (a dictionary of the
+  distinct values, most frequent first, and one small index per frame).
+  Values are strings, ``null`` or small objects (country, claim, findings...).
+* ``coordinates_text`` holds the number ``0`` where the original text is
+  exactly ``"<lat>, <lon>"`` as JavaScript prints the stored coordinates.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from geoverify.render._style import VERDICTS
+
+#: Format version of the embedded data (bump when the layout changes).
+DATA_FORMAT = 2
+
+#: Frame fields stored as coded text columns, in popup order.
+STRING_FIELDS: tuple[str, ...] = (
+    "id",
+    "frame",
+    "claimed",
+    "coordinates_text",
+    "source",
+    "date",
+    "role",
+    "notation",
+)
+
+#: Frame fields that hold small JSON objects (or lists of them).
+OBJECT_FIELDS: tuple[str, ...] = ("country", "adm1", "disputed", "claim", "findings")
+
+#: Numeric frame fields besides the coordinates.
+DISTANCE_FIELDS: tuple[str, ...] = (
+    "distance_to_border_m",
+    "distance_to_region_border_m",
+    "distance_to_claimed_m",
+    "precision_m",
+)
+
+#: Frame fields with a place of their own in the page; any other field of a
+#: frame is shown with the ``extra`` columns.
+KNOWN_FIELDS = frozenset(
+    ("row", "clip", "lat", "lon", "verdict", "extra", *STRING_FIELDS, *OBJECT_FIELDS, *DISTANCE_FIELDS)
+)
+
+#: Metres per unit of the embedded distances.
+DISTANCE_UNIT_M = 10
+
+_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
+
+_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_SCRIPT_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
+
+
+def json_for_script(value: Any) -> str:
+    """JSON text that is safe verbatim inside an HTML ``<script>`` element.
+
+    ``<``, ``>``, ``&`` and the JavaScript line separators U+2028/U+2029 can
+    only occur inside JSON strings, where their ``\\uXXXX`` escapes mean the
+    same thing, so ``</script>`` or ``<!--`` can never appear in the output.
+    NaN and infinities are refused (they are not JSON).
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _SCRIPT_ESCAPE_RE.sub(lambda m: _SCRIPT_ESCAPES[m.group(0)], text)
+
+
+def as_text(value: Any) -> str | None:
+    """A claims-file value as display text (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (bool, int, float)):
+        return json.dumps(value)
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def as_number(value: Any, ndigits: int) -> float | None:
+    """A finite number rounded to ``ndigits`` decimals, else ``None``."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number):
+        return None
+    rounded = round(number, ndigits)
+    return 0.0 if rounded == 0 else rounded  # no "-0.0"
+
+
+def iso_date(value: Any) -> str | None:
+    """The ``YYYY-MM-DD`` prefix of a date string, if it has one."""
+    if not isinstance(value, str):
+        return None
+    match = _ISO_DATE.match(value.strip())
+    return match.group(1) if match else None
+
+
+def _clean_object(value: Any) -> Any:
+    """JSON-able copy of a small object: strings kept, numbers made finite."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _clean_object(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_object(v) for v in value]
+    return as_text(value)
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable key for any JSON-like value (dicts compare by content)."""
+    if isinstance(value, Mapping):
+        return ("{", tuple((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return ("[", tuple(_freeze(v) for v in value))
+    if isinstance(value, float) and value != value:
+        return ("nan",)  # NaN is not equal to itself
+    return (type(value).__name__, value)  # 1, 1.0, True and "1" stay different
+
+
+def _object_key(value: Any) -> Any:
+    """Cheap hashable key of a frame's object field (flat dicts are the common case)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        try:
+            return ("{", tuple(value.items()))
+        except TypeError:
+            pass
+    return _freeze(value)
+
+
+def _object_keys(values: Sequence[Any]) -> list[Any]:
+    """``_object_key`` of each value, computed once per distinct object.
+
+    Frames often share one dict (e.g. the same country); ``id`` is a safe
+    cache key here because ``values`` keeps every object alive.
+    """
+    cache: dict[int, Any] = {}
+    keys = []
+    for value in values:
+        if value is None or isinstance(value, str):
+            keys.append(value)
+            continue
+        ident = id(value)
+        key = cache.get(ident)
+        if key is None:
+            key = cache[ident] = _object_key(value)
+        keys.append(key)
+    return keys
+
+
+def coded_column(values: Sequence[Any], keys: Sequence[Any] | None = None, clean: Any = None) -> dict[str, Any]:
+    """Encode one column (see the module docstring).
+
+    ``keys`` are hashable stand-ins for ``values`` (default: the values
+    themselves, which must then be hashable); ``clean`` is applied to each
+    distinct value that ends up in the page.
+    """
+    n = len(values)
+    if keys is None:
+        keys = values
+    counts: dict[Any, int] = {}
+    first: dict[Any, Any] = {}
+    for key, value in zip(keys, values):
+        if key in counts:
+            counts[key] += 1
+        else:
+            counts[key] = 1
+            first[key] = value
+    tidy = clean or (lambda v: v)
+    if len(counts) <= 1:
+        return {"k": "c", "v": tidy(values[0]) if n else None}
+    if len(counts) * 2 > n:
+        return {"k": "d", "v": [tidy(v) for v in values]}
+    order = sorted(counts, key=lambda k: -counts[k])  # stable: ties keep first-seen order
+    index = {key: i for i, key in enumerate(order)}
+    return {"k": "i", "s": [tidy(first[k]) for k in order], "v": [index[k] for k in keys]}
+
+
+def _object_value(value: Any) -> Any:
+    if value is None or value == [] or value == {}:
+        return None
+    return _clean_object(value)
+
+
+def _empty_to_none(value: Any) -> Any:
+    return None if value == [] or value == {} else value
+
+
+def clip_key(value: Any) -> str | None:
+    """How a clip value is compared (``None`` for frames without a clip)."""
+    return as_text(value)
+
+
+def js_number(value: float) -> str | None:
+    """``String(value)`` in JavaScript, for ordinary coordinates; else None."""
+    if value.is_integer():
+        return str(int(value))
+    text = repr(value)
+    return None if "e" in text or "E" in text else text
+
+
+def coordinates(frames: Sequence[Mapping[str, Any]]) -> tuple[list[float | None], list[float | None]]:
+    """Latitudes and longitudes rounded to 6 decimals; both None unless the
+    frame has a finite, in-range pair."""
+    lat: list[float | None] = []
+    lon: list[float | None] = []
+    isfinite = math.isfinite
+    for frame in frames:
+        la, lo = frame.get("lat"), frame.get("lon")
+        if type(la) is not float or type(lo) is not float:  # noqa: E721 - exact types, fast path
+            la, lo = as_number(la, 12), as_number(lo, 12)
+            if la is None or lo is None:
+                lat.append(None)
+                lon.append(None)
+                continue
+        if isfinite(la) and isfinite(lo) and -90.0 <= la <= 90.0 and -180.0 <= lo <= 180.0:
+            la, lo = round(la, 6), round(lo, 6)
+            lat.append(la + 0.0)  # + 0.0 turns -0.0 into 0.0
+            lon.append(lo + 0.0)
+        else:
+            lat.append(None)
+            lon.append(None)
+    return lat, lon
+
+
+def bounds_of(lat: Sequence[float | None], lon: Sequence[float | None]) -> tuple[float, float, float, float] | None:
+    """(min lon, min lat, max lon, max lat) of the non-null points, or None."""
+    lats = [v for v in lat if v is not None]
+    if not lats:
+        return None
+    lons = [v for v in lon if v is not None]
+    return (min(lons), min(lats), max(lons), max(lats))
+
+
+def _distance(value: Any) -> float | int | None:
+    if type(value) is float and math.isfinite(value):  # noqa: E721 - fast path
+        metres = round(value, 1)
+    else:
+        metres = as_number(value, 1)
+        if metres is None:
+            return None
+    units = metres / DISTANCE_UNIT_M
+    if abs(metres) < 1000:
+        rounded = round(units, 2)
+        return int(rounded) if rounded.is_integer() else rounded
+    return int(round(units))
+
+
+def pack_frames(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``frames`` and ``clips`` of a result as compact columns.
+
+    Returns a JSON-able dict; see the module docstring for the layout.
+    Frames keep input order. Clips keep the order of ``result["clips"]``;
+    a clip that appears only on frames is appended after them.
+    """
+    frames: list[Mapping[str, Any]] = list(result.get("frames") or [])
+    n = len(frames)
+
+    clip_names: list[str | None] = []
+    clip_index: dict[str | None, int] = {}
+    for clip in result.get("clips") or []:
+        key = clip_key(clip.get("clip"))
+        if key not in clip_index:
+            clip_index[key] = len(clip_names)
+            clip_names.append(key)
+    frame_clips = []
+    for frame in frames:
+        key = clip_key(frame.get("clip"))
+        if key not in clip_index:
+            clip_index[key] = len(clip_names)
+            clip_names.append(key)
+        frame_clips.append(clip_index[key])
+
+    verdict_names = list(VERDICTS)
+    verdict_index = {v: i for i, v in enumerate(verdict_names)}
+    frame_verdicts = []
+    for frame in frames:
+        verdict = as_text(frame.get("verdict")) or "unlocated"
+        if verdict not in verdict_index:
+            verdict_index[verdict] = len(verdict_names)
+            verdict_names.append(verdict)
+        frame_verdicts.append(verdict_index[verdict])
+
+    lat, lon = coordinates(frames)
+
+    rows = [frame.get("row") for frame in frames]
+    row_column: list[Any] | None = rows
+    if all(isinstance(r, int) and r == i + 1 for i, r in enumerate(rows)):
+        row_column = None  # rows are 1..n: implicit
+
+    columns: dict[str, Any] = {
+        "row": row_column,
+        "lat": lat,
+        "lon": lon,
+        "clip": frame_clips,
+        "verdict": frame_verdicts,
+    }
+    for field in STRING_FIELDS:
+        values: list[Any] = [as_text(f.get(field)) for f in frames]
+        if field == "coordinates_text":
+            for i, text in enumerate(values):
+                if text is not None and lat[i] is not None:
+                    la, lo = js_number(lat[i]), js_number(lon[i])
+                    if la is not None and lo is not None and text == f"{la}, {lo}":
+                        values[i] = 0
+        columns[field] = coded_column(values)
+    for field in DISTANCE_FIELDS:
+        values = [_distance(f.get(field)) for f in frames]
+        columns[field] = values if any(v is not None for v in values) else None  # None: all missing
+    for field in OBJECT_FIELDS:
+        raw = [_empty_to_none(f.get(field)) for f in frames]
+        columns[field] = coded_column(raw, _object_keys(raw), clean=_object_value)
+
+    # Other columns of the claims file, then frame fields this page does not know.
+    extra_keys: list[str] = []
+    extra_columns = []
+    seen: dict[str, None] = {}
+    for frame in frames:
+        for key in frame.get("extra") or {}:
+            seen.setdefault(key)
+    for key in seen:
+        extra_keys.append(as_text(key) or "")
+        extra_columns.append(coded_column([as_text((f.get("extra") or {}).get(key)) for f in frames]))
+    unknown: dict[str, None] = {}
+    for frame in frames:
+        for key in frame:
+            if key not in KNOWN_FIELDS:
+                unknown.setdefault(key)
+    for key in unknown:
+        extra_keys.append(as_text(key) or "")
+        extra_columns.append(coded_column([as_text(f.get(key)) for f in frames]))
+
+    dates = sorted({d for d in (iso_date(f.get("date")) for f in frames) if d})
+
+    return {
+        "format": DATA_FORMAT,
+        "n": n,
+        "distanceUnit": DISTANCE_UNIT_M,
+        "verdicts": verdict_names,
+        "clips": clip_names,
+        "columns": columns,
+        "extraKeys": extra_keys,
+        "extra": extra_columns,
+        "dateRange": [dates[0], dates[-1]] if dates else None,
+    }
+
+
+def distinct_values(column: Mapping[str, Any]) -> list[Any]:
+    """The values of a coded column, each once (first-seen or frequency order)."""
+    if column["k"] == "c":
+        return [column["v"]]
+    if column["k"] == "i":
+        return list(column["s"])
+    return list(column["v"])
+
+
+def place_names(column: Mapping[str, Any]) -> dict[str, str]:
+    """code -> name from a coded ``country`` / ``adm1`` column."""
+    names: dict[str, str] = {}
+    for place in distinct_values(column):
+        if isinstance(place, Mapping):
+            code, name = as_text(place.get("code")), as_text(place.get("name"))
+            if code and name and code not in names:
+                names[code] = name
+    return names
+
+
+def located_bounds(result: Mapping[str, Any]) -> tuple[float, float, float, float] | None:
+    """(min lon, min lat, max lon, max lat) of the located frames, or None."""
+    return bounds_of(*coordinates(list(result.get("frames") or [])))

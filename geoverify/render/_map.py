@@ -1,0 +1,280 @@
+"""folium wiring of the evidence map (imported lazily: it imports folium)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import folium
+from branca.element import Element, Figure, MacroElement
+
+from geoverify.render import _assets, _geometry, _html, _style
+from geoverify.render._data import bounds_of, json_for_script, pack_frames
+
+if TYPE_CHECKING:  # pragma: no cover
+    from geopandas import GeoDataFrame
+
+#: id of the ``<script type="application/json">`` holding the data.
+DATA_ELEMENT_ID = "gv-data"
+#: Prefix of the deterministic element ids.
+ID_PREFIX = "gv"
+
+
+class _Raw(Element):
+    """A fragment inserted verbatim.
+
+    folium's own elements re-compile their rendered output as a Jinja
+    template; text from a claims file must never be a template (``{{ }}``
+    in a clip name would be evaluated), so our fragments bypass Jinja.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Raw"
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+class _EvidenceLayer(MacroElement):
+    """Adds the page's head, body and start-up script to the figure."""
+
+    def __init__(self, head: str, body: str) -> None:
+        super().__init__()
+        self._name = "EvidenceLayer"
+        self._head = head
+        self._body = body
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "the evidence layer must be inside a Figure"
+        name = self.get_name()
+        figure.header.add_child(_Raw(self._head), name=name)
+        figure.html.add_child(_Raw(self._body), name=name)
+        start = f"GeoverifyEvidenceMap.init({self._parent.get_name()}, {json_for_script(DATA_ELEMENT_ID)});"
+        figure.script.add_child(_Raw(start), name=name)
+
+
+class EvidenceMap(folium.Map):
+    """A ``folium.Map`` whose page loads no CDN resources of folium's.
+
+    folium's defaults (Leaflet, jQuery, Bootstrap, awesome-markers, Font
+    Awesome from CDNs) are replaced by nothing: the evidence layer inlines
+    what the page uses. Display in notebooks works as for any folium map.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._name = "Map"
+        # Instance attributes, so folium's class-level lists are never mutated.
+        self.default_js: list[tuple[str, str]] = []
+        self.default_css: list[tuple[str, str]] = []
+        self.gv_img_sources: tuple[str, ...] = ()
+
+
+def _walk(element: Element):
+    yield element
+    for child in list(element._children.values()):
+        yield from _walk(child)
+
+
+def stabilise_ids(root: Element) -> None:
+    """Give every element under ``root`` an id from its position in the tree.
+
+    folium/branca draw ids from ``os.urandom``; the ids end up as JavaScript
+    variable names and element ids, so two builds would differ. Renaming also
+    re-keys the fragments a previous render left in the figure, so rendering
+    twice never duplicates them.
+    """
+    renamed: dict[str, str] = {}
+    for position, element in enumerate(_walk(root)):
+        new_id = f"{ID_PREFIX}{position}"
+        if element._id != new_id:
+            old = element.get_name()
+            element._id = new_id
+            renamed[old] = element.get_name()
+    if isinstance(root, Figure) and renamed:
+        for part in (root.header, root.html, root.script):
+            part._children = OrderedDict(
+                (renamed.get(key, key), child) for key, child in part._children.items()
+            )
+        for part in (root.header, root.html, root.script):
+            for position, element in enumerate(part._children.values()):
+                element._id = f"{ID_PREFIX}p{position}"
+
+
+def _geo_payload(
+    adm0: GeoDataFrame | None,
+    adm1: GeoDataFrame | None,
+    borders: GeoDataFrame | None,
+    bbox: _geometry.Bbox | None,
+) -> dict[str, Any]:
+    countries = _geometry.prepare_polygons(adm0, bbox, fields=("code", "name"))
+    regions = _geometry.prepare_polygons(adm1, bbox, fields=("code", "name", "country"))
+    lines = _geometry.prepare_lines(borders, bbox)
+    codes = sorted({f["properties"].get("code") or "" for f in countries})
+    fills = {code: _style.COUNTRY_FILLS[i % len(_style.COUNTRY_FILLS)] for i, code in enumerate(codes)}
+    for feature in countries:
+        feature["properties"]["fill"] = fills[feature["properties"].get("code") or ""]
+    return {
+        "adm0": countries,
+        "adm1": regions,
+        "borders": lines,
+    }
+
+
+def _style_payload() -> dict[str, Any]:
+    return {
+        "verdictColours": dict(_style.VERDICT_COLOURS),
+        "unknownColour": _style.UNKNOWN_VERDICT_COLOUR,
+        "verdictLabels": dict(_style.VERDICT_LABELS),
+        "shapes": [svg for _, svg in _style.SHAPES],
+        "outlines": list(_style.OUTLINES),
+        "border": _style.BORDER_COLOUR,
+        "regionLine": _style.REGION_LINE_COLOUR,
+        "claimed": _style.CLAIMED_COLOUR,
+    }
+
+
+def build_map(
+    result: Mapping[str, Any],
+    *,
+    adm0: GeoDataFrame | None = None,
+    adm1: GeoDataFrame | None = None,
+    borders: GeoDataFrame | None = None,
+    title: str | None = None,
+    cdn: bool = False,
+    tiles: str | None = None,
+    tiles_attribution: str | None = None,
+    build_time: datetime | None = None,
+) -> folium.Map:
+    from geoverify.render import map_build_time
+
+    if build_time is None:
+        build_time = map_build_time()
+    packed = pack_frames(result)
+    bounds = bounds_of(packed["columns"]["lat"], packed["columns"]["lon"])
+    bbox = _geometry.padded_bbox(bounds)
+    geo = _geo_payload(adm0, adm1, borders, bbox) if bbox is not None else _geo_payload(None, None, None, None)
+
+    boundaries = [b for b in result.get("boundaries") or [] if isinstance(b, Mapping)]
+    attribution = " | ".join(_html.esc(b.get("attribution")) for b in boundaries if b.get("attribution"))
+    data = dict(packed)
+    data.update(
+        {
+            "bounds": None if bounds is None else [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
+            "geo": geo,
+            "style": _style_payload(),
+            # Escaped in Python; Leaflet inserts attributions as HTML.
+            "attributionHtml": attribution or None,
+            "noClipName": _html.NO_CLIP,
+        }
+    )
+
+    if bounds is None:
+        location, zoom = [20.0, 0.0], 2
+    else:
+        location = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
+        zoom = 8
+    m = EvidenceMap(
+        location=location,
+        zoom_start=zoom,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+    )
+    m.options["max_zoom"] = 19
+    m.options["min_zoom"] = 2
+    tiles_note = None
+    if tiles:
+        layer = folium.TileLayer(tiles=tiles, attr=tiles_attribution, max_zoom=19)
+        m.add_child(layer, name="tiles")
+        m.gv_img_sources = ("https:",)
+        tiles_note = tiles_attribution or tiles  # the map itself shows the provider's credit
+
+    verdict_counts: dict[str, int] = {}
+    for index in packed["columns"]["verdict"]:
+        verdict = packed["verdicts"][index]
+        verdict_counts[verdict] = verdict_counts.get(verdict, 0) + 1
+    located = sum(1 for v in packed["columns"]["lat"] if v is not None)
+    page_title = title if title is not None else _html.default_title(result)
+
+    head = "\n".join(
+        [
+            f"<title>{_html.esc(page_title)}</title>",
+            '<link rel="icon" href="data:,">',
+            _assets.cdn_head() if cdn else _assets.inline_head(),
+            _assets.app_head(),
+        ]
+    )
+    body = "".join(
+        [
+            _html.header_html(page_title, _html.subtitle_text(result, len(packed["clips"]), located)),
+            '<aside id="gv-panel" aria-label="Legend and clips">',
+            _html.legend_html(packed["verdicts"], verdict_counts),
+            _html.filters_html(packed["dateRange"]),
+            _html.tally_html(result, packed),
+            "</aside>",
+            _html.footer_html(
+                result,
+                build_time=build_time,
+                library_versions=_assets.versions(),
+                tiles_note=tiles_note,
+            ),
+            f'<script type="application/json" id="{DATA_ELEMENT_ID}">{json_for_script(data)}</script>',
+        ]
+    )
+    m.add_child(_EvidenceLayer(head, body), name="evidence")
+    stabilise_ids(m.get_root())
+    return m
+
+
+_BARE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+_SCRIPT_SRC = re.compile(r"<script\b[^>]*\ssrc=\"(https?://[^\"/]+)", re.IGNORECASE)
+_LINK_HREF = re.compile(r"<link\b[^>]*\shref=\"(https?://[^\"/]+)", re.IGNORECASE)
+
+
+def _csp(page: str, m: Any) -> str:
+    """A Content-Security-Policy for the rendered ``page``.
+
+    Scripts: the hash of every inline script, plus the origins of any
+    ``<script src>`` in the page (only with ``cdn=True`` or elements a caller
+    added). Styles: inline, plus linked origins. Images: ``data:`` (and the
+    tile server when tiles were asked for). Nothing else may load.
+    """
+    hashes = []
+    for body in _BARE_SCRIPT.findall(page):
+        digest = hashlib.sha256(body.encode("utf-8")).digest()
+        token = f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+        if token not in hashes:
+            hashes.append(token)
+    script_origins = sorted(set(_SCRIPT_SRC.findall(page)))
+    style_origins = sorted(set(_LINK_HREF.findall(page)))
+    scripts = " ".join(hashes + script_origins)
+    styles = " ".join(["'unsafe-inline'", *style_origins])
+    images = " ".join(("data:", *getattr(m, "gv_img_sources", ())))
+    fonts = " ".join(style_origins) or "'none'"
+    policy = (
+        f"default-src 'none'; script-src {scripts}; style-src {styles}; img-src {images}; "
+        f"font-src {fonts}; base-uri 'none'; form-action 'none'; object-src 'none'"
+    )
+    return f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+
+
+def render_html(m: folium.Map) -> str:
+    root = m.get_root()
+    stabilise_ids(root)
+    page = root.render()
+    if isinstance(m, EvidenceMap):
+        # The policy lists a hash of every inline script, so no injected
+        # script or event-handler attribute could run, and nothing but
+        # data: images (plus tiles, when asked for) may be loaded.
+        meta = _csp(page, m)
+        page = page.replace("<head>", "<head>\n" + meta, 1)
+    return page

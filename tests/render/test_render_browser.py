@@ -1,0 +1,199 @@
+"""The evidence map in a real headless Chromium (file:// URL, no network).
+
+Every page opened through ``open_map`` must make no request besides its own
+file, open no dialog and log no console error (checked on teardown and at
+the end of each test).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geoverify.render import build_map, render_html
+
+pytestmark = pytest.mark.browser
+
+CLIP_A = "MoD 2023-05-22 clip"
+CLIP_B = "Channel X 2023-06-01"
+
+
+@pytest.fixture(scope="module")
+def example_page(
+    tmp_path_factory: pytest.TempPathFactory, layers: dict[str, Any], make_result: Any
+) -> tuple[Path, dict[str, Any]]:
+    result = make_result()
+    m = build_map(result, **layers, build_time=datetime(2024, 5, 1, tzinfo=UTC))
+    path = tmp_path_factory.mktemp("evidence") / "evidence-map.html"
+    path.write_text(render_html(m), encoding="utf-8")
+    return path, result
+
+
+def located(result: dict[str, Any]) -> int:
+    return sum(1 for f in result["frames"] if f["lat"] is not None and f["lon"] is not None)
+
+
+def open_popup(watch: Any, row: int) -> Any:
+    """Zoom until the marker of ``row`` is on screen, click it, return the popup."""
+    page = watch.page
+    page.evaluate("row => window.geoverifyMap.revealFrame(row)", row)
+    watch.wait_idle()
+    page.locator(f'.gv-marker[data-gv-row="{row}"]').click()
+    popup = page.locator(f'.leaflet-popup .gv-popup[data-gv-row="{row}"]')
+    popup.wait_for(state="visible", timeout=5000)
+    return popup
+
+
+def test_evidence_page__renders_map_and_boundaries(open_map: Any, example_page: Any, artifacts: Path) -> None:
+    path, _ = example_page
+    watch = open_map(path)
+    page = watch.page
+    box = page.locator(".folium-map.leaflet-container").bounding_box()
+    assert box and box["width"] > 600 and box["height"] > 500
+    # polygons and the precise border are drawn (canvas renderer, one per pane)
+    for pane in ("gvCountries", "gvRegions", "gvBorders"):
+        assert page.locator(f".leaflet-{pane}-pane canvas").count() == 1, pane
+    labels = page.locator(".gv-label-text").all_text_contents()
+    assert "Ukraine" in labels and "Russia" in labels and "Sumy (UA)" in labels
+    page.screenshot(path=str(artifacts / "evidence-map-synthetic.png"))
+    watch.assert_clean()
+
+
+def test_evidence_page__draws_every_located_frame(open_map: Any, example_page: Any) -> None:
+    path, result = example_page
+    watch = open_map(path)
+    assert watch.page.evaluate("window.geoverifyMap.drawnFrameCount()") == located(result) == 8
+    assert watch.page.evaluate("window.geoverifyMap.locatedFrameCount") == 8
+    watch.assert_clean()
+
+
+def test_evidence_page__tally_shows_the_clip_counts(open_map: Any, example_page: Any) -> None:
+    path, result = example_page
+    watch = open_map(path)
+    clip = watch.page.locator('#gv-tally .gv-clip[data-clip-index="0"]')
+    assert clip.locator(".gv-clip-name").inner_text() == CLIP_A
+    assert clip.locator('.gv-count-item[data-key="UA-59"] .gv-count').inner_text() == "4"
+    assert clip.locator('.gv-count-item[data-key="RU-BEL"] .gv-count').inner_text() == "2"
+    assert clip.locator('.gv-counts-verdicts .gv-count-item[data-key="mismatch"] .gv-count').inner_text() == "4"
+    assert clip.locator(".gv-clip-summary").inner_text() == result["clips"][0]["summary"]
+    assert "Sumy (UA-59)" in clip.inner_text()
+    legend = watch.page.locator("#gv-legend")
+    assert legend.locator('.gv-count[data-verdict="mismatch"]').inner_text() == "4"
+    assert legend.locator('.gv-count[data-verdict="disputed"]').inner_text() == "1"
+    assert legend.locator(".gv-legend-item").count() == 8
+    watch.assert_clean()
+
+
+def test_evidence_page__marker_click_opens_its_popup(open_map: Any, example_page: Any) -> None:
+    path, _ = example_page
+    watch = open_map(path)
+    popup = open_popup(watch, 1)
+    assert popup.locator(".gv-popup-verdict").inner_text().lower() == "mismatch"
+    assert popup.locator(".gv-popup-clip").inner_text() == CLIP_A
+    assert popup.locator(".gv-popup-frame").inner_text() == "00:00:12"
+    assert popup.locator(".gv-field-claimed").inner_text() == "Belgorod oblast"
+    assert popup.locator(".gv-field-country").inner_text() == "Ukraine (UA)"
+    assert popup.locator(".gv-field-adm1").inner_text() == "Sumy (UA-59)"
+    assert popup.locator(".gv-field-border").inner_text() == "6.12 km"
+    assert popup.locator("code.gv-coords").inner_text() == "50.610100, 35.351200"
+    assert popup.locator(".gv-field-coordinates-text").inner_text() == "50.6101, 35.3512"
+    assert popup.locator(".gv-field-precision").inner_text() == "\u00b1 1.1 m"
+    assert popup.locator(".gv-popup-findings").inner_text().startswith("claim-mismatch")
+    link = popup.locator(".gv-field-source a")
+    assert link.get_attribute("href") == "https://example.org/clip-a"
+    assert link.get_attribute("target") == "_blank"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    popup.locator("button.gv-copy").click()  # clipboard or selection; must not error
+
+    popup = open_popup(watch, 5)
+    assert popup.locator(".gv-popup-verdict").inner_text().lower() == "match"
+    assert popup.locator(".gv-field-border").inner_text() == "278.4 m"
+
+    popup = open_popup(watch, 7)  # its source is javascript:alert(1): text, not a link
+    assert popup.locator(".gv-popup-verdict").inner_text().lower() == "ambiguous"
+    assert popup.locator(".gv-field-source a").count() == 0
+    assert popup.locator(".gv-field-source").inner_text() == "javascript:alert(1)"
+    watch.assert_clean()
+
+
+def test_evidence_page__choosing_a_clip_filters_and_zooms(open_map: Any, example_page: Any) -> None:
+    path, _ = example_page
+    watch = open_map(path)
+    page = watch.page
+    page.locator('.gv-clip-option[data-clip-index="1"]').click()
+    watch.wait_idle()
+    assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 2
+    assert page.evaluate("window.geoverifyMap.selectedClip()") == CLIP_B
+    assert page.locator('.gv-clip-option[data-clip-index="1"]').get_attribute("aria-pressed") == "true"
+    assert page.locator('#gv-legend .gv-count[data-verdict="mismatch"]').inner_text() == "0"
+    assert page.locator('#gv-legend .gv-count[data-verdict="unlocated"]').inner_text() == "1"
+    rows = page.evaluate(
+        "Array.from(document.querySelectorAll('.gv-marker')).map(e => Number(e.dataset.gvRow)).sort()"
+    )
+    assert set(rows) <= {7, 8}
+    # zoomed to the clip: its frames fill the view
+    inside = page.evaluate(
+        "(() => { const b = geoverifyMap.map.getBounds(); "
+        "return [[50.05, 36.35], [50.9, 36.9], [50.6101, 35.3512]].map(p => b.contains(p)); })()"
+    )
+    assert inside[:2] == [True, True]
+
+    page.evaluate("name => window.geoverifyMap.selectClip(name)", CLIP_A)
+    watch.wait_idle()
+    assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 6
+    page.locator(".gv-clip-option.gv-clip-all").click()
+    watch.wait_idle()
+    assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 8
+    watch.assert_clean()
+
+
+def test_evidence_page__date_filter(open_map: Any, example_page: Any) -> None:
+    path, _ = example_page
+    watch = open_map(path)
+    page = watch.page
+    page.locator("#gv-date-from").fill("2023-06-01")
+    watch.wait_idle()
+    assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 2  # rows 7 and 8
+    page.locator("#gv-date-to").fill("2023-06-01")
+    watch.wait_idle()
+    assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 1
+    page.locator("#gv-date-reset").click()
+    watch.wait_idle()
+    assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 8
+    watch.assert_clean()
+
+
+def test_evidence_page__large_page_stays_responsive(
+    open_map: Any, tmp_path: Path, result: dict[str, Any]
+) -> None:
+    import random
+
+    rng = random.Random(7)
+    verdicts = ["match", "mismatch", "ambiguous", "disputed", "outside", "unresolved", "unclaimed"]
+    frames = []
+    for i in range(20_000):
+        lon, lat = rng.uniform(30, 42), rng.uniform(46, 54)
+        frames.append({"row": i + 1, "id": f"f{i}", "clip": f"clip {i % 25}", "frame": None,
+                       "lon": lon, "lat": lat, "coordinates_text": f"{lat:.5f}, {lon:.5f}",
+                       "verdict": rng.choice(verdicts), "findings": [], "extra": {}})
+    result["frames"], result["clips"] = frames, []
+    path = tmp_path / "large.html"
+    path.write_text(render_html(build_map(result)), encoding="utf-8")
+    watch = open_map(path)
+    page = watch.page
+    assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 20_000
+    # panning and zooming finish quickly
+    elapsed = page.evaluate(
+        "(() => { const t = performance.now(); const m = geoverifyMap.map;"
+        " m.panBy([300, 200], {animate: false}); m.setZoom(m.getZoom() + 2, {animate: false});"
+        " return performance.now() - t; })()"
+    )
+    assert elapsed < 1500
+    watch.wait_idle()
+    page.evaluate("window.geoverifyMap.selectClip('clip 3')")
+    watch.wait_idle()
+    assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 800
+    watch.assert_clean()

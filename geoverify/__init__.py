@@ -10,7 +10,7 @@ The public API::
 """
 
 from geoverify._version import __version__
-from geoverify.api import check, read_claims
+from geoverify.api import build_map, check, read_claims
 from geoverify.core.check import CheckResult
 from geoverify.core.findings import Finding
 from geoverify.errors import (
@@ -30,6 +30,7 @@ __all__ = [
     "Finding",
     "GeoverifyError",
     "__version__",
+    "build_map",
     "check",
     "read_claims",
 ]

@@ -122,3 +122,64 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
     bset = _load_boundaries(boundaries)
     info = {"path": raw.path, "sha256": raw.sha256, "rows": len(df)}
     return run_check(df, bset, input_info=info)
+
+
+def _display_layers(report: dict[str, Any], bset, pad_deg: float = 2.0):
+    """Country and region polygons and land borders around the frames, for a map."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    lons = [f["lon"] for f in report["frames"] if f["lon"] is not None]
+    lats = [f["lat"] for f in report["frames"] if f["lat"] is not None]
+    if not lons:
+        return None, None, None
+    box = (min(lons) - pad_deg, max(-90.0, min(lats) - pad_deg),
+           max(lons) + pad_deg, min(90.0, max(lats) + pad_deg))
+    units = bset.units
+    idx = np.sort(shapely.STRtree(units.geometry.values).query(shapely.box(*box)))
+    near = units.iloc[idx]
+    # display only: the renderer clips and simplifies further
+    shown = shapely.simplify(near.geometry.values, 0.002, preserve_topology=True)
+    is_region = (near["level"] == "adm1").to_numpy()
+    adm1 = gpd.GeoDataFrame(near[is_region][["code", "name", "country"]].copy(),
+                            geometry=shown[is_region], crs="EPSG:4326")
+    names = dict(zip(bset.countries["code"], bset.countries["name"]))
+    countries = sorted(set(near["country"]))
+    owner = near["country"].to_numpy()
+    coarse = shapely.simplify(shown, 0.01, preserve_topology=True)
+    adm0 = gpd.GeoDataFrame(
+        {"code": countries, "name": [names.get(c, c) for c in countries]},
+        geometry=[shapely.union_all(coarse[owner == c], grid_size=1e-6) for c in countries],
+        crs="EPSG:4326")
+    b = bset.borders
+    land = b[b["kind"] == "country"]
+    lidx = np.sort(shapely.STRtree(land.geometry.values).query(shapely.box(*box)))
+    return adm0, adm1, land.iloc[lidx]
+
+
+def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = None,
+              cdn: bool = False, tiles: str | None = None, tiles_attribution: str | None = None,
+              **read_options: Any):
+    """The evidence map of a check, as a folium Map (displays inline in notebooks).
+
+    Parameters
+    ----------
+    claims
+        A :class:`CheckResult`, its ``to_dict()``, or anything :func:`check` accepts.
+    title, cdn, tiles, tiles_attribution
+        As for ``geoverify map``: the page title, load Leaflet from a CDN instead of inlining
+        it, and an optional tile basemap (none by default: the boundaries are the basemap).
+    """
+    from geoverify.render import build_map as render_map
+
+    if isinstance(claims, CheckResult):
+        report = claims.to_dict()
+    elif isinstance(claims, dict) and "frames" in claims:
+        report = claims
+    else:
+        report = check(claims, boundaries=boundaries, **read_options).to_dict()
+    bset = _load_boundaries(boundaries)
+    adm0, adm1, borders = _display_layers(report, bset)
+    return render_map(report, adm0=adm0, adm1=adm1, borders=borders, title=title, cdn=cdn,
+                      tiles=tiles, tiles_attribution=tiles_attribution)

@@ -231,7 +231,8 @@ def footer_html(
     if source.get("rows") is not None:
         line.append(f" ({_count(source.get('rows'))} rows)")
     line.append(".")
-    attributions = [esc(b.get("attribution")) for b in boundaries if b.get("attribution")]
+    attributions = list(dict.fromkeys(esc(b.get("attribution")) for b in boundaries
+                                      if b.get("attribution")))
     if attributions:
         line.append(f' Boundaries: <span class="gv-attribution">{" · ".join(attributions)}</span>.')
     if tiles_note:

@@ -164,7 +164,8 @@ def build_map(
     geo = _geo_payload(adm0, adm1, borders, bbox) if bbox is not None else _geo_payload(None, None, None, None)
 
     boundaries = [b for b in result.get("boundaries") or [] if isinstance(b, Mapping)]
-    attribution = " | ".join(_html.esc(b.get("attribution")) for b in boundaries if b.get("attribution"))
+    attribution = " | ".join(dict.fromkeys(_html.esc(b.get("attribution")) for b in boundaries
+                                           if b.get("attribution")))
     data = dict(packed)
     data.update(
         {

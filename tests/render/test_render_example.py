@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from geoverify.render import build_map, render_html
+from geoverify.render import render_html
 
 pytestmark = pytest.mark.browser
 
@@ -31,15 +31,8 @@ def _api() -> Any:
 
 def test_build_map__belgorod_example_in_the_browser(open_map: Any, tmp_path: Path, artifacts: Path) -> None:
     api = _api()
-    from geoverify.boundaries import load_layer
-
     result = api.check(str(EXAMPLE)).to_dict()
-    m = build_map(
-        result,
-        adm0=load_layer("adm0"),
-        adm1=load_layer("adm1"),
-        borders=load_layer("land_borders"),
-    )
+    m = api.build_map(result)  # the embedded layers around the frames
     path = tmp_path / "belgorod-2023.html"
     path.write_text(render_html(m), encoding="utf-8")
 

@@ -389,12 +389,37 @@ def display_name(name: str, type_local: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def write_names(out: Path, countries, units) -> pd.DataFrame:
+    names = NameIndex(countries, units[units["level"] == "adm1"]).to_table()
+    names.to_parquet(out / "names.parquet", index=False, compression="zstd")
+    return names
+
+
+def rebuild_names(out: Path) -> int:
+    from geoverify.io.boundaries import read_layer, read_table
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    names = write_names(out, read_table(out / "countries.parquet"), read_layer(out / "units.parquet"))
+    manifest["name_normaliser"] = NORMALISER_VERSION
+    manifest["layers"]["names.parquet"] = {"sha256": sha256_file(out / "names.parquet"),
+                                           "features": len(names)}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+    log("rebuilt names.parquet:", len(names), "keys")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", type=Path, default=ROOT / ".build-cache")
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "boundaries")
     ap.add_argument("--reuse", action="store_true", help="reuse cached intermediate steps")
+    ap.add_argument("--names-only", action="store_true",
+                    help="only rebuild names.parquet from the existing layers (after a change "
+                         "to the name normaliser) and update the manifest")
     args = ap.parse_args(argv)
+    if args.names_only:
+        return rebuild_names(args.out)
 
     import pycountry
 
@@ -524,9 +549,7 @@ def main(argv: list[str] | None = None) -> int:
         log("wrote", path, path.stat().st_size // 1024, "KiB",
             int(shapely.get_num_coordinates(gdf.geometry.values).sum()), "vertices")
     outputs["countries.parquet"] = countries
-    names = NameIndex(countries, units[units["level"] == "adm1"]).to_table()
-    names.to_parquet(args.out / "names.parquet", index=False, compression="zstd")
-    outputs["names.parquet"] = names
+    outputs["names.parquet"] = write_names(args.out, countries, units)
 
     manifest = {
         "generated_by": "scripts/build_boundaries.py",

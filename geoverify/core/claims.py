@@ -22,11 +22,11 @@ oblast oblasti oblasts obl region regione province provincia prov governorate go
 krai kray territory okrug autonomous republic respublika voblasts voblast state county
 district raion rayon municipality city misto
 область обл області облась край республика республіка регион регіон район край
-округ автономная автономна місто город
+округ автономная автономна місто город м г
 """.split())
 
 #: Bump when :func:`normalise` changes: precomputed name tables carry it.
-NORMALISER_VERSION = "1"
+NORMALISER_VERSION = "2"
 
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´ʼʹ\"“”«»"), None)
 
@@ -136,7 +136,8 @@ class NameIndex:
         raw = str(text).strip()
         hits = self.by_key.get("#" + raw.upper())
         if not hits:
-            hits = self.by_key.get(normalise(raw)) or self.by_key.get(normalise(raw, drop_generic=False))
+            # the full name first ("Kiev oblast" is the oblast), then without generic words
+            hits = self.by_key.get(normalise(raw, drop_generic=False)) or self.by_key.get(normalise(raw))
         if not hits:
             return []
         return sorted((self.units[h] for h in hits), key=lambda u: (u.level != "country", u.code))

@@ -95,3 +95,15 @@ def test_check__kyiv_reservoir_is_ukraine():
     f = geoverify.check(df).to_dict()["frames"][0]
     assert f["country"]["code"] == "UA"
     assert f["verdict"] == "match"
+
+
+@pytest.mark.parametrize("text,code", [
+    ("Белгородская область", "RU-BEL"), ("Bilhorod", "RU-BEL"), ("RU-BEL", "RU-BEL"),
+    ("Belgorod Oblast", "RU-BEL"), ("belgorodskaya obl.", "RU-BEL"), ("Бєлгородська обл.", "RU-BEL"),
+    ("Сумська обл.", "UA-59"), ("Sumy", "UA-59"), ("UA-59", "UA-59"), ("Soemy Oblast", "UA-59"),
+    ("Sums'ka", "UA-59"), ("Сумская область", "UA-59"),
+    ("Kiev oblast", "UA-32"), ("Київська область", "UA-32"), ("Харківська область", "UA-63"),
+    ("ДНР", "UA-14"), ("Луганская Народная Республика", "UA-09"),
+])
+def test_resolve__multilingual_claims(names, text, code):
+    assert [u.code for u in names.resolve(text).units] == [code]

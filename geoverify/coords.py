@@ -142,25 +142,8 @@ NOTATIONS = (
     "iso6709",
 )
 
-#: Notations :func:`format_coordinates` can write.
-FORMAT_NOTATIONS = (
-    "decimal",
-    "decimal-hemisphere",
-    "dms",
-    "ddm",
-    "mgrs",
-    "utm",
-    "plus-code",
-    "google-maps-url",
-    "osm-url",
-    "bing-url",
-    "yandex-url",
-    "apple-maps-url",
-    "geo-uri",
-    "wkt",
-    "geojson",
-    "iso6709",
-)
+#: Notations :func:`format_coordinates` can write: all of them.
+FORMAT_NOTATIONS = NOTATIONS
 
 UNPARSEABLE = "unparseable-coordinates"
 OUT_OF_RANGE = "out-of-range"

@@ -99,7 +99,7 @@ def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None,
 
 def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
           sheet: str | int | None = None, schema: str | None = None, layer: str | None = None,
-          encoding: str | None = None) -> CheckResult:
+          encoding: str | None = None, control: Any = None) -> CheckResult:
     """Check claims: where each frame is, whether that agrees with its claim, tallies per clip.
 
     Parameters
@@ -110,6 +110,9 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
         Name of a boundary set (``"embedded"``) or a loaded :class:`BoundarySet`.
     fmt, sheet, schema, layer, encoding
         Reading options, as for :func:`read_claims`.
+    control
+        Optional dated control layer (a path or a GeoDataFrame with ``party``,
+        ``valid_from``, ``valid_to``): each frame gets ``controlled_by`` as of its own date.
 
     Returns
     -------
@@ -121,7 +124,20 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
     df = normalise_claims(raw)
     bset = _load_boundaries(boundaries)
     info = {"path": raw.path, "sha256": raw.sha256, "rows": len(df)}
-    return run_check(df, bset, input_info=info)
+    return run_check(df, bset, input_info=info, control=_control_layer(control))
+
+
+def _control_layer(control: Any):
+    if control is None or not isinstance(control, (str, Path)):
+        return control
+    import hashlib
+
+    from geoverify.boundaries.layers import read_vector, to_wgs84
+
+    gdf = to_wgs84(read_vector(control))
+    gdf.attrs["provenance"] = {"name": Path(control).name, "source": str(control),
+                               "sha256": hashlib.sha256(Path(control).read_bytes()).hexdigest()}
+    return gdf
 
 
 def _display_layers(report: dict[str, Any], bset, pad_deg: float = 2.0):

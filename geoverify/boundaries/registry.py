@@ -159,14 +159,20 @@ def _provenance(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def load_boundaries(name: str = EMBEDDED) -> BoundarySet:
-    """Load a named boundary set (only ``embedded`` for now), once per process.
+    """Load a boundary set: ``embedded``, a user set added with ``geoverify boundaries add``,
+    a set directory or a layer file, optionally with ``@WORLDVIEW`` (e.g. ``embedded@de-facto``).
 
     Raises
     ------
     BoundaryLayerError
         When the name is unknown or the files are missing or corrupt.
     """
-    return _load_boundaries(name or EMBEDDED)
+    name = name or EMBEDDED
+    if name != EMBEDDED:
+        from geoverify.boundaries.layers import load_named
+
+        return load_named(name)
+    return _load_boundaries(name)
 
 
 @lru_cache(maxsize=4)

@@ -54,11 +54,14 @@ def failing_rows(report: dict, fail_on: str) -> list[int]:
 @click.option("--schema", default=None, metavar="NAME",
               help="Export adapter: geoconfirmed, cir, timemap, acled, or none (default: sniff).")
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV (default: detect).")
+@click.option("--control", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Dated control layer (polygons with party, valid_from, valid_to): each frame "
+                   "gets controlled_by as of its own date.")
 @boundaries_opt
 @verbose_opt
 @quiet_opt
 def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, layer, schema,
-              encoding, boundaries, verbose, quiet):
+              encoding, control, boundaries, verbose, quiet):
     """Check the claims in FILE (CSV/TSV, XLSX, GeoJSON/JSON/JSONL, KML/KMZ, GeoPackage,
     GeoParquet, FlatGeobuf; - for stdin)."""
     from geoverify.api import check
@@ -70,7 +73,7 @@ def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, laye
     if sheet is not None and sheet.isdigit():
         sheet = int(sheet)
     result = check(claims, boundaries=boundaries, fmt=input_format, sheet=sheet, layer=layer,
-                   schema=schema, encoding=encoding)
+                   schema=schema, encoding=encoding, control=control)
     report = result.to_dict()
     text = format_report(report, fmt)
     if output:

@@ -14,8 +14,28 @@ output_opt = click.option("-o", "--output", "output", type=click.Path(dir_okay=F
                           default=None, help="Write the report to this file instead of stdout.")
 overwrite_opt = click.option("--overwrite", is_flag=True, default=False,
                              help="Replace the output file if it exists.")
-boundaries_opt = click.option("--boundaries", "boundaries", default="embedded", show_default=True,
-                              metavar="NAME", help="Boundary layer set to check against.")
+_boundaries = click.option(
+    "--boundaries", "boundaries", default="embedded", show_default=True, metavar="NAME|PATH",
+    help="Boundary set: embedded, a set added with 'geoverify boundaries add', or a layer file.")
+_worldview = click.option(
+    "--worldview", default=None, metavar="NAME",
+    help="Which country disputed areas count as: de-jure (default), de-facto, or a name from "
+         "'geoverify boundaries worldviews'. Recorded in every report.")
+
+
+def boundaries_opt(f):
+    """``--boundaries`` and ``--worldview``; the command receives one ``boundaries`` spec."""
+    import functools
+
+    @_boundaries
+    @_worldview
+    @functools.wraps(f)
+    def wrapper(*args, boundaries, worldview, **kwargs):
+        if worldview and worldview != "de-jure":
+            boundaries = f"{boundaries}@{worldview}"
+        return f(*args, boundaries=boundaries, **kwargs)
+
+    return wrapper
 
 
 def format_opt(default: str = "table"):

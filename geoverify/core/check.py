@@ -28,7 +28,7 @@ FRAME_FIELDS = (
     "row", "id", "clip", "frame", "lon", "lat", "coordinates_text", "notation", "country",
     "adm1", "disputed", "distance_to_border_m", "distance_to_region_border_m", "claimed",
     "claim", "distance_to_claimed_m", "verdict", "findings", "source", "date", "precision_m",
-    "role", "extra",
+    "role", "controlled_by", "extra",
 )
 
 
@@ -77,8 +77,13 @@ def frame_records(frames) -> list[dict[str, Any]]:
     return recs
 
 
-def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any]) -> CheckResult:
-    """Classify and judge normalised claims (from :func:`geoverify.core.table.normalise_claims`)."""
+def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any],
+              control=None) -> CheckResult:
+    """Classify and judge normalised claims (from :func:`geoverify.core.table.normalise_claims`).
+
+    ``control`` is an optional dated control layer (GeoDataFrame with ``party``, ``valid_from``,
+    ``valid_to``): each frame then gets ``controlled_by`` as of its own ``date``.
+    """
     import geopandas as gpd
 
     prepared = prepare(boundaries)
@@ -89,6 +94,11 @@ def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any]) -
     adm0_names = dict(zip(boundaries.countries["code"], boundaries.countries["name"]))
     adm1_names = dict(zip(boundaries.units["code"], boundaries.units["name"]))
     resolutions: dict[str, Any] = {}
+    controlled = [None] * len(claims)
+    if control is not None:
+        from geoverify.boundaries.control import controlled_by
+
+        controlled = controlled_by(control, lon, lat, claims["date"].tolist())
 
     rows: list[dict[str, Any]] = []
     for i, c in enumerate(claims.itertuples(index=False)):
@@ -180,6 +190,7 @@ def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any]) -
             "date": c.date,
             "precision_m": _round(c.precision_m, 3) if c.precision_m is not None else None,
             "role": c.role,
+            "controlled_by": controlled[i],
             "extra": c.extra,
         })
     geometry = gpd.points_from_xy(
@@ -188,5 +199,19 @@ def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any]) -
     frames = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(FRAME_FIELDS), dtype=object), geometry=geometry)
     clips = pd.DataFrame(tally_by_clip(rows), dtype=object,
                          columns=["clip", "rows", "by_country", "by_adm1", "by_verdict", "by_role", "summary"])
-    return CheckResult(frames=frames, clips=clips, input=input_info,
-                       boundaries=boundaries.provenance)
+    provenance = list(boundaries.provenance)
+    if control is not None:
+        provenance.append(_control_provenance(control))
+    return CheckResult(frames=frames, clips=clips, input=input_info, boundaries=provenance)
+
+
+def _control_provenance(control) -> dict[str, Any]:
+    import hashlib
+
+    digest = hashlib.sha256(control.to_wkb(hex=False).to_json().encode("utf-8")).hexdigest()
+    meta = control.attrs.get("provenance", {}) if hasattr(control, "attrs") else {}
+    return {"name": meta.get("name", "control"), "level": "CONTROL",
+            "source": meta.get("source", "user-supplied dated control layer"),
+            "version": meta.get("version", ""), "licence": meta.get("licence", "unknown"),
+            "attribution": meta.get("attribution", ""), "sha256": meta.get("sha256", digest),
+            "accuracy_m": {}}

@@ -19,7 +19,7 @@ CSV_COLUMNS = (
     "country_name", "adm1_code", "adm1_name", "disputed_by", "distance_to_border_m",
     "distance_to_region_border_m", "claimed", "claim_level", "claim_code", "claim_name",
     "distance_to_claimed_m", "verdict", "finding_codes", "finding_messages", "source", "date",
-    "precision_m", "role",
+    "precision_m", "role", "controlled_by",
 )
 
 
@@ -54,6 +54,7 @@ def flat_frame(f: dict[str, Any]) -> dict[str, str]:
         "finding_messages": " | ".join(x["message"] for x in f["findings"]),
         "source": _s(f.get("source")), "date": _s(f.get("date")),
         "precision_m": _s(f.get("precision_m")), "role": _s(f.get("role")),
+        "controlled_by": _s(f.get("controlled_by")),
     }
     for k, v in (f.get("extra") or {}).items():
         row[f"extra.{k}"] = _s(v)

@@ -33,9 +33,12 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from geoverify.cli.boundaries import boundaries_group
     from geoverify.cli.check import check_cmd
+    from geoverify.cli.map import map_cmd
 
-    cli.add_command(check_cmd)
+    for command in (check_cmd, map_cmd, boundaries_group):
+        cli.add_command(command)
 
 
 _register()

@@ -12,6 +12,7 @@ The public API::
 from geoverify._version import __version__
 from geoverify.api import build_map, check, read_claims
 from geoverify.core.check import CheckResult
+from geoverify.core.validate import ValidationResult, validate
 from geoverify.core.findings import Finding
 from geoverify.errors import (
     BoundaryLayerError,
@@ -29,8 +30,10 @@ __all__ = [
     "CoordinateError",
     "Finding",
     "GeoverifyError",
+    "ValidationResult",
     "__version__",
     "build_map",
     "check",
     "read_claims",
+    "validate",
 ]

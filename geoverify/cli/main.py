@@ -36,8 +36,9 @@ def _register() -> None:
     from geoverify.cli.boundaries import boundaries_group
     from geoverify.cli.check import check_cmd
     from geoverify.cli.map import map_cmd
+    from geoverify.cli.validate import validate_cmd
 
-    for command in (check_cmd, map_cmd, boundaries_group):
+    for command in (check_cmd, map_cmd, validate_cmd, boundaries_group):
         cli.add_command(command)
 
 

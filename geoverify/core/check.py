@@ -208,7 +208,13 @@ def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any],
 def _control_provenance(control) -> dict[str, Any]:
     import hashlib
 
-    digest = hashlib.sha256(control.to_wkb(hex=False).to_json().encode("utf-8")).hexdigest()
+    import shapely
+
+    h = hashlib.sha256()
+    for wkb in shapely.to_wkb(control.geometry.values):
+        h.update(wkb)
+    h.update(control.drop(columns=control.geometry.name).to_csv(index=False).encode("utf-8"))
+    digest = h.hexdigest()
     meta = control.attrs.get("provenance", {}) if hasattr(control, "attrs") else {}
     return {"name": meta.get("name", "control"), "level": "CONTROL",
             "source": meta.get("source", "user-supplied dated control layer"),

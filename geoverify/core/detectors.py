@@ -120,8 +120,9 @@ def date_problem(text: str, min_date: _dt.date, max_date: _dt.date) -> str | Non
 # source URLs
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-_HOST = re.compile(r"(?:[^\W_]|[^\W_][\w\-]*[^\W_])(?:\.(?:[^\W_]|[^\W_][\w\-]*[^\W_]))*\.?",
-                   re.UNICODE)
+#: Host names: dot-separated labels of letters, digits, ``-`` and ``_`` (seen in real
+#: subdomains), not starting or ending with ``-``; a trailing dot is allowed.
+_HOST = re.compile(r"\w(?:[\w\-]*\w)?(?:\.\w(?:[\w\-]*\w)?)*\.?")
 
 
 def url_problem(text: str, *, require_url: bool = True) -> str | None:

@@ -70,6 +70,8 @@ DESCRIPTIONS = {
     "outside-boundaries": "The point is in no country's land area (at sea or off the map).",
     "disputed-area": "The point is in a disputed area and the claim names the other claimant.",
     "on-border": "The point lies exactly on a border and is assigned to neither side.",
+    "near-coast": "The point is just off the simplified coastline, within its accuracy, and is "
+                  "taken as on the nearest land.",
     "duplicate-row": "The same row appears twice.",
     "conflicting-location": "The same frame of the same source is placed at points farther "
                             "apart than their precision.",
@@ -180,8 +182,8 @@ class FileReport:
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "format": self.format, "sha256": self.sha256,
                 "rows": self.rows, "config": self.config,
-                "checks": {c: {"severity": self.severities[c], "findings": self.counts.get(c, 0)}
-                           for c in CHECKS},
+                "checks": {c: {"severity": sev, "findings": self.counts.get(c, 0)}
+                           for c, sev in self.severities.items()},
                 "changes": self.changes}
 
 
@@ -472,7 +474,7 @@ def validate_table(raw, settings: ValidateSettings, bset, *, file: str,
             lat_t, lon_t = _lat_lon_text(cells[i], roles, frames[i])
             make(i, "latlon-swapped", coord_col, frames[i]["coordinates_text"],
                  f"row {i + 1}: latitude and longitude look swapped: ({lat_t}, {lon_t}) is "
-                 f"{_where_now(frames[i])}, while ({slat:g}, {slon:g}) is in {place}"
+                 f"{_where_now(frames[i])}, while ({lon_t}, {lat_t}) is in {place}"
                  + (f" and matches the claim {frames[i]['claimed']!r}"
                     if verdict == "match" else "")
                  + "; swap the two values",
@@ -599,7 +601,7 @@ def _lat_lon_text(rec, roles, fr) -> tuple[str, str]:
     a, b = _lat_lon_raw(rec, roles)
     if a is not None and b is not None:
         return a, b
-    return f"{fr['lat']:g}", f"{fr['lon']:g}"
+    return repr(float(fr["lat"])), repr(float(fr["lon"]))
 
 
 def _where_now(fr: dict[str, Any]) -> str:
@@ -809,7 +811,8 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
 
     base_doc = None
     if baseline is not None:
-        base_doc = baseline if isinstance(baseline, dict) else read_baseline(baseline)
+        base_doc = (check_baseline(baseline, "(given as a dict)") if isinstance(baseline, dict)
+                    else read_baseline(baseline))
         if isinstance(baseline, (str, Path)):
             skip = (*skip, baseline)
     files = dataset.discover(paths, exclude_for=exclude_for, skip=skip)
@@ -829,7 +832,7 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
     errors: list[dict[str, str]] = []
     used_rules: set[tuple[str | None, int]] = set()
     all_rules: list[tuple[ValidateSettings, int]] = []
-    seen_settings: set[int] = set()
+    seen_settings: set[Any] = set()
     provenance: list[dict[str, Any]] | None = None
     base_counts = Counter(tuple(x) for x in (base_doc or {}).get("findings_index", []))
 
@@ -837,8 +840,9 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
         shown = dataset.display_path(path)
         try:
             s = settings_for(path)
-            if id(s) not in seen_settings:
-                seen_settings.add(id(s))
+            which = s.source or id(s)
+            if which not in seen_settings:
+                seen_settings.add(which)
                 all_rules.extend((s, j) for j in range(len(s.allow)))
             bset = bset_for(s)
             provenance = provenance or bset.provenance
@@ -874,7 +878,9 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
             findings.extend(file_findings)
             reports.append(FileReport(
                 shown, raw.format, raw.sha256, len(raw.data), s.source,
-                {c: s.severity_of(c) for c in CHECKS}, Counter(f.code for f in file_findings),
+                {c: s.severity_of(c) for c in (*CHECKS, *sorted(
+                    {f.code for f in file_findings} - set(CHECKS)))},
+                Counter(f.code for f in file_findings),
                 changes or None, {k: _state(fr) for k, fr in zip(outcome.keys, outcome.frames)}))
         except GeoverifyError as exc:
             if on_error == "raise" or not isinstance(exc, (ClaimsFileError, ConfigError)):
@@ -910,16 +916,23 @@ def _since(path, ref, raw, settings, bset, outcome: TableOutcome, shown, positio
         return outcome.findings, {"ref": ref, "file_new": True, "new_rows": n,
                                   "changed_rows": 0, "removed_rows": 0, "unchanged_rows": 0,
                                   "region_changed": 0, "verdict_changed": 0}
+    from geoverify.core.check import frame_records, run_check
+    from geoverify.core.table import normalise_claims
+
     try:
         old_table, _ = rename_columns(old_raw, settings.columns, settings.source)
-        _, old_frames = _check_table(old_table, bset)
-    except ConfigError:
-        old_frames, old_table = [], old_raw
-    old_keys = row_keys(old_frames)
-    old_contents = dict(zip(old_keys, row_contents(old_table))) if old_frames else {}
-    old_states = {k: _state(fr) for k, fr in zip(old_keys, old_frames)}
+    except ConfigError:  # the mapped columns are not there yet: every row is new
+        old_table = None
+    if old_table is not None:
+        old_claims = normalise_claims(old_table)
+        old_keys = row_keys(old_claims[["id", "source", "clip", "frame",
+                                        "coordinates_text"]].to_dict("records"))
+        old_contents = dict(zip(old_keys, row_contents(old_table)))
+    else:
+        old_claims, old_keys, old_contents = None, [], {}
     novel = set()
     new_rows = changed_rows = 0
+    changed_keys = set()
     for i, (k, c) in enumerate(zip(outcome.keys, outcome.contents)):
         if k not in old_contents:
             novel.add(i + 1)
@@ -927,9 +940,24 @@ def _since(path, ref, raw, settings, bset, outcome: TableOutcome, shown, positio
         elif old_contents[k] != c:
             novel.add(i + 1)
             changed_rows += 1
+            changed_keys.add(k)
+    # where the changed rows were then (unchanged rows are where they were: same boundaries)
+    old_states: dict[str, dict[str, Any]] = {}
+    then = [j for j, k in enumerate(old_keys) if k in changed_keys]
+    if then:
+        sub = old_claims.iloc[then].reset_index(drop=True)
+        res = run_check(sub, bset, input_info={"path": old_raw.path, "sha256": old_raw.sha256,
+                                               "rows": len(sub)})
+        old_states = {old_keys[j]: _state(fr) for j, fr in zip(then, frame_records(res.frames))}
     header_changed = list(old_raw.data.columns) != list(raw.data.columns)
-    kept = [f for f in outcome.findings
-            if (f.row is None and header_changed) or (f.row is not None and f.row in novel)]
+    def in_scope(f: ValidationFinding) -> bool:
+        if f.row is None:
+            return header_changed
+        # a repeat or a conflict counts when either row of the pair is new
+        partner = f.data.get("first_row") or f.data.get("other_row")
+        return f.row in novel or partner in novel
+
+    kept = [f for f in outcome.findings if in_scope(f)]
     counts, notes = _changes(old_states, outcome, settings, shown, f"at {ref}", positions)
     removed = len(set(old_keys) - set(outcome.keys))
     return kept + notes, {"ref": ref, "file_new": False, "new_rows": new_rows,

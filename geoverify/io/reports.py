@@ -176,7 +176,8 @@ def to_sarif(report: dict[str, Any], fail_on: str = "error") -> str:
 
     rules = []
     index = {}
-    for i, code in enumerate(CHECKS):
+    extra = sorted({f["code"] for f in report["findings"]} - set(CHECKS))
+    for i, code in enumerate((*CHECKS, *extra)):
         index[code] = i
         rules.append({
             "id": code,
@@ -206,7 +207,7 @@ def to_sarif(report: dict[str, Any], fail_on: str = "error") -> str:
             loc["region"] = region
         res: dict[str, Any] = {
             "ruleId": f["code"],
-            "ruleIndex": index.get(f["code"], 0),
+            "ruleIndex": index[f["code"]],
             "level": SARIF_LEVEL[f["severity"]],
             "message": {"text": f["message"]},
             "locations": [{"physicalLocation": loc}],
@@ -214,8 +215,6 @@ def to_sarif(report: dict[str, Any], fail_on: str = "error") -> str:
             "properties": {"row": f["row"], "field": f["field"], "value": f["value"],
                            "key": f["key"], "status": f["status"]},
         }
-        if f["code"] not in index:  # pragma: no cover - every code has a rule
-            del res["ruleIndex"]
         if f["status"] == "allowed":
             res["suppressions"] = [{"kind": "external", "status": "accepted",
                                     "justification": f["reason"] or ""}]

@@ -1,0 +1,130 @@
+"""``geoverify validate PATH...``: guard a geolocation dataset on every commit.
+
+Exit codes: 0 nothing new at or above ``--fail-on``; 1 new findings at or above it; 2 usage
+error; 3 cannot run (a file cannot be read, a bad configuration or baseline, an unknown git
+ref). ``validate --fail-on`` speaks in severities (``check --fail-on`` speaks in verdicts).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+
+import click
+
+from geoverify.cli.options import (
+    configure_logging,
+    output_opt,
+    overwrite_opt,
+    quiet_opt,
+    verbose_opt,
+)
+from geoverify.io.reports import VALIDATE_FORMATS
+
+log = logging.getLogger("geoverify")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="Configuration file (.toml or setup.cfg) instead of the one found from each "
+                   "file's directory upward.")
+@click.option("-f", "--format", "fmt", type=click.Choice(VALIDATE_FORMATS), default="text",
+              show_default=True, help="Report format on stdout or -o.")
+@output_opt
+@overwrite_opt
+@click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning", "never"]),
+              default="error", show_default=True,
+              help="Exit 1 when a new finding has this severity or a higher one.")
+@click.option("--baseline", "baseline", type=click.Path(dir_okay=False), default=None,
+              help="Baseline of known findings: only findings not in it can fail the run.")
+@click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False),
+              default=None, help="Record today's findings as the baseline in this file.")
+@click.option("--since", "since", metavar="GIT_REF", default=None,
+              help="Report only rows added or changed since this git ref (and rows whose "
+                   "verdict or region changed).")
+@click.option("--summary", "summary", type=click.Path(dir_okay=False), default=None,
+              help="Also append a Markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY).")
+@click.option("--boundaries", "boundaries", default=None, metavar="NAME",
+              help="Boundary layer set (default: the configuration's, else embedded).")
+@verbose_opt
+@quiet_opt
+@click.pass_context
+def validate_cmd(ctx, paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline,
+                 since, summary, boundaries, verbose, quiet):
+    """Validate claims files, and directories of them, for CI and pre-commit.
+
+    Finds swapped or rounded coordinates, (0, 0) points, duplicated rows, one frame placed in
+    two places, impossible dates, bad source links, unknown claims and points outside the
+    claimed place. Configure it in .geoverify.toml, pyproject.toml ([tool.geoverify]) or
+    setup.cfg ([tool:geoverify]); see docs/VALIDATE.md.
+    """
+    from geoverify.errors import GeoverifyError
+
+    configure_logging(verbose, quiet)
+    if output and Path(output).exists() and not overwrite:
+        raise click.UsageError(f"output {output} exists; pass --overwrite to replace it")
+    if write_baseline and since:
+        raise click.UsageError("--write-baseline records every finding; it cannot be combined "
+                               "with --since, which reports only some rows")
+    if write_baseline and Path(write_baseline).exists() and not overwrite:
+        raise click.UsageError(f"baseline {write_baseline} exists; pass --overwrite to replace it")
+    try:
+        code = _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline,
+                    since, summary, boundaries)
+    except GeoverifyError as exc:
+        click.echo(f"geoverify: error: {exc}", err=True)
+        code = EXIT_CANNOT_RUN
+    except Exception as exc:  # a bug must not look like a finding (1) or a usage error (2)
+        click.echo(f"geoverify: internal error, please report it: {type(exc).__name__}: {exc}",
+                   err=True)
+        if verbose:
+            click.echo(traceback.format_exc(), err=True)
+        code = EXIT_CANNOT_RUN
+    ctx.exit(code)
+
+
+def _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline, since,
+         summary, boundaries) -> int:
+    from geoverify.core.validate import baseline_document, validate
+    from geoverify.io.baseline import write_baseline as save_baseline
+    from geoverify.io.reports import format_validation, to_markdown
+    from geoverify.io.writers import write_text_atomic
+
+    skip = [p for p in (output, write_baseline, summary) if p]
+    result = validate(list(paths), config=config, baseline=baseline, since=since,
+                      boundaries=boundaries, on_error="collect", skip=skip)
+    report = result.to_dict()
+    text = format_validation(report, fmt, fail_on)
+    if output:
+        write_text_atomic(output, text, overwrite=overwrite)
+        log.info("wrote %s", output)
+    else:
+        click.echo(text, nl=False)
+    if summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as fh:
+                fh.write(to_markdown(report, fail_on) + "\n")
+        except OSError as exc:
+            from geoverify.errors import ClaimsFileError
+
+            raise ClaimsFileError(f"summary {summary}: cannot append ({exc.strerror})") from exc
+    for e in report["errors"]:
+        click.echo(f"geoverify: error: {e['message']}", err=True)
+    if report["errors"]:
+        return EXIT_CANNOT_RUN
+    if write_baseline:
+        save_baseline(write_baseline, baseline_document(result), overwrite=overwrite)
+        click.echo(f"geoverify: wrote the baseline {write_baseline} "
+                   f"({sum(1 for f in result.findings if f.status != 'allowed')} finding(s))",
+                   err=True)
+        return EXIT_OK
+    failing = result.failing(fail_on)
+    if failing:
+        click.echo(f"geoverify: {len(failing)} new finding(s) at or above --fail-on {fail_on}",
+                   err=True)
+        return EXIT_FAIL
+    return EXIT_OK

@@ -19,6 +19,13 @@ from geoverify.core.distance import NearestIndex, explode_lines, local_distance_
 
 KIND_ACCURACY = {"country": "country_border", "region": "region_border"}
 
+# --- engine (geoverify/core/engine.py): begin -------------------------------------------------
+from geoverify.core import engine as _engine  # noqa: E402
+
+#: ``locate`` answers batches of at least this many points with the engine (identical results).
+ENGINE_MIN_POINTS = 50_000
+# --- engine: end ------------------------------------------------------------------------------
+
 
 @dataclass
 class PreparedBoundaries:
@@ -107,6 +114,13 @@ def locate(prepared: PreparedBoundaries, lon: np.ndarray, lat: np.ndarray) -> pd
     n = len(lon)
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
+    # --- engine (geoverify/core/engine.py): begin ---------------------------------------------
+    # Same results, from a cached quadtree index, for large inputs.
+    if n >= ENGINE_MIN_POINTS:
+        eng = _engine.engine_for(prepared.boundaries, tree=prepared.unit_tree)
+        return _engine.locate_frame(eng, prepared.unit_codes, prepared.unit_level,
+                                    prepared.unit_country, lon, lat)
+    # --- engine: end; below, the exact per-point path (small inputs) ----------------------------
     country_cand: list[set[str]] = [set() for _ in range(n)]
     adm1_cand: list[set[str]] = [set() for _ in range(n)]
     valid = ~(np.isnan(lon) | np.isnan(lat))

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import pickle
 import subprocess
@@ -53,6 +52,7 @@ from shapely.geometry import shape
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from geoverify.boundaries.derive import border_lines, make_units  # noqa: E402
+from geoverify.boundaries.layers import file_sha256  # noqa: E402
 from geoverify.core.claims import NORMALISER_VERSION, NameIndex  # noqa: E402
 from geoverify.io.boundaries import write_layer  # noqa: E402
 
@@ -87,12 +87,7 @@ def log(*args: object) -> None:
     print(f"[{time.strftime('%H:%M:%S')}]", *args, file=sys.stderr, flush=True)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+sha256_file = file_sha256
 
 
 def fetch_package(cache: Path, name: str, version: str) -> Path:

@@ -9,21 +9,7 @@ from typing import Any
 
 import click
 
-from geoverify.cli.options import configure_logging, quiet_opt, verbose_opt
-from geoverify.errors import GeoverifyError
-
-EXIT_CANNOT_RUN = 3
-
-
-class _Group(click.Group):
-    """Maps geoverify's own errors to exit code 3 with a one-line message (also standalone)."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except GeoverifyError as exc:
-            click.echo(f"geoverify: error: {exc}", err=True)
-            ctx.exit(EXIT_CANNOT_RUN)
+from geoverify.cli.options import Group, configure_logging, quiet_opt, verbose_opt
 
 
 def _fmt_opt(default: str = "table"):
@@ -64,7 +50,7 @@ def _emit(records: list[dict[str, Any]], fmt: str, columns: list[str]) -> None:
             click.echo("  ".join(v.ljust(w) for v, w in zip(t, widths)).rstrip())
 
 
-@click.group("boundaries", cls=_Group)
+@click.group("boundaries", cls=Group)
 def boundaries_group() -> None:
     """Boundary layer sets: the embedded one and your own (stored in the user data dir,
     or $GEOVERIFY_DATA_DIR)."""

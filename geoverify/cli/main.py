@@ -10,20 +10,9 @@ import sys
 import click
 
 from geoverify._version import __version__
-from geoverify.errors import GeoverifyError
+from geoverify.cli.options import Group
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
-
-
-class Group(click.Group):
-    """Maps geoverify's own errors to exit code 3 with a one-line message."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except GeoverifyError as exc:
-            click.echo(f"geoverify: error: {exc}", err=True)
-            ctx.exit(EXIT_CANNOT_RUN)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

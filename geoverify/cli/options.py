@@ -6,7 +6,22 @@ import logging
 
 import click
 
+from geoverify.errors import GeoverifyError
 from geoverify.io.writers import REPORT_FORMATS
+
+#: Exit code when geoverify cannot run (unreadable file, unknown layer, bad config).
+EXIT_CANNOT_RUN = 3
+
+
+class Group(click.Group):
+    """A click group that maps geoverify's own errors to exit code 3 with a one-line message."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GeoverifyError as exc:
+            click.echo(f"geoverify: error: {exc}", err=True)
+            ctx.exit(EXIT_CANNOT_RUN)
 
 verbose_opt = click.option("-v", "--verbose", count=True, help="More log output on stderr.")
 quiet_opt = click.option("-q", "--quiet", count=True, help="Less log output on stderr.")

@@ -85,6 +85,8 @@ class BoundarySet:
         sha256, accuracy_m.
     aliases
         Optional DataFrame of extra names (``alias``, ``level``, ``code``).
+    waters_path
+        Optional territorial-waters layer (read on first use, see :attr:`waters`).
     names
         Optional precomputed name index (see :meth:`geoverify.core.claims.NameIndex.to_table`);
         its ``attrs["normaliser"]`` must match the running normaliser to be used.
@@ -99,7 +101,21 @@ class BoundarySet:
     provenance: list[dict[str, Any]]
     aliases: Any = None
     names: Any = None
+    waters_path: Path | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def waters(self):
+        """Territorial waters (``code``, geometry: land plus territorial sea), or None.
+
+        Read on first use: only points at sea need it.
+        """
+        if "waters" not in self._cache:
+            from geoverify.io.boundaries import read_layer
+
+            path = self.waters_path
+            self._cache["waters"] = read_layer(path) if path is not None and path.exists() else None
+        return self._cache["waters"]
 
     @property
     def adm1(self):
@@ -201,6 +217,7 @@ def _load_boundaries(name: str) -> BoundarySet:
         provenance=_provenance(manifest),
         aliases=read_csv_table(base / "aliases.csv"),
         names=_names_table(base, manifest),
+        waters_path=base / "waters.parquet",
     )
 
 

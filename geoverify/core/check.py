@@ -26,7 +26,7 @@ VERDICT_FINDING = {
 
 FRAME_FIELDS = (
     "row", "id", "clip", "frame", "lon", "lat", "coordinates_text", "notation", "country",
-    "adm1", "disputed", "distance_to_border_m", "distance_to_region_border_m", "claimed",
+    "adm1", "waters", "disputed", "distance_to_border_m", "distance_to_region_border_m", "claimed",
     "claim", "distance_to_claimed_m", "verdict", "findings", "source", "date", "precision_m",
     "role", "controlled_by", "extra",
 )
@@ -149,10 +149,13 @@ def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any],
                 claim_obj = unit.to_dict()
                 dist_claimed = 0.0 if unit.code in (country, adm1) else None
                 d = w["disputed"]
+                owner = country or w.get("waters")
+                place = (adm1_names.get(adm1, adm1) if adm1
+                         else f"the territorial sea of {adm0_names.get(owner, owner)}")
                 add("disputed-area", "claimed", c.claimed,
-                    f"row {row}: the point is in {adm1_names.get(adm1, adm1)}, internationally "
-                    f"recognised as {adm0_names.get(country, country)} and claimed by {d['by']} "
-                    f"since {d['since']}; the claim names the other claimant")
+                    f"row {row}: the point is in {place}, internationally recognised as "
+                    f"{adm0_names.get(owner, owner)} and claimed by {d['by']} since {d['since']}; "
+                    "the claim names the other claimant")
             else:
                 judgements = [judge_unit(prepared, u, float(lon[i]), float(lat[i]), w, precision)
                               for u in res.units]
@@ -177,6 +180,8 @@ def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any],
             "notation": c.notation,
             "country": {"code": country, "name": adm0_names.get(country, country)} if country else None,
             "adm1": {"code": adm1, "name": adm1_names.get(adm1, adm1)} if adm1 else None,
+            "waters": ({"code": w["waters"], "name": adm0_names.get(w["waters"], w["waters"])}
+                       if located_pt and w.get("waters") else None),
             "disputed": w["disputed"],
             "distance_to_border_m": _round(w["distance_to_border_m"]) if located_pt else None,
             "distance_to_region_border_m": _round(w["distance_to_region_border_m"]) if located_pt else None,

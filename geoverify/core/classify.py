@@ -41,7 +41,26 @@ class PreparedBoundaries:
     region_borders: NearestIndex
     disputed_by_adm1: dict[str, dict[str, str]]
     _unit_lines: dict[tuple[str, str, str], NearestIndex] = field(default_factory=dict)
+    _waters_tree: Any = None
     _unit_outline: dict[tuple[str, str], NearestIndex] = field(default_factory=dict)
+
+    def nearest_region_of(self, country: str, lon: float, lat: float,
+                          reach_deg: float = 0.5) -> str | None:
+        """Code of ``country``'s unit nearest to the point, looking ``reach_deg`` around it."""
+        pt = shapely.Point(lon, lat)
+        cand = self.unit_tree.query(pt, predicate="dwithin", distance=reach_deg)
+        cand = [k for k in cand.tolist() if self.unit_country[k] == country]
+        if not cand:
+            return None
+        d = shapely.distance(self.unit_geoms[cand], pt)
+        return self.unit_codes[cand[int(np.argmin(d))]]
+
+    def waters_tree(self):
+        """STRtree over the territorial-waters layer (None when the set has none)."""
+        if self._waters_tree is None:
+            waters = getattr(self.boundaries, "waters", None)
+            self._waters_tree = False if waters is None else shapely.STRtree(waters.geometry.values)
+        return self._waters_tree or None
 
     def unit_lines(self, level: str, code: str, kind: str) -> NearestIndex:
         """Index of the stretches of ``code``'s boundary shared with other units, by kind."""
@@ -109,7 +128,8 @@ def locate(prepared: PreparedBoundaries, lon: np.ndarray, lat: np.ndarray) -> pd
 
     Returns a DataFrame with ``country``, ``country_candidates``, ``adm1``, ``adm1_candidates``
     (codes; candidates list every unit whose closed polygon holds the point; ``country`` and
-    ``adm1`` are set only when there is exactly one candidate) and ``offshore_m``.
+    ``adm1`` are set only when there is exactly one candidate), ``offshore_m``, and ``waters``:
+    for a point at sea, the country whose territorial sea holds it (None on the high seas).
     """
     n = len(lon)
     lon = np.asarray(lon, dtype=float)
@@ -118,8 +138,12 @@ def locate(prepared: PreparedBoundaries, lon: np.ndarray, lat: np.ndarray) -> pd
     # Same results, from a cached quadtree index, for large inputs.
     if n >= ENGINE_MIN_POINTS:
         eng = _engine.engine_for(prepared.boundaries, tree=prepared.unit_tree)
-        return _engine.locate_frame(eng, prepared.unit_codes, prepared.unit_level,
-                                    prepared.unit_country, lon, lat)
+        out = _engine.locate_frame(eng, prepared.unit_codes, prepared.unit_level,
+                                   prepared.unit_country, lon, lat)
+        ok = ~(np.isnan(lon) | np.isnan(lat))
+        at_sea = [i for i, c in enumerate(out["country_candidates"]) if not c and ok[i]]
+        out["waters"] = territorial_waters(prepared, lon, lat, at_sea, n)
+        return out
     # --- engine: end; below, the exact per-point path (small inputs) ----------------------------
     country_cand: list[set[str]] = [set() for _ in range(n)]
     adm1_cand: list[set[str]] = [set() for _ in range(n)]
@@ -154,6 +178,10 @@ def locate(prepared: PreparedBoundaries, lon: np.ndarray, lat: np.ndarray) -> pd
                 country_cand[i].add(prepared.unit_country[g])
                 if prepared.unit_level[g] == "adm1":
                     adm1_cand[i].add(prepared.unit_codes[g])
+    waters: list[str | None] = [None] * n
+    at_sea = [i for i in np.flatnonzero(valid) if not country_cand[i]]
+    if at_sea:
+        waters = territorial_waters(prepared, lon, lat, at_sea, n)
     cc = [sorted(c) for c in country_cand]
     rc = [sorted(c) for c in adm1_cand]
     return pd.DataFrame({
@@ -162,7 +190,28 @@ def locate(prepared: PreparedBoundaries, lon: np.ndarray, lat: np.ndarray) -> pd
         "adm1": [c[0] if len(c) == 1 else None for c in rc],
         "adm1_candidates": rc,
         "offshore_m": offshore,
+        "waters": waters,
     }, dtype=object)
+
+
+def territorial_waters(prepared: PreparedBoundaries, lon, lat, rows, n: int) -> list[str | None]:
+    """Country whose territorial sea holds each listed point (None on the high seas).
+
+    Several countries (an unresolved overlap) are joined with ``|``.
+    """
+    out: list[str | None] = [None] * n
+    tree = prepared.waters_tree()
+    if tree is None:
+        return out
+    rows = np.asarray(rows, dtype=np.int64)
+    codes = prepared.boundaries.waters["code"].to_numpy(dtype=object)
+    pi, gi = tree.query(shapely.points(lon[rows], lat[rows]), predicate="intersects")
+    found: dict[int, set[str]] = {}
+    for p, g in zip(pi.tolist(), gi.tolist()):
+        found.setdefault(int(rows[p]), set()).add(codes[g])
+    for i, s in found.items():
+        out[i] = "|".join(sorted(s))
+    return out
 
 
 def classify_points(prepared: PreparedBoundaries, lon, lat, *, distances: bool = True) -> pd.DataFrame:
@@ -182,7 +231,14 @@ def classify_points(prepared: PreparedBoundaries, lon, lat, *, distances: bool =
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     out = locate(prepared, lon, lat)
-    out["disputed"] = [prepared.disputed_by_adm1.get(c) if c else None for c in out["adm1"]]
+    disputed = [prepared.disputed_by_adm1.get(c) if c else None for c in out["adm1"]]
+    if prepared.disputed_by_adm1:
+        for i, w in enumerate(out["waters"]):
+            if w and "|" not in w:
+                # territorial sea: disputed when the nearest coast of that country is
+                region = prepared.nearest_region_of(w, float(lon[i]), float(lat[i]))
+                disputed[i] = prepared.disputed_by_adm1.get(region) if region else None
+    out["disputed"] = disputed
     if distances:
         d0 = np.full(len(lon), np.nan)
         d1 = np.full(len(lon), np.nan)

@@ -45,8 +45,13 @@ def judge_unit(prepared: PreparedBoundaries, unit: Unit, lon: float, lat: float,
     """
     acc = prepared.boundaries.accuracy_m
     located = bool(where["country_candidates"])
+    waters = where.get("waters")
     if unit.level == "country":
         inside = unit.code in where["country_candidates"]
+        if not located and waters:
+            # at sea in a territorial sea: judged as that country's (its own lines decide)
+            located = True
+            inside = unit.code in waters.split("|")
     else:
         inside = unit.code in where["adm1_candidates"]
     kinds = ("country",) if unit.level == "country" else ("country", "region")
@@ -61,13 +66,19 @@ def judge_unit(prepared: PreparedBoundaries, unit: Unit, lon: float, lat: float,
         dist_claimed = 0.0
     else:
         dist_claimed = prepared.unit_outline(unit.level, unit.code).distance(lon, lat)
-    if inside:
+    if inside and not where["country_candidates"]:
+        verdict = "match" if margin > 0 else "ambiguous"
+        detail = (f"in the territorial sea of {unit.name} ({unit.code}), {nearest_d:.0f} m from "
+                  "its nearest land border")
+    elif inside:
         verdict = "match" if margin > 0 else "ambiguous"
         detail = (f"inside {unit.name} ({unit.code}), {nearest_d:.0f} m from its nearest border "
                   "with another unit")
     elif located:
         verdict = "mismatch" if margin > 0 else "ambiguous"
-        detail = f"{dist_claimed:.0f} m outside {unit.name} ({unit.code})"
+        where_text = (f"in the territorial sea of {waters}, " if not where["country_candidates"]
+                      else "")
+        detail = f"{where_text}{dist_claimed:.0f} m outside {unit.name} ({unit.code})"
     else:
         u_sea = max(acc["coastline"], acc["country_border"]) + precision_m
         margin = dist_claimed - u_sea

@@ -16,7 +16,7 @@ REPORT_FORMATS = ("table", "csv", "json", "geojson", "markdown")
 
 CSV_COLUMNS = (
     "row", "id", "clip", "frame", "lon", "lat", "coordinates_text", "notation", "country_code",
-    "country_name", "adm1_code", "adm1_name", "disputed_by", "distance_to_border_m",
+    "country_name", "adm1_code", "adm1_name", "waters_code", "disputed_by", "distance_to_border_m",
     "distance_to_region_border_m", "claimed", "claim_level", "claim_code", "claim_name",
     "distance_to_claimed_m", "verdict", "finding_codes", "finding_messages", "source", "date",
     "precision_m", "role", "controlled_by",
@@ -41,6 +41,7 @@ def flat_frame(f: dict[str, Any]) -> dict[str, str]:
         "country_name": _s((f["country"] or {}).get("name")),
         "adm1_code": _s((f["adm1"] or {}).get("code")),
         "adm1_name": _s((f["adm1"] or {}).get("name")),
+        "waters_code": _s((f.get("waters") or {}).get("code")),
         "disputed_by": _s((f["disputed"] or {}).get("by")),
         "distance_to_border_m": _s(f["distance_to_border_m"]),
         "distance_to_region_border_m": _s(f["distance_to_region_border_m"]),

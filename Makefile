@@ -31,6 +31,7 @@ bench: $(STAMP)
 boundaries: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'pycountry==26.2.16'
 	$(BIN)/python scripts/build_boundaries.py
+	$(BIN)/python scripts/build_waters.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache test-artifacts

@@ -142,7 +142,8 @@ def locate(prepared: PreparedBoundaries, lon: np.ndarray, lat: np.ndarray) -> pd
                                    prepared.unit_country, lon, lat)
         ok = ~(np.isnan(lon) | np.isnan(lat))
         at_sea = [i for i, c in enumerate(out["country_candidates"]) if not c and ok[i]]
-        out["waters"] = territorial_waters(prepared, lon, lat, at_sea, n)
+        out["waters"] = pd.Series(territorial_waters(prepared, lon, lat, at_sea, n),
+                                  index=out.index, dtype=object)
         return out
     # --- engine: end; below, the exact per-point path (small inputs) ----------------------------
     country_cand: list[set[str]] = [set() for _ in range(n)]

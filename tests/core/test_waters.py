@@ -50,3 +50,14 @@ def test_check__high_seas_stay_outside(frames):
 
 def test_check__kerch_strait_is_ukrainian_de_jure(frames):
     assert frames[5]["waters"]["code"] == "UA"
+
+
+def test_check__large_batch_with_sea_points_uses_engine_and_keeps_waters(monkeypatch):
+    from geoverify.core import classify
+
+    monkeypatch.setattr(classify, "ENGINE_MIN_POINTS", 2)
+    df = pd.DataFrame({"lat": [46.30, 43.50, 50.43005], "lon": [30.90, 32.50, 35.59057],
+                       "claimed": ["Ukraine", "Ukraine", "Belgorod oblast"]})
+    frames = geoverify.check(df).to_dict()["frames"]
+    assert [f["waters"] and f["waters"]["code"] for f in frames] == ["UA", None, None]
+    assert [f["verdict"] for f in frames] == ["match", "outside", "match"]

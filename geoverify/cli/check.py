@@ -57,11 +57,23 @@ def failing_rows(report: dict, fail_on: str) -> list[int]:
 @click.option("--control", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Dated control layer (polygons with party, valid_from, valid_to): each frame "
                    "gets controlled_by as of its own date.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local, or dask: partition FILE (a file, a Parquet dataset directory or a CSV "
+                   "glob) and run the same engine on Dask workers.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --engine dask: an existing cluster's scheduler, e.g. tcp://host:8786.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="With --engine dask: start a local cluster of N worker processes.")
+@click.option("--rows-per-partition", type=click.IntRange(min=1), default=100_000,
+              show_default=True, help="With --engine dask: rows per task.")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help="With --engine dask: also write a partitioned Parquet result and report.json.")
 @boundaries_opt
 @verbose_opt
 @quiet_opt
 def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, layer, schema,
-              encoding, control, boundaries, verbose, quiet):
+              encoding, control, engine, scheduler, workers, rows_per_partition, out_dir,
+              boundaries, verbose, quiet):
     """Check the claims in FILE (CSV/TSV, XLSX, GeoJSON/JSON/JSONL, KML/KMZ, GeoPackage,
     GeoParquet, FlatGeobuf; - for stdin)."""
     from geoverify.api import check
@@ -72,8 +84,20 @@ def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, laye
         raise click.UsageError(f"output {output} exists; pass --overwrite to replace it")
     if sheet is not None and sheet.isdigit():
         sheet = int(sheet)
-    result = check(claims, boundaries=boundaries, fmt=input_format, sheet=sheet, layer=layer,
-                   schema=schema, encoding=encoding, control=control)
+    read = {"fmt": input_format, "sheet": sheet, "layer": layer, "schema": schema,
+            "encoding": encoding}
+    if engine == "dask":
+        from geoverify.core.distributed import check_dask
+
+        if scheduler and workers:
+            raise click.UsageError("give either --scheduler or --workers, not both")
+        result = check_dask(claims, out_dir=out_dir, scheduler=scheduler, workers=workers,
+                            rows_per_partition=rows_per_partition, overwrite=overwrite,
+                            boundaries=boundaries, control=control, **read)
+    else:
+        if scheduler or workers or out_dir:
+            raise click.UsageError("--scheduler, --workers and --out-dir go with --engine dask")
+        result = check(claims, boundaries=boundaries, control=control, **read)
     report = result.to_dict()
     text = format_report(report, fmt)
     if output:

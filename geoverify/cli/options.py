@@ -59,5 +59,15 @@ def format_opt(default: str = "table"):
 
 
 def configure_logging(verbose: int, quiet: int) -> None:
-    level = logging.WARNING - 10 * verbose + 10 * quiet
-    logging.basicConfig(level=max(level, logging.DEBUG), format="geoverify: %(message)s")
+    """geoverify's own log messages on stderr (-v more, -q less); other libraries' stay quiet."""
+    import sys
+
+    level = max(logging.WARNING - 10 * verbose + 10 * quiet, logging.DEBUG)
+    logger = logging.getLogger("geoverify")
+    if not any(getattr(h, "_geoverify", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("geoverify: %(message)s"))
+        handler._geoverify = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False

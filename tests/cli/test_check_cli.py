@@ -163,3 +163,16 @@ def test_check__output_is_deterministic(tmp_path):
     a = run("check", str(EXAMPLE), "--format", "json").output
     b = run("check", str(EXAMPLE), "--format", "json").output
     assert a == b
+
+
+@pytest.mark.slow
+def test_check__engine_dask_gives_the_same_report():
+    local = run("check", str(EXAMPLE), "--format", "json").output
+    r = run("check", str(EXAMPLE), "--format", "json", "--engine", "dask", "--workers", "1",
+            "--rows-per-partition", "5")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == local
+
+
+def test_check__dask_options_need_engine_dask():
+    assert run("check", str(EXAMPLE), "--workers", "2").exit_code == 2

@@ -186,3 +186,19 @@ def test_cli_add_list_info__round_trip(tmp_path):
     assert "country_border 75" in r.stdout
     r = run.invoke(boundaries_group, ["info", "nope"])
     assert r.exit_code == 3 and "unknown boundary layer set 'nope'" in r.stderr
+
+
+def test_build_map__footer_carries_user_set_provenance(tmp_path):
+    from geoverify.api import build_map, check
+    from geoverify.render import render_html
+
+    two_countries().to_file(tmp_path / "a0.geojson")
+    add_layer(tmp_path / "a0.geojson", name="mine", level="ADM0", code_field="iso",
+              name_field="nm", licence="CC0-1.0", attribution="Survey of Somewhere")
+    df = pd.DataFrame({"coordinates": ["45.5, 31.0"], "claimed": ["Ukraine"]})
+    result = check(df, boundaries="mine")
+    sha = result.to_dict()["boundaries"][0]["sha256"]
+    page = render_html(build_map(result, boundaries="mine"))
+    footer = page[page.index('id="gv-footer"'):] if 'id="gv-footer"' in page else page
+    assert "mine:ADM0" in footer and "CC0-1.0" in footer and "Survey of Somewhere" in footer
+    assert sha in footer

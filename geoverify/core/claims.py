@@ -145,8 +145,16 @@ class NameIndex:
     def closest(self, text: str, n: int = 3) -> list[str]:
         """The ``n`` closest known names, for an ``unknown-claim`` finding."""
         key = normalise(text)
+        # misspellings keep their first letter and roughly their length: compare those first
+        # (difflib over every one of ~50,000 names takes seconds)
         keys = [k for k in self.by_key if not k.startswith("#")]
-        best = difflib.get_close_matches(key, keys, n=n * 4, cutoff=0.0)
+        near = [k for k in keys if k[:1] == key[:1] and abs(len(k) - len(key)) <= max(3, len(key) // 2)]
+        best = difflib.get_close_matches(key, near, n=n * 4, cutoff=0.6)
+        for pool, cutoff in ((keys, 0.6), (near if near and len(keys) > 5000 else keys, 0.0)):
+            if len(best) >= n:
+                break
+            best += [k for k in difflib.get_close_matches(key, pool, n=n * 4, cutoff=cutoff)
+                     if k not in best]
         out: list[str] = []
         for k in best:
             for level, code in sorted(self.by_key[k]):

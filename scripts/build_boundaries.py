@@ -52,9 +52,11 @@ from shapely.geometry import shape
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from geoverify.boundaries.derive import border_lines, make_units  # noqa: E402
-from geoverify.boundaries.layers import file_sha256  # noqa: E402
 from geoverify.core.claims import NORMALISER_VERSION, NameIndex  # noqa: E402
-from geoverify.io.boundaries import write_layer  # noqa: E402
+from geoverify.io.boundaries import (
+    file_sha256,  # noqa: E402
+    write_layer,  # noqa: E402
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,7 +21,6 @@ computed by pure functions in :mod:`geoverify.boundaries.derive`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -38,6 +37,7 @@ import pandas as pd
 import shapely
 
 from geoverify.errors import BoundaryLayerError, ConfigError
+from geoverify.io.boundaries import file_sha256
 
 log = logging.getLogger("geoverify")
 
@@ -132,14 +132,6 @@ def remove_set(name: str) -> Path:
 
 
 # --------------------------------------------------------------------------- reading inputs
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def decode_topojson(topo: dict[str, Any], obj: str | None = None):
     """A GeoDataFrame from a TopoJSON ``Topology`` (one object; the first when not named)."""

@@ -32,6 +32,20 @@ FRAME_FIELDS = (
 )
 
 
+CLIP_COLUMNS = ["clip", "rows", "by_country", "by_adm1", "by_verdict", "by_role", "summary"]
+
+
+def frames_frame(rows: list[dict[str, Any]]):
+    """Frame dicts (the JSON contract) as a GeoDataFrame with point geometry, in order."""
+    import geopandas as gpd
+
+    geometry = gpd.points_from_xy(
+        [r["lon"] if r["lon"] is not None else np.nan for r in rows],
+        [r["lat"] if r["lat"] is not None else np.nan for r in rows], crs="EPSG:4326")
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(FRAME_FIELDS), dtype=object),
+                            geometry=geometry)
+
+
 def _round(v: float | None, nd: int = 1) -> float | None:
     if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))):
         return None
@@ -84,7 +98,6 @@ def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any],
     ``control`` is an optional dated control layer (GeoDataFrame with ``party``, ``valid_from``,
     ``valid_to``): each frame then gets ``controlled_by`` as of its own ``date``.
     """
-    import geopandas as gpd
 
     prepared = prepare(boundaries)
     names = name_index(boundaries)
@@ -198,12 +211,8 @@ def run_check(claims: pd.DataFrame, boundaries, *, input_info: dict[str, Any],
             "controlled_by": controlled[i],
             "extra": c.extra,
         })
-    geometry = gpd.points_from_xy(
-        [r["lon"] if r["lon"] is not None else np.nan for r in rows],
-        [r["lat"] if r["lat"] is not None else np.nan for r in rows], crs="EPSG:4326")
-    frames = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(FRAME_FIELDS), dtype=object), geometry=geometry)
-    clips = pd.DataFrame(tally_by_clip(rows), dtype=object,
-                         columns=["clip", "rows", "by_country", "by_adm1", "by_verdict", "by_role", "summary"])
+    frames = frames_frame(rows)
+    clips = pd.DataFrame(tally_by_clip(rows), dtype=object, columns=CLIP_COLUMNS)
     provenance = list(boundaries.provenance)
     if control is not None:
         provenance.append(_control_provenance(control))

@@ -32,7 +32,6 @@ from geoverify.errors import ClaimsFileError, ConfigError
 PARQUET_SUFFIXES = (".parquet", ".pq", ".geoparquet")
 
 #: Columns of the per-clip table (as in :func:`geoverify.core.check.run_check`).
-CLIP_COLUMNS = ["clip", "rows", "by_country", "by_adm1", "by_verdict", "by_role", "summary"]
 
 # ---------------------------------------------------------------------------
 # worker side: one load of the boundaries (and their indexes) per worker process
@@ -259,16 +258,9 @@ class DaskCheckResult:
     @property
     def frames(self):
         """The frames as a GeoDataFrame (built on demand), as ``CheckResult.frames``."""
-        import geopandas as gpd
+        from geoverify.core.check import frames_frame
 
-        from geoverify.core.check import FRAME_FIELDS
-
-        rows = self.frame_dicts
-        geometry = gpd.points_from_xy(
-            [r["lon"] if r["lon"] is not None else np.nan for r in rows],
-            [r["lat"] if r["lat"] is not None else np.nan for r in rows], crs="EPSG:4326")
-        return gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(FRAME_FIELDS), dtype=object),
-                                geometry=geometry)
+        return frames_frame(self.frame_dicts)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (see ``geoverify/schema/report.schema.json``)."""
@@ -428,6 +420,7 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
     read_options
         ``fmt``, ``sheet``, ``schema``, ``layer``, ``encoding`` as for :func:`geoverify.check`.
     """
+    from geoverify.core.check import CLIP_COLUMNS
     from geoverify.core.classify import ENGINE_MIN_POINTS
     from geoverify.core.tally import tally_by_clip
     from geoverify.io.claims import read_table

@@ -51,6 +51,7 @@ from geoverify.core.classify import PreparedBoundaries, prepare
 from geoverify.core.table import normalise_claims
 from geoverify.core.tally import _counts, summarise
 from geoverify.errors import ClaimsFileError, ConfigError
+from geoverify.io.boundaries import file_sha256
 
 OUT_FORMATS = ("csv", "parquet", "jsonl")
 DISTANCE_MODES = ("auto", "all", "none")
@@ -146,14 +147,6 @@ def _csv_chunks(path: Path, fmt: str, chunk_rows: int, hasher: list[str]) -> Ite
         raw.close()
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _parquet_chunks(path: Path, chunk_rows: int, hasher: list[str], meta: dict[str, Any]
                     ) -> Iterator[tuple[pd.DataFrame, Any, frozenset]]:
     import pyarrow as pa
@@ -200,7 +193,7 @@ def _parquet_chunks(path: Path, chunk_rows: int, hasher: list[str], meta: dict[s
             geoms = shapely.from_wkb(batch.column(primary).to_pylist(), on_invalid="ignore")
             geometry, problems = shapely_points(list(geoms), crs_text, str(path))
         yield frame, (geometry, problems or {}, crs_text), numeric
-    hasher.append(_file_sha256(path))
+    hasher.append(file_sha256(path))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -879,7 +872,7 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
         progress(offset, offset, final=True)
     return {
         "geoverify_version": __version__,
-        "input": {"path": str(path), "sha256": hasher[0] if hasher else _file_sha256(src),
+        "input": {"path": str(path), "sha256": hasher[0] if hasher else file_sha256(src),
                   "rows": offset},
         "boundaries": [dict(b) for b in bset.provenance],
         "clips": tally.clips(),

@@ -157,6 +157,17 @@ def read_table(path: Path):
     return df.astype(object).where(df.notna(), None)
 
 
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes, read in blocks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
     """Read a layer manifest (JSON)."""
     try:

@@ -11,7 +11,7 @@ they cost per point.
     python benchmarks/bench_classify.py engine [--sizes 100000,1000000,10000000]
         [--samples uniform,border] [--no-sjoin-above N]
 
-The ``engine`` form times geoverify's classification engine (``geoverify.core.engine``)
+The ``engine`` form times geoverify's classification engine (``geoverify.engine.quadtree``)
 against ``geopandas.sjoin`` (predicate intersects) on the same points and the same units layer,
 uniform over the region and within 5 km of the shared boundaries, and checks they agree.
 
@@ -37,7 +37,7 @@ def main() -> None:
 
     from geoverify.boundaries import load_boundaries
     from geoverify.core.check import run_check
-    from geoverify.core.classify import classify_points, locate, prepare
+    from geoverify.engine.locate import classify_points, locate, prepare
 
     t = time.perf_counter()
     b = load_boundaries()
@@ -115,8 +115,8 @@ def engine_main(argv=None) -> None:
     args = ap.parse_args(argv)
 
     from geoverify.boundaries import load_boundaries
-    from geoverify.core.classify import prepare
-    from geoverify.core.engine import engine_for
+    from geoverify.engine.locate import prepare
+    from geoverify.engine.quadtree import engine_for
 
     t = time.perf_counter()
     b = load_boundaries()

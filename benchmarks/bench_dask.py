@@ -36,8 +36,8 @@ def write_input(path: Path, n: int, seed: int = 1) -> None:
 def main() -> None:
     import distributed
 
-    from geoverify.core.distributed import check_dask, local_cluster
     from geoverify.io.writers import to_json
+    from geoverify.run.distributed import check_dask, local_cluster
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=200_000)

@@ -1,4 +1,4 @@
-"""Benchmark the streaming check (``geoverify.core.stream.check_stream``).
+"""Benchmark the streaming check (``geoverify.run.stream.check_stream``).
 
 Generates a CSV of N random points (lon 30-42, lat 46-54, a few clips, claims "Belgorod
 oblast" / "Ukraine" / "Russia", 5 decimals) and runs ``check_stream`` on it to CSV and to
@@ -47,7 +47,7 @@ def generate(path: Path, rows: int, seed: int = 0, block: int = 1_000_000) -> No
 def _child(args: argparse.Namespace) -> None:
     import resource
 
-    from geoverify.core.stream import Progress, check_stream
+    from geoverify.run.stream import Progress, check_stream
 
     t0 = time.perf_counter()
     report = check_stream(args.input, args.output, out_format=args.fmt, chunk_rows=args.chunk_rows,

@@ -13,7 +13,6 @@ from geoverify._version import __version__
 from geoverify.api import build_map, check, read_claims
 from geoverify.core.check import CheckResult
 from geoverify.core.findings import Finding
-from geoverify.core.validate import ValidationResult, validate
 from geoverify.errors import (
     BoundaryLayerError,
     ClaimsFileError,
@@ -21,6 +20,7 @@ from geoverify.errors import (
     CoordinateError,
     GeoverifyError,
 )
+from geoverify.validation.validation import ValidationResult, validate
 
 __all__ = [
     "BoundaryLayerError",

@@ -16,15 +16,12 @@ from geoverify.errors import ClaimsFileError
 
 def _load_boundaries(boundaries: Any):
     from geoverify.boundaries import load_boundaries
-    from geoverify.boundaries.registry import BoundarySet
 
-    if isinstance(boundaries, BoundarySet):
-        return boundaries
-    return load_boundaries(boundaries or "embedded")
+    return load_boundaries(boundaries)
 
 
 def _raw_from_frame(df: pd.DataFrame):
-    from geoverify.io.claims import RawTable
+    from geoverify.io.table import RawTable
 
     geometry = None
     problems: dict[int, str] = {}
@@ -132,7 +129,7 @@ def _control_layer(control: Any):
         return control
     import hashlib
 
-    from geoverify.boundaries.layers import read_vector, to_wgs84
+    from geoverify.io.boundaries import read_vector, to_wgs84
 
     gdf = to_wgs84(read_vector(control))
     gdf.attrs["provenance"] = {"name": Path(control).name, "source": str(control),

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from geoverify.boundaries import load_boundaries  # noqa: E402
 from geoverify.core.claims import name_index  # noqa: E402
-from geoverify.core.classify import locate, prepare  # noqa: E402
-from geoverify.core.distance import NearestIndex  # noqa: E402
+from geoverify.engine.distance import NearestIndex  # noqa: E402
+from geoverify.engine.locate import locate, prepare  # noqa: E402
 
 GEOD = Geod(ellps="WGS84")
 

@@ -30,7 +30,7 @@ def test_wheel__installed_copy_gives_same_json(tmp_path):
     code = (
         "import sys, geoverify\n"
         f"assert geoverify.__file__.startswith({str(site)!r}), geoverify.__file__\n"
-        "from geoverify.boundaries.registry import data_dir\n"
+        "from geoverify.boundaries import data_dir\n"
         f"assert str(data_dir()).startswith({str(site)!r}), data_dir()\n"
         "from geoverify.cli.main import main\n"
         f"sys.exit(main(['check', {str(EXAMPLE)!r}, '--format', 'json']))\n")

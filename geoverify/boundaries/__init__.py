@@ -1,5 +1,7 @@
-"""Boundary layers: the embedded set, its provenance and accuracy."""
+"""Boundary sets: the embedded layers, user sets, worldviews and dated control layers."""
 
-from geoverify.boundaries.registry import BoundarySet, data_dir, load_boundaries, load_layer
+from geoverify.boundaries.load import load_boundaries
+from geoverify.boundaries.model import BoundarySet, data_dir, examples_dir
+from geoverify.boundaries.registry import load_layer
 
-__all__ = ["BoundarySet", "data_dir", "load_boundaries", "load_layer"]
+__all__ = ["BoundarySet", "data_dir", "examples_dir", "load_boundaries", "load_layer"]

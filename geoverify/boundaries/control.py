@@ -33,7 +33,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoverify.boundaries.registry import embedded_countries
 from geoverify.errors import ConfigError
+from geoverify.io.boundaries import to_wgs84
 
 WORLDVIEWS = ("de-jure", "de-facto")
 
@@ -113,9 +115,7 @@ def apply_worldview(bset, worldview: str):
     countries = bset.countries
     missing = sorted(set(units["country"]) - set(countries["code"]))
     if missing:
-        from geoverify.boundaries.layers import _embedded_countries
-
-        known = _embedded_countries()
+        known = embedded_countries()
         extra = known[known["code"].isin(missing)]
         countries = pd.concat([countries, extra], ignore_index=True)
     digest = hashlib.sha256(d.to_csv(index=False).encode("utf-8")).hexdigest()
@@ -148,8 +148,6 @@ def prepare_control(control_gdf):
             "a control layer needs the columns party (or controlled_by), valid_from and "
             f"valid_to; it has {', '.join(c for c in g.columns if c != g.geometry.name)}")
     if g.crs is not None and g.crs.to_epsg() != 4326:
-        from geoverify.boundaries.layers import to_wgs84
-
         g = to_wgs84(g)
     out = pd.DataFrame({"party": g[party].astype(object).to_numpy(),
                         "valid_from": _to_dates(g["valid_from"]).to_numpy(),

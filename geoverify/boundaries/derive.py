@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoverify.boundaries.model import BoundarySet
+
 DEFAULT_ACCURACY_M = {"country_border": 200.0, "region_border": 1800.0, "coastline": 200.0}
 
 
@@ -101,8 +103,6 @@ def boundary_set_from_frames(adm0, adm1, *, name: str = "custom", disputed=None,
     ``code``, ``name`` and ``country`` (``adm1_code``, ``names`` optional). Regions must tile
     their country.
     """
-    from geoverify.boundaries.registry import BoundarySet
-
     adm0 = adm0.copy()
     for col in ("iso_a3", "names"):
         if col not in adm0:

@@ -43,10 +43,10 @@ def read_sources(path: Path | None = None) -> dict[str, Any]:
 def source_url(source: dict[str, Any], country: str, level: str,
                base_url: str | None = None) -> str:
     """The download URL of ``country`` (ISO alpha-3 or alpha-2) at ``level`` for a source."""
-    from geoverify.boundaries.layers import _embedded_countries
+    from geoverify.boundaries.registry import embedded_countries
 
     c = country.upper()
-    table = _embedded_countries()
+    table = embedded_countries()
     if len(c) == 2:
         m = dict(zip(table["code"], table["iso_a3"]))
         iso2, iso3 = c, m.get(c)

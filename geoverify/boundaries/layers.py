@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import tempfile
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoverify.boundaries.derive import DEFAULT_ACCURACY_M, boundary_set_from_frames
+from geoverify.boundaries.model import BoundarySet, data_dir
+from geoverify.boundaries.quality import area_km2, check_layers
+from geoverify.boundaries.registry import embedded_countries
 from geoverify.errors import BoundaryLayerError, ConfigError
-from geoverify.io.boundaries import file_sha256
+from geoverify.io.boundaries import (
+    file_sha256,
+    read_csv_table,
+    read_layer,
+    read_table,
+    read_vector,
+    to_wgs84,
+    write_layer,
+)
 
 log = logging.getLogger("geoverify")
 
@@ -133,117 +144,6 @@ def remove_set(name: str) -> Path:
 
 # --------------------------------------------------------------------------- reading inputs
 
-def decode_topojson(topo: dict[str, Any], obj: str | None = None):
-    """A GeoDataFrame from a TopoJSON ``Topology`` (one object; the first when not named)."""
-    import geopandas as gpd
-
-    objects = topo.get("objects") or {}
-    if not objects:
-        raise BoundaryLayerError("TopoJSON has no objects")
-    if obj is None:
-        obj = next(iter(objects))
-    if obj not in objects:
-        raise BoundaryLayerError(f"TopoJSON has no object {obj!r}; it has {', '.join(objects)}")
-    tf = topo.get("transform")
-    arcs = []
-    for arc in topo.get("arcs", []):
-        a = np.asarray(arc, dtype=float)[:, :2] if len(arc) else np.zeros((0, 2))
-        if tf:
-            a = np.cumsum(a, axis=0) * np.asarray(tf["scale"], float) + np.asarray(
-                tf["translate"], float)
-        arcs.append(a)
-
-    def line(indices):
-        pts = []
-        for k in indices:
-            a = arcs[k] if k >= 0 else arcs[~k][::-1]
-            pts.extend(a.tolist() if not pts else a[1:].tolist())
-        return pts
-
-    def point(p):
-        p = np.asarray(p, float)
-        if tf:
-            p = p * np.asarray(tf["scale"], float) + np.asarray(tf["translate"], float)
-        return p.tolist()
-
-    def geom(g):
-        t, a = g.get("type"), g.get("arcs")
-        if t == "Polygon":
-            return {"type": t, "coordinates": [line(r) for r in a]}
-        if t == "MultiPolygon":
-            return {"type": t, "coordinates": [[line(r) for r in p] for p in a]}
-        if t == "LineString":
-            return {"type": t, "coordinates": line(a)}
-        if t == "MultiLineString":
-            return {"type": t, "coordinates": [line(r) for r in a]}
-        if t == "Point":
-            return {"type": t, "coordinates": point(g["coordinates"])}
-        if t == "MultiPoint":
-            return {"type": t, "coordinates": [point(p) for p in g["coordinates"]]}
-        return None
-
-    root = objects[obj]
-    members = root["geometries"] if root.get("type") == "GeometryCollection" else [root]
-    rows, geoms = [], []
-    for g in members:
-        rows.append(dict(g.get("properties") or {}))
-        gj = geom(g)
-        geoms.append(shapely.geometry.shape(gj) if gj else None)
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs="EPSG:4326")
-
-
-def read_vector(path: str | Path, layer: str | None = None):
-    """Read a polygon layer: GeoJSON, TopoJSON, GeoPackage, Shapefile (zipped too), FlatGeobuf,
-    GeoParquet. Returns the GeoDataFrame in its own CRS."""
-    import geopandas as gpd
-
-    p = Path(path)
-    if not p.exists():
-        raise BoundaryLayerError(f"layer file {p} does not exist")
-    suffix = "".join(p.suffixes[-2:]).lower() if p.suffix.lower() == ".zip" else p.suffix.lower()
-    try:
-        if suffix in (".parquet", ".geoparquet"):
-            return gpd.read_parquet(p)
-        if suffix in (".json", ".topojson", ".geojson"):
-            with open(p, "rb") as f:
-                head = f.read(4096)
-            if b'"Topology"' in head or suffix == ".topojson":
-                return decode_topojson(json.loads(p.read_text(encoding="utf-8")), layer)
-        if p.suffix.lower() == ".zip":
-            with zipfile.ZipFile(p) as z:
-                shp = [n for n in z.namelist() if n.lower().endswith(".shp")]
-            if not shp:
-                raise BoundaryLayerError(f"{p}: the zip file holds no .shp file")
-            return gpd.read_file(f"/vsizip/{p.resolve()}/{shp[0]}", engine="pyogrio")
-        return gpd.read_file(p, layer=layer, engine="pyogrio")
-    except BoundaryLayerError:
-        raise
-    except Exception as exc:
-        raise BoundaryLayerError(f"cannot read layer file {p}: {exc}") from exc
-
-
-def to_wgs84(gdf):
-    """Reproject to EPSG:4326 with pyproj (always_xy); a layer without CRS is taken as 4326."""
-    import geopandas as gpd
-    import pyproj
-
-    if gdf.crs is None:
-        log.warning("the layer has no CRS; assuming EPSG:4326 (lon/lat)")
-        return gdf.set_crs(4326)
-    crs = pyproj.CRS.from_user_input(gdf.crs)
-    if crs.equals(pyproj.CRS.from_epsg(4326)):
-        return gdf
-    t = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
-
-    def fn(c):
-        x, y = t.transform(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
-
-    geoms = shapely.transform(gdf.geometry.values, fn)
-    return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=np.asarray(geoms),
-                            crs="EPSG:4326")
-
-
 def polygonal(geom):
     """The polygonal part of a geometry as a MultiPolygon (None when there is none)."""
     if geom is None or geom.is_empty:
@@ -257,7 +157,6 @@ def polygonal(geom):
 
 def repair(gdf, label_col: str | None = None) -> tuple[Any, list[dict[str, Any]]]:
     """Make every geometry valid (shapely.make_valid); returns the frame and what was repaired."""
-    from geoverify.boundaries.quality import area_km2
 
     geoms = gdf.geometry.values
     valid = shapely.is_valid(geoms)
@@ -280,19 +179,12 @@ def repair(gdf, label_col: str | None = None) -> tuple[Any, list[dict[str, Any]]
     return g, repairs
 
 
-def _embedded_countries():
-    from geoverify.boundaries.registry import data_dir
-    from geoverify.io.boundaries import read_table
-
-    return read_table(data_dir() / "countries.parquet")
-
-
 def _iso3_to_iso2(values: pd.Series) -> tuple[pd.Series, bool]:
     """Map ISO 3166-1 alpha-3 codes to alpha-2 when every value is a known alpha-3 code."""
     vals = [v for v in values.dropna().astype(str)]
     if not vals or not all(len(v) == 3 and v.isalpha() and v.isupper() for v in vals):
         return values, False
-    table = _embedded_countries()
+    table = embedded_countries()
     m = dict(zip(table["iso_a3"], table["code"]))
     if not all(v in m for v in vals):
         return values, False
@@ -389,7 +281,7 @@ def countries_from_regions(adm1):
     """Country polygons as the union of their regions (for a set with only an ADM1 layer)."""
     import geopandas as gpd
 
-    known = _embedded_countries()
+    known = embedded_countries()
     names = dict(zip(known["code"], known["name"]))
     codes = list(dict.fromkeys(adm1["country"]))
     geoms = [shapely.union_all(adm1.geometry.values[(adm1["country"] == c).to_numpy()])
@@ -399,7 +291,7 @@ def countries_from_regions(adm1):
 
 
 def _with_country_attrs(adm0):
-    known = _embedded_countries().set_index("code")
+    known = embedded_countries().set_index("code")
     a = adm0.copy()
     a["iso_a3"] = [known["iso_a3"].get(c) if c in known.index else None for c in a["code"]]
     a["names"] = [known["names"].get(c) if c in known.index else None for c in a["code"]]
@@ -419,7 +311,6 @@ def layer_provenance(set_name: str, level: str, entry: dict[str, Any]) -> dict[s
 
 def set_accuracy(manifest: dict[str, Any]) -> dict[str, float]:
     """Stated accuracy per kind of line for the whole set (the layers' own statements)."""
-    from geoverify.boundaries.derive import DEFAULT_ACCURACY_M
 
     acc = dict(DEFAULT_ACCURACY_M)
     for level in LEVELS:
@@ -429,9 +320,6 @@ def set_accuracy(manifest: dict[str, Any]) -> dict[str, float]:
 
 def build_set(name: str, adm0, adm1, manifest: dict[str, Any]):
     """The :class:`BoundarySet` of a user set from its (prepared) layers and manifest."""
-    from geoverify.boundaries.derive import boundary_set_from_frames
-    from geoverify.boundaries.registry import data_dir
-    from geoverify.io.boundaries import read_csv_table
 
     if adm0 is None:
         adm0 = countries_from_regions(adm1)
@@ -463,7 +351,6 @@ def add_layer(path: str | Path, *, name: str, level: str, code_field: str | None
     The whole set is rebuilt in a temporary directory and renamed into place, so a failure
     leaves the previous state untouched. Returns the new manifest.
     """
-    from geoverify.io.boundaries import write_layer
 
     check_name(name)
     level = level.upper()
@@ -519,7 +406,6 @@ def add_layer(path: str | Path, *, name: str, level: str, code_field: str | None
 
 
 def _write_derived(d: Path, name: str, manifest: dict[str, Any]) -> None:
-    from geoverify.io.boundaries import read_layer, write_layer
 
     adm0 = read_layer(d / "adm0.parquet") if "ADM0" in manifest["layers"] else None
     adm1 = read_layer(d / "adm1.parquet") if "ADM1" in manifest["layers"] else None
@@ -557,8 +443,6 @@ _CACHE: dict[tuple[str, int], Any] = {}
 
 def load_set_dir(d: Path):
     """Load a user set from its directory."""
-    from geoverify.boundaries.registry import BoundarySet, data_dir
-    from geoverify.io.boundaries import read_csv_table, read_layer, read_table
 
     manifest = read_set_manifest(d)
     key = (str(Path(d).resolve()), (Path(d) / "manifest.json").stat().st_mtime_ns)
@@ -596,32 +480,11 @@ def load_file(path: Path):
     return build_set(Path(path).stem, adm0, None, manifest)
 
 
-_WORLDVIEWS: dict[tuple[str, str], tuple[Any, Any]] = {}
-
-
-def load_named(name_or_path: str):
-    """Resolve ``--boundaries``: a user set name, a set directory, a layer file, each optionally
-    followed by ``@WORLDVIEW`` (e.g. ``embedded@de-facto``)."""
-    from geoverify.boundaries.registry import EMBEDDED, _load_boundaries
-
-    base, _, worldview = name_or_path.partition("@")
-    if worldview:
-        from geoverify.boundaries.control import apply_worldview
-
-        base_set = load_named(base)
-        hit = _WORLDVIEWS.get((base, worldview))
-        if hit is None or hit[0] is not base_set:  # (re)built when the base set changed
-            hit = (base_set, apply_worldview(base_set, worldview))
-            _WORLDVIEWS[(base, worldview)] = hit
-        return hit[1]
-    if base == EMBEDDED:
-        return _load_boundaries(EMBEDDED)
-    p = Path(base).expanduser()
-    if _NAME_RE.match(base) and (store_dir() / base / "manifest.json").exists():
-        return load_set_dir(store_dir() / base)
-    if p.is_dir() and (p / "manifest.json").exists():
-        return load_set_dir(p)
-    if p.is_file():
-        return load_file(p)
-    set_dir(base)  # raises the "unknown set" error listing what is available
-    raise AssertionError("unreachable")
+def check_set(name: str) -> pd.DataFrame:
+    """Issues of an installed user set (see :func:`check_layers`)."""
+    d = set_dir(name)
+    m = read_set_manifest(d)
+    layers = {lv: read_layer(d / f"{lv.lower()}.parquet") for lv in ("ADM0", "ADM1")
+              if lv in m["layers"]}
+    repaired = {lv: m["layers"][lv].get("repaired", []) for lv in layers}
+    return check_layers(layers.get("ADM0"), layers.get("ADM1"), repaired)

@@ -160,7 +160,8 @@ def remove_cmd(name):
 def check_cmd(name, fmt, verbose, quiet):
     """Quality of a user set: gaps, overlaps, regions outside their country, invalid shapes,
     with the area involved (km², equal-area). Exit 1 when there is any issue."""
-    from geoverify.boundaries.quality import ISSUE_COLUMNS, check_set
+    from geoverify.boundaries.layers import check_set
+    from geoverify.boundaries.quality import ISSUE_COLUMNS
 
     configure_logging(verbose, quiet)
     issues = check_set(name)
@@ -187,7 +188,7 @@ def _read_points(claims):
 def diff_cmd(a, b, claims, fmt, verbose, quiet):
     """Frames whose country or region differs between sets A and B, with distances."""
     from geoverify.boundaries import load_boundaries
-    from geoverify.boundaries.quality import DIFF_COLUMNS, diff_sets
+    from geoverify.core.diff import DIFF_COLUMNS, diff_sets
 
     configure_logging(verbose, quiet)
     pts = _read_points(claims)
@@ -207,7 +208,7 @@ def control_cmd(layer, claims, fmt, verbose, quiet):
     """Who controlled each frame's location on the frame's own date, from a dated control
     LAYER (polygons with party, valid_from, valid_to)."""
     from geoverify.boundaries.control import control_report
-    from geoverify.boundaries.layers import read_vector
+    from geoverify.io.boundaries import read_vector
 
     configure_logging(verbose, quiet)
     rows = control_report(read_vector(layer), _read_points(claims))

@@ -104,7 +104,7 @@ def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, laye
     read = {"fmt": input_format, "sheet": sheet, "layer": layer, "schema": schema,
             "encoding": encoding}
     if engine == "dask":
-        from geoverify.core.distributed import check_dask
+        from geoverify.run.distributed import check_dask
 
         if scheduler and workers:
             raise click.UsageError("give either --scheduler or --workers, not both")
@@ -136,8 +136,8 @@ STREAM_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndj
 def _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema, chunk_rows,
                   distances, boundaries, quiet, *, incompatible, engine):
     """``check --stream``: frames to -o as they are checked, tallies to stdout."""
-    from geoverify.core.stream import Progress, check_stream
     from geoverify.io.writers import to_json
+    from geoverify.run.stream import Progress, check_stream
 
     given = [name for name, value in incompatible.items() if value]
     if given or engine != "local":

@@ -89,10 +89,10 @@ def validate_cmd(ctx, paths, config, fmt, output, overwrite, fail_on, baseline, 
 
 def _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline, since,
          summary, boundaries) -> int:
-    from geoverify.core.validate import baseline_document, validate
     from geoverify.io.baseline import write_baseline as save_baseline
     from geoverify.io.reports import format_validation, to_markdown
     from geoverify.io.writers import write_text_atomic
+    from geoverify.validation.validation import baseline_document, validate
 
     skip = [p for p in (output, write_baseline, summary) if p]
     result = validate(list(paths), config=config, baseline=baseline, since=since,

@@ -11,10 +11,10 @@ import pandas as pd
 
 from geoverify._version import __version__
 from geoverify.core.claims import name_index
-from geoverify.core.classify import classify_points, prepare
 from geoverify.core.findings import FindingList
 from geoverify.core.tally import tally_by_clip
 from geoverify.core.verdicts import combine, disputed_verdict, judge_unit
+from geoverify.engine.locate import classify_points, prepare
 
 #: Finding that accompanies each verdict (same vocabulary as ``validate``).
 VERDICT_FINDING = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-SEVERITIES = ("info", "warning", "error")
+from geoverify.codes import CODES
 
 
 @dataclass(frozen=True)
@@ -49,43 +49,6 @@ class FindingList(list):
     def add(self, code: str, field: str | None, value: Any, message: str) -> None:
         self.append(Finding(code, severity_of(code), self.row, field,
                             None if value is None else str(value), message))
-
-
-#: Default severity of every finding code geoverify emits. Codes are stable kebab-case slugs;
-#: ``validate`` configuration may override the severity.
-CODES: dict[str, str] = {
-    # coordinates (verdict ``unlocated``)
-    "missing-coordinates": "error",
-    "unparseable-coordinates": "error",
-    "out-of-range": "error",
-    "null-island": "error",
-    # coordinate notation warnings
-    "possibly-swapped": "warning",
-    "latlon-swapped": "error",
-    "viewport-only": "info",
-    "short-plus-code": "info",
-    "ambiguous-utm-hemisphere": "warning",
-    "low-precision": "warning",
-    # claims (verdict ``unresolved``)
-    "unknown-claim": "error",
-    "claim-contradiction": "warning",
-    "multiple-units": "info",
-    # verdicts
-    "claim-mismatch": "error",
-    "near-border": "warning",
-    "outside-boundaries": "warning",
-    "disputed-area": "info",
-    "on-border": "info",
-    "near-coast": "info",
-    # other fields
-    "invalid-precision": "warning",
-    "invalid-role": "warning",
-    "invalid-date": "error",
-    "missing-source": "warning",
-    "invalid-url": "error",
-    "duplicate-row": "warning",
-    "conflicting-location": "error",
-}
 
 
 def severity_of(code: str) -> str:

@@ -15,43 +15,7 @@ import pandas as pd
 
 from geoverify.core.findings import FindingList
 from geoverify.errors import CoordinateError
-
-#: Column role -> accepted header names (compared after lower-casing and stripping
-#: spaces, dashes and underscores).
-ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "rowid", "uid", "identifier", "fid"),
-    "clip": ("clip", "clipid", "video", "videoid", "videourl", "clipname", "videoname"),
-    "frame": ("frame", "frametime", "timestamp", "time", "timecode", "framenumber", "frameno", "t"),
-    "lat": ("lat", "latitude", "y", "latdd"),
-    "lon": ("lon", "lng", "long", "longitude", "x", "londd"),
-    "coordinates": ("coordinates", "coordinate", "coords", "coord", "latlon", "latlng",
-                    "location", "position", "point", "geolocation"),
-    "claimed": ("claimed", "claim", "claimedlocation", "claimedplace", "claimedregion",
-                "claimedcountry"),
-    "source": ("source", "sourceurl", "url", "link", "sourcelink"),
-    "date": ("date", "eventdate", "day"),
-    "precision_m": ("precisionm", "precision", "accuracym", "accuracy", "uncertaintym"),
-    "role": ("role",),
-}
-
-ROLES = ("camera", "target")
-
-
-def _key(header: str) -> str:
-    return re.sub(r"[\s_\-\.()\[\]]+", "", str(header).strip().lower())
-
-
-def map_columns(columns: list[str]) -> dict[str, str]:
-    """Role -> column name, for the columns that have a role."""
-    found: dict[str, str] = {}
-    keys = {c: _key(c) for c in columns}
-    for role, names in ALIASES.items():
-        for name in names:
-            hit = next((c for c in columns if keys[c] == name and c not in found.values()), None)
-            if hit is not None:
-                found[role] = hit
-                break
-    return found
+from geoverify.io.columns import ALIASES, ROLES, map_columns
 
 
 def _text(v: Any) -> str | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from geoverify.core.claims import Unit
-from geoverify.core.classify import KIND_ACCURACY, PreparedBoundaries
+from geoverify.engine.locate import KIND_ACCURACY, PreparedBoundaries
 
 VERDICTS = ("match", "mismatch", "ambiguous", "outside", "disputed", "unresolved",
             "unclaimed", "unlocated")
@@ -41,7 +41,7 @@ def judge_unit(prepared: PreparedBoundaries, unit: Unit, lon: float, lat: float,
                where: dict[str, Any], precision_m: float) -> Judgement:
     """Judge one point against one claimed unit (step 5 of the precedence).
 
-    ``where`` is the point's row from :func:`geoverify.core.classify.locate`.
+    ``where`` is the point's row from :func:`geoverify.engine.locate.locate`.
     """
     acc = prepared.boundaries.accuracy_m
     located = bool(where["country_candidates"])

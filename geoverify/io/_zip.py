@@ -6,7 +6,7 @@ import io
 import zipfile
 
 from geoverify.errors import ClaimsFileError
-from geoverify.io import claims
+from geoverify.io import table as _table
 
 
 def open_zip(data: bytes, name: str, what: str) -> zipfile.ZipFile:
@@ -22,11 +22,11 @@ def open_zip(data: bytes, name: str, what: str) -> zipfile.ZipFile:
 def read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str,
                     limit: int | None = None) -> bytes:
     """One member's bytes, refusing more than ``limit`` bytes once decompressed (default
-    :data:`geoverify.io.claims.MAX_UNZIPPED_BYTES`). The size in the archive's directory is
+    :data:`geoverify.io.table.MAX_UNZIPPED_BYTES`). The size in the archive's directory is
     checked first, and the stream is cut at ``limit + 1`` bytes in case the directory lies.
     """
     if limit is None:
-        limit = claims.MAX_UNZIPPED_BYTES
+        limit = _table.MAX_UNZIPPED_BYTES
     if info.file_size > limit:
         raise ClaimsFileError(
             f"claims file {name}: {info.filename} would decompress to {info.file_size} bytes, "

@@ -51,9 +51,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from geoverify.core.table import ALIASES, _key, map_columns
 from geoverify.errors import ClaimsFileError, ConfigError
-from geoverify.io.claims import RawTable
+from geoverify.io.columns import ALIASES, column_key, map_columns
+from geoverify.io.table import RawTable
 
 #: Values of ``schema=`` that turn adapters off.
 NO_SCHEMA = ("none", "raw", "plain")
@@ -81,10 +81,10 @@ class Adapter:
 
 def _find(table: RawTable, *names: str) -> str | None:
     """The original column whose normalised name is one of ``names`` (in that order)."""
-    keys = {_key(c): c for c in reversed(list(table.data.columns))}
+    keys = {column_key(c): c for c in reversed(list(table.data.columns))}
     for n in names:
-        if _key(n) in keys:
-            return keys[_key(n)]
+        if column_key(n) in keys:
+            return keys[column_key(n)]
     return None
 
 
@@ -457,7 +457,7 @@ def _apply(table: RawTable, adapter: Adapter, sniffed: bool) -> RawTable:
     renamed: dict[str, str] = {}
     for col in original:
         new = col
-        if col in columns or _key(col) in _ALIAS_KEYS:
+        if col in columns or column_key(col) in _ALIAS_KEYS:
             new = f"{adapter.name}:{col}"
             n = 2
             while new in columns:

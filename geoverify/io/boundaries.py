@@ -17,12 +17,16 @@ plus the layer's attribute columns. :func:`read_layer` returns an ordinary GeoDa
 from __future__ import annotations
 
 import json
+import logging
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from geoverify.errors import BoundaryLayerError
+
+log = logging.getLogger("geoverify")
 
 SCALE = 1e7
 _GEOM_COLUMNS = ("geom_type", "n_parts", "n_rings", "n_coords", "x", "y")
@@ -186,3 +190,118 @@ def read_csv_table(path: Path):
         return pd.read_csv(path, dtype=object, keep_default_na=False)
     except FileNotFoundError as exc:
         raise BoundaryLayerError(f"boundary table {path} is missing") from exc
+
+
+def decode_topojson(topo: dict[str, Any], obj: str | None = None):
+    """A GeoDataFrame from a TopoJSON ``Topology`` (one object; the first when not named)."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely.geometry
+
+    objects = topo.get("objects") or {}
+    if not objects:
+        raise BoundaryLayerError("TopoJSON has no objects")
+    if obj is None:
+        obj = next(iter(objects))
+    if obj not in objects:
+        raise BoundaryLayerError(f"TopoJSON has no object {obj!r}; it has {', '.join(objects)}")
+    tf = topo.get("transform")
+    arcs = []
+    for arc in topo.get("arcs", []):
+        a = np.asarray(arc, dtype=float)[:, :2] if len(arc) else np.zeros((0, 2))
+        if tf:
+            a = np.cumsum(a, axis=0) * np.asarray(tf["scale"], float) + np.asarray(
+                tf["translate"], float)
+        arcs.append(a)
+
+    def line(indices):
+        pts = []
+        for k in indices:
+            a = arcs[k] if k >= 0 else arcs[~k][::-1]
+            pts.extend(a.tolist() if not pts else a[1:].tolist())
+        return pts
+
+    def point(p):
+        p = np.asarray(p, float)
+        if tf:
+            p = p * np.asarray(tf["scale"], float) + np.asarray(tf["translate"], float)
+        return p.tolist()
+
+    def geom(g):
+        t, a = g.get("type"), g.get("arcs")
+        if t == "Polygon":
+            return {"type": t, "coordinates": [line(r) for r in a]}
+        if t == "MultiPolygon":
+            return {"type": t, "coordinates": [[line(r) for r in p] for p in a]}
+        if t == "LineString":
+            return {"type": t, "coordinates": line(a)}
+        if t == "MultiLineString":
+            return {"type": t, "coordinates": [line(r) for r in a]}
+        if t == "Point":
+            return {"type": t, "coordinates": point(g["coordinates"])}
+        if t == "MultiPoint":
+            return {"type": t, "coordinates": [point(p) for p in g["coordinates"]]}
+        return None
+
+    root = objects[obj]
+    members = root["geometries"] if root.get("type") == "GeometryCollection" else [root]
+    rows, geoms = [], []
+    for g in members:
+        rows.append(dict(g.get("properties") or {}))
+        gj = geom(g)
+        geoms.append(shapely.geometry.shape(gj) if gj else None)
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs="EPSG:4326")
+
+
+def read_vector(path: str | Path, layer: str | None = None):
+    """Read a polygon layer: GeoJSON, TopoJSON, GeoPackage, Shapefile (zipped too), FlatGeobuf,
+    GeoParquet. Returns the GeoDataFrame in its own CRS."""
+    import geopandas as gpd
+
+    p = Path(path)
+    if not p.exists():
+        raise BoundaryLayerError(f"layer file {p} does not exist")
+    suffix = "".join(p.suffixes[-2:]).lower() if p.suffix.lower() == ".zip" else p.suffix.lower()
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            return gpd.read_parquet(p)
+        if suffix in (".json", ".topojson", ".geojson"):
+            with open(p, "rb") as f:
+                head = f.read(4096)
+            if b'"Topology"' in head or suffix == ".topojson":
+                return decode_topojson(json.loads(p.read_text(encoding="utf-8")), layer)
+        if p.suffix.lower() == ".zip":
+            with zipfile.ZipFile(p) as z:
+                shp = [n for n in z.namelist() if n.lower().endswith(".shp")]
+            if not shp:
+                raise BoundaryLayerError(f"{p}: the zip file holds no .shp file")
+            return gpd.read_file(f"/vsizip/{p.resolve()}/{shp[0]}", engine="pyogrio")
+        return gpd.read_file(p, layer=layer, engine="pyogrio")
+    except BoundaryLayerError:
+        raise
+    except Exception as exc:
+        raise BoundaryLayerError(f"cannot read layer file {p}: {exc}") from exc
+
+
+def to_wgs84(gdf):
+    """Reproject to EPSG:4326 with pyproj (always_xy); a layer without CRS is taken as 4326."""
+    import geopandas as gpd
+    import pyproj
+
+    if gdf.crs is None:
+        log.warning("the layer has no CRS; assuming EPSG:4326 (lon/lat)")
+        return gdf.set_crs(4326)
+    crs = pyproj.CRS.from_user_input(gdf.crs)
+    if crs.equals(pyproj.CRS.from_epsg(4326)):
+        return gdf
+    t = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+
+    def fn(c):
+        x, y = t.transform(c[:, 0], c[:, 1])
+        return np.column_stack([x, y])
+
+    import shapely
+
+    geoms = shapely.transform(gdf.geometry.values, fn)
+    return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=np.asarray(geoms),
+                            crs="EPSG:4326")

@@ -20,52 +20,38 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from geoverify.core.settings import ValidateSettings, settings_from_mapping
 from geoverify.errors import ConfigError
 
 CONFIG_NAMES = (".geoverify.toml", "pyproject.toml", "setup.cfg")
 INI_SECTIONS = ("tool:geoverify", "geoverify")
 
 
-def read_config(path: str | Path) -> ValidateSettings:
-    """Read settings from one file (``.toml`` or ``.cfg``/``.ini``)."""
+def read_config_mapping(path: str | Path) -> dict[str, Any]:
+    """The geoverify settings mapping in one file (``.toml`` or ``.cfg``/``.ini``)."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"configuration file {path}: no such file")
-    mapping = _mapping(p, explicit=True)
-    return settings_from_mapping(mapping or {}, str(p))
+    return _mapping(p, explicit=True) or {}
 
 
-def find_config(start: str | Path, cache: dict[Path, ValidateSettings] | None = None
-                ) -> ValidateSettings:
-    """Settings for a dataset in (or at) ``start``: the nearest configuration upward, or the
-    defaults when there is none.
+def find_config_mapping(start: str | Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest configuration upward from ``start``: ``(file, mapping)``, or ``None``.
 
-    ``cache`` (directory -> settings) avoids reading the same files again within one run.
+    The search stops after the directory that holds ``.git``.
     """
     d = Path(start).resolve()
     if not d.is_dir():
         d = d.parent
-    if cache is not None and d in cache:
-        return cache[d]
-    found = ValidateSettings()
     for directory in (d, *d.parents):
-        hit = None
         for name in CONFIG_NAMES:
             p = directory / name
             if p.is_file():
                 mapping = _mapping(p, explicit=False)
                 if mapping is not None:
-                    hit = settings_from_mapping(mapping, str(p))
-                    break
-        if hit is not None:
-            found = hit
-            break
+                    return p, mapping
         if (directory / ".git").exists():
             break
-    if cache is not None:
-        cache[d] = found
-    return found
+    return None
 
 
 def _mapping(p: Path, *, explicit: bool) -> dict[str, Any] | None:
@@ -138,4 +124,4 @@ def _allow_lines(value: str, p: Path) -> list[dict[str, str]]:
     return out
 
 
-__all__ = ["CONFIG_NAMES", "find_config", "read_config"]
+__all__ = ["CONFIG_NAMES", "find_config_mapping", "read_config_mapping"]

@@ -16,13 +16,12 @@ Safety: XML is parsed with :mod:`defusedxml`; a DTD that declares entities (the
 "billion laughs" file) or refers to external entities is refused with
 :class:`~geoverify.errors.ClaimsFileError` before anything is expanded or fetched. A KMZ is
 read through :func:`read_zip_member`, which refuses members that decompress to more than
-:data:`~geoverify.io.claims.MAX_UNZIPPED_BYTES`.
+:data:`~geoverify.io.table.MAX_UNZIPPED_BYTES`.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -30,7 +29,8 @@ from defusedxml.ElementTree import fromstring
 
 from geoverify.errors import ClaimsFileError
 from geoverify.io._zip import open_zip, read_zip_member
-from geoverify.io.claims import RawTable, records_table
+from geoverify.io.columns import map_columns
+from geoverify.io.table import RawTable, records_table, short_text
 
 #: Geometry elements a Placemark can hold (local names).
 GEOMETRY_TAGS = ("Point", "LineString", "LinearRing", "Polygon", "MultiGeometry", "Model",
@@ -194,17 +194,17 @@ def _geometry(pm: Element) -> tuple[tuple[float, float, str] | None, str | None]
             geom, tag = parts[0], "Point"
         else:
             kinds = ", ".join(sorted({_local(c.tag) for c in parts})) or "nothing"
-            return ((math.nan, math.nan, _short(_all_coordinates(geom))),
+            return ((math.nan, math.nan, short_text(_all_coordinates(geom))),
                     f"geometry is a MultiGeometry of {kinds}, not a Point")
     if tag != "Point":
-        return ((math.nan, math.nan, _short(f"{tag}: {_all_coordinates(geom)}")),
+        return ((math.nan, math.nan, short_text(f"{tag}: {_all_coordinates(geom)}")),
                 f"geometry is a {tag}, not a Point")
     text = _text(_child(geom, "coordinates"))
     if not text:
         return None, None
     tuples = text.split()
     if len(tuples) != 1:
-        return ((math.nan, math.nan, _short(text)),
+        return ((math.nan, math.nan, short_text(text)),
                 f"Point has {len(tuples)} coordinate tuples; expected one 'lon,lat[,alt]'")
     parts = tuples[0].split(",")
     try:
@@ -221,9 +221,6 @@ def _all_coordinates(el: Element) -> str:
     return " ".join(_text(c) for c in el.iter() if _local(c.tag) == "coordinates")
 
 
-def _short(text: str, limit: int = 500) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 # ---------------------------------------------------------------------------
@@ -249,7 +246,6 @@ def read_kmz(data: bytes, name: str, digest: str) -> RawTable:
 
 def folder_as_clip(table: RawTable) -> RawTable:
     """Add ``clip`` = ``folder`` (first) when no column already plays the clip role."""
-    from geoverify.core.table import map_columns
 
     data = table.data
     if "folder" not in data.columns or "clip" in map_columns(list(data.columns)):

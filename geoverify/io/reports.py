@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from typing import Any
 
-from geoverify.core.settings import ALL_CODES, RANK
+from geoverify.codes import ALL_CODES, RANK
 
 VALIDATE_FORMATS = ("text", "json", "junit", "sarif", "github", "markdown")
 
@@ -172,7 +172,7 @@ def to_sarif(report: dict[str, Any], fail_on: str = "error") -> str:
     """SARIF 2.1.0: one run; one rule per finding code; one result per finding with the file,
     line and column; allow-listed findings carry a suppression with the reason, and with a
     baseline every result has a ``baselineState``."""
-    from geoverify.core.validate import CHECKS, DESCRIPTIONS
+    from geoverify.codes import CHECKS, DESCRIPTIONS
 
     rules = []
     index = {}

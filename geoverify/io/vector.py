@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from geoverify.errors import ClaimsFileError
-from geoverify.io.claims import RawTable, cell_text, shapely_points
+from geoverify.io.table import RawTable, cell_text, shapely_points
 
 _INTEGER_TYPES = ("OFTInteger", "OFTInteger64")
 _NAMES = {"gpkg": "GeoPackage", "fgb": "FlatGeobuf"}

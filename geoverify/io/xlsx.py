@@ -28,9 +28,9 @@ from typing import Any
 import pandas as pd
 
 from geoverify.errors import ClaimsFileError
-from geoverify.io import claims
+from geoverify.io import table as _table
 from geoverify.io._zip import open_zip
-from geoverify.io.claims import RawTable, format_duration, unique_header
+from geoverify.io.table import RawTable, format_duration, unique_header
 
 
 def _has_time(number_format: str | None) -> bool:
@@ -78,10 +78,10 @@ def read_xlsx(data: bytes, name: str, digest: str, *, sheet: str | int | None = 
 
     with open_zip(data, name, "XLSX workbook") as zf:
         total = sum(i.file_size for i in zf.infolist())
-        if total > claims.MAX_UNZIPPED_BYTES:
+        if total > _table.MAX_UNZIPPED_BYTES:
             raise ClaimsFileError(
                 f"claims file {name}: the workbook would decompress to {total} bytes, more than "
-                f"the {claims.MAX_UNZIPPED_BYTES} allowed")
+                f"the {_table.MAX_UNZIPPED_BYTES} allowed")
         if not any(i.filename == "xl/workbook.xml" for i in zf.infolist()):
             raise ClaimsFileError(
                 f"claims file {name}: a zip archive but not an Excel workbook "

@@ -15,7 +15,7 @@ from gv_boundaries_helpers import data_dir  # noqa: F401
 from geoverify.boundaries import load_boundaries
 from geoverify.boundaries.control import apply_worldview, controlled_by, worldview_names
 from geoverify.cli.boundaries import boundaries_group
-from geoverify.core.classify import locate, prepare
+from geoverify.engine.locate import locate, prepare
 from geoverify.errors import ConfigError
 
 SIMFEROPOL = (34.10, 44.95)   # UA-43, Autonomous Republic of Crimea

@@ -13,8 +13,8 @@ from gv_boundaries_helpers import data_dir, two_countries, ua_regions  # noqa: F
 
 from geoverify.boundaries import load_boundaries
 from geoverify.boundaries.layers import add_layer
-from geoverify.boundaries.quality import diff_sets
 from geoverify.cli.boundaries import boundaries_group
+from geoverify.core.diff import diff_sets
 
 SHIFT = 0.1
 LONS = [27.95, 28.05, 29.0, 29.97, 30.05, 30.5, 31.05, 31.5, 32.05, 32.5]

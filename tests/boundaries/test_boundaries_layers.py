@@ -15,10 +15,11 @@ from click.testing import CliRunner
 from gv_boundaries_helpers import PROVENANCE_KEYS, data_dir, two_countries, ua_regions  # noqa: F401
 
 from geoverify.boundaries import load_boundaries
-from geoverify.boundaries.layers import add_layer, decode_topojson, list_sets, remove_set
+from geoverify.boundaries.layers import add_layer, list_sets, remove_set
 from geoverify.cli.boundaries import boundaries_group
-from geoverify.core.classify import locate, prepare
+from geoverify.engine.locate import locate, prepare
 from geoverify.errors import BoundaryLayerError, ConfigError
+from geoverify.io.boundaries import decode_topojson
 
 TOPO = {
     "type": "Topology",

@@ -10,8 +10,8 @@ import shapely
 from click.testing import CliRunner
 from gv_boundaries_helpers import data_dir, geodesic_km2  # noqa: F401
 
-from geoverify.boundaries.layers import add_layer
-from geoverify.boundaries.quality import area_km2, check_layers, check_set
+from geoverify.boundaries.layers import add_layer, check_set
+from geoverify.boundaries.quality import area_km2, check_layers
 from geoverify.cli.boundaries import boundaries_group
 
 NOTCH = shapely.box(0.9, 0.4, 1.0, 0.6)          # gap between AA and BB

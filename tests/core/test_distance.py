@@ -7,7 +7,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from geoverify.core.distance import NearestIndex, explode_lines
+from geoverify.engine.distance import NearestIndex, explode_lines
 
 GEOD = Geod(ellps="WGS84")
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geoverify.core.classify import locate, prepare
+from geoverify.engine.locate import locate, prepare
 
 FAR_M = 5000.0
 

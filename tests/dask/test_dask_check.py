@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from dask_data import write_claims_csv  # noqa: E402
 
 import geoverify  # noqa: E402
-from geoverify.core import distributed as gd  # noqa: E402
 from geoverify.io.writers import flat_frame, to_json  # noqa: E402
+from geoverify.run import distributed as gd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "data" / "examples" / "belgorod-2023.csv"
@@ -130,7 +130,7 @@ def test_rejects_loaded_boundaries_and_both_targets(embedded):
 
 
 def _set_engine_min(n):
-    from geoverify.core import classify
+    from geoverify.engine import locate as classify
 
     old = classify.ENGINE_MIN_POINTS
     classify.ENGINE_MIN_POINTS = n
@@ -140,7 +140,7 @@ def _set_engine_min(n):
 def test_engine_path_on_workers_identical(client, generated, embedded):
     """Workers answering with the quadtree engine (forced for small partitions) give the same
     report as the local exact path. Skipped when the engine's disk cache is not built."""
-    from geoverify.core import engine
+    from geoverify.engine import quadtree as engine
 
     band = float(embedded.accuracy_m.get("coastline", 0.0))
     if not engine._cache_path(embedded, band, engine.DEPTH).exists():

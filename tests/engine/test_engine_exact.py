@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from geoverify.core import classify
-from geoverify.core.classify import locate, prepare
-from geoverify.core.engine import Engine, build_index, engine_for
+from geoverify.engine import locate as classify
+from geoverify.engine.locate import locate, prepare
+from geoverify.engine.quadtree import Engine, build_index, engine_for
 
 
 def _exact_locate(prepared, lon, lat, monkeypatch):

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from geoverify.errors import ClaimsFileError, GeoverifyError
-from geoverify.io import claims as claims_module
+from geoverify.io import table as claims_module
 from geoverify.io.claims import read_table
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>

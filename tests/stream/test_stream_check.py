@@ -12,9 +12,9 @@ import pytest
 import shapely
 
 import geoverify
-from geoverify.core import stream as st
-from geoverify.core.stream import Progress, StreamTally, check_stream
 from geoverify.core.tally import tally_by_clip
+from geoverify.run import stream as st
+from geoverify.run.stream import Progress, StreamTally, check_stream
 
 CHUNK = 500
 

@@ -1,4 +1,4 @@
-"""The Python API ``geoverify.core.validate.validate``: same verdicts as ``check``, every format
+"""The Python API ``geoverify.validation.validation.validate``: same verdicts as ``check``, every format
 found in directories, physical line numbers, stable row identities, errors vs findings."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import pytest
 from gv_validate_helpers import HEADER, csv_text, fixed_rows, make_row
 
 import geoverify
-from geoverify.core.settings import ALL_CODES
-from geoverify.core.validate import row_keys, validate
+from geoverify.codes import ALL_CODES
 from geoverify.errors import ClaimsFileError
 from geoverify.io.dataset import delimited_positions
+from geoverify.validation.validation import row_keys, validate
 
 MISMATCH = make_row("mm", "50.425192", "35.527879", claimed="Belgorod oblast")
 

@@ -8,10 +8,14 @@ import json
 import pytest
 from gv_validate_helpers import csv_text, fixed_rows, init_repo, make_row, run
 
-from geoverify.core.settings import ValidateSettings, settings_from_mapping
-from geoverify.core.validate import validate
 from geoverify.errors import ConfigError
-from geoverify.io.config import find_config, read_config
+from geoverify.validation.settings import (
+    ValidateSettings,
+    find_config,
+    read_config,
+    settings_from_mapping,
+)
+from geoverify.validation.validation import validate
 
 NEAR = make_row("n1", "50.420067", "35.584381", claimed="Belgorod oblast")   # ~60 m from UA
 OLD = make_row("d1", "50.450100", "30.523400", date="2019-06-01")

@@ -10,8 +10,8 @@ import pytest
 from gv_validate_corpus import KINDS, TODAY, build
 from gv_validate_helpers import csv_text
 
-from geoverify.core import detectors
-from geoverify.core.validate import validate
+from geoverify.validation import detectors
+from geoverify.validation.validation import validate
 
 CLEAN = ("clean", "clean-border-town", "clean-checkpoint")
 

@@ -134,7 +134,7 @@ def test_exit__3_on_an_unknown_git_ref_or_no_repository(files, tmp_path):
 
 
 def test_exit__3_on_an_internal_error_not_1(files, monkeypatch):
-    import geoverify.core.validate as v
+    import geoverify.validation.validation as v
 
     def broken(*a, **k):
         raise RuntimeError("boom")

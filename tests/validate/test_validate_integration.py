@@ -103,7 +103,7 @@ def test_pre_commit_hook__runs_validate_on_every_claims_suffix():
 
 
 def test_docs__validate_md_shows_every_code_and_the_ci_snippet():
-    from geoverify.core.validate import DESCRIPTIONS
+    from geoverify.codes import DESCRIPTIONS
 
     doc = (ROOT / "docs" / "VALIDATE.md").read_text(encoding="utf-8")
     missing = [code for code in DESCRIPTIONS if f"`{code}`" not in doc]

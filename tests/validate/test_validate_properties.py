@@ -10,9 +10,9 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geoverify.core import detectors
 from geoverify.io.claims import read_delimited
 from geoverify.io.dataset import delimited_positions
+from geoverify.validation import detectors
 
 
 @given(st.text(max_size=60))

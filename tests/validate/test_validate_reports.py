@@ -19,7 +19,6 @@ from gv_validate_helpers import (
     seeded_rows,
 )
 
-from geoverify.core.validate import validate
 from geoverify.io.reports import (
     escape_data,
     escape_property,
@@ -29,6 +28,7 @@ from geoverify.io.reports import (
     to_markdown,
     to_sarif,
 )
+from geoverify.validation.validation import validate
 
 HOSTILE = "Narnia </failure>]]><x a=\"1\">&amp; 100% a:b,c\x01\x1b[31m | *bold*"
 
@@ -72,7 +72,7 @@ def report(result):
 
 @pytest.fixture(scope="module")
 def baselined_report(dataset, result):
-    from geoverify.core.validate import baseline_document
+    from geoverify.validation.validation import baseline_document
 
     doc = baseline_document(result)
     doc["findings_index"] = [k for k in doc["findings_index"] if k[2] != "invalid-date"]

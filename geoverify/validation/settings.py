@@ -11,23 +11,12 @@ from __future__ import annotations
 import datetime as _dt
 import fnmatch
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-from geoverify.core.findings import CODES
+from geoverify.codes import ALL_CODES, LEVELS
 from geoverify.errors import ConfigError
-
-#: Codes ``validate`` adds on top of :data:`geoverify.core.findings.CODES`, with their default
-#: severity. Kept here (not in ``CODES``) because ``check`` never emits them.
-VALIDATE_CODES: dict[str, str] = {
-    "verdict-changed": "info",
-}
-
-#: Every code ``validate`` can report -> default severity.
-ALL_CODES: dict[str, str] = {**CODES, **VALIDATE_CODES}
-
-#: Severities, weakest first; ``off`` in the configuration drops a code entirely.
-LEVELS = ("info", "warning", "error")
-RANK = {"info": 0, "warning": 1, "error": 2}
+from geoverify.io.config import find_config_mapping, read_config_mapping
 
 #: Column roles a ``columns`` mapping may name (the roles of :mod:`geoverify.core.table`).
 ROLES = ("id", "clip", "frame", "lat", "lon", "coordinates", "claimed", "source", "date",
@@ -294,5 +283,29 @@ def _allow(v: Any, where: str) -> list[AllowRule]:
     return out
 
 
-__all__ = ["ALL_CODES", "AllowRule", "LEVELS", "RANK", "ROLES", "VALIDATE_CODES",
+__all__ = ["AllowRule", "ROLES", "find_config", "read_config",
            "ValidateSettings", "settings_from_mapping"]
+
+
+def read_config(path: str | Path) -> ValidateSettings:
+    """Settings from one configuration file (``.toml`` or ``.cfg``/``.ini``)."""
+    return settings_from_mapping(read_config_mapping(path), str(path))
+
+
+def find_config(start: str | Path, cache: dict[Path, ValidateSettings] | None = None
+                ) -> ValidateSettings:
+    """Settings for a dataset in (or at) ``start``: the nearest configuration upward (see
+    :mod:`geoverify.io.config`), or the defaults when there is none.
+
+    ``cache`` (directory -> settings) avoids reading the same files again within one run.
+    """
+    d = Path(start).resolve()
+    if not d.is_dir():
+        d = d.parent
+    if cache is not None and d in cache:
+        return cache[d]
+    hit = find_config_mapping(d)
+    found = ValidateSettings() if hit is None else settings_from_mapping(hit[1], str(hit[0]))
+    if cache is not None:
+        cache[d] = found
+    return found

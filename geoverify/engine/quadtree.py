@@ -1,6 +1,6 @@
 """A fast classification engine that gives exactly the answers of the exact polygon test.
 
-:func:`geoverify.core.classify.locate` tests every point against the unit polygons with
+:func:`geoverify.engine.locate.locate` tests every point against the unit polygons with
 ``STRtree.query(..., predicate="intersects")``. This module answers the same question for
 millions of points at a time with a precomputed quadtree over the units and falls back to the
 exact predicate only where the quadtree cannot decide.
@@ -34,7 +34,7 @@ rounding (that addition, about 1e-14 degrees) is far inside the ``EPS`` = 1e-9 d
 which outlines are kept away from an undecided cell. Every decision that is not "the whole
 cell is inside / outside" is the same exact predicate ``locate`` uses, on the same prepared
 polygons, and the coastal band runs the same code (the same reach, ``dwithin`` query and
-:func:`~geoverify.core.distance.local_distance_m`). Points outside lon -180..180 / lat -90..90
+:func:`~geoverify.engine.distance.local_distance_m`). Points outside lon -180..180 / lat -90..90
 take the plain exact path.
 
 The index depends only on the unit polygons: it is cached under the user cache directory
@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoverify.core.distance import local_distance_m
+from geoverify.engine.distance import local_distance_m
 
 #: Bump when the index format or the build rules change (part of the cache key).
 ENGINE_VERSION = 1
@@ -479,7 +479,7 @@ class Located:
         ``{point index: sorted array of unit indices}`` for the points with several candidates.
     offshore_m
         Distance (m) to the nearest unit for points taken into a unit by the coastal band,
-        NaN elsewhere (as :func:`~geoverify.core.classify.locate`'s ``offshore_m``).
+        NaN elsewhere (as :func:`~geoverify.engine.locate.locate`'s ``offshore_m``).
     """
 
     unit: np.ndarray
@@ -715,7 +715,7 @@ def engine_for(boundaries, *, depth: int = DEPTH, cache: bool = True, tree=None)
 
 
 def locate_frame(engine: Engine, unit_codes, unit_level, unit_country, lon, lat) -> pd.DataFrame:
-    """The DataFrame of :func:`geoverify.core.classify.locate`, from the engine."""
+    """The DataFrame of :func:`geoverify.engine.locate.locate`, from the engine."""
     res = engine.locate(lon, lat)
     codes = np.asarray(unit_codes, dtype=object)
     is_adm1 = np.asarray(unit_level, dtype=object) == "adm1"

@@ -47,9 +47,9 @@ import shapely
 
 from geoverify._version import __version__
 from geoverify.core.check import frame_records, run_check
-from geoverify.core.classify import PreparedBoundaries, prepare
 from geoverify.core.table import normalise_claims
 from geoverify.core.tally import _counts, summarise
+from geoverify.engine.locate import PreparedBoundaries, prepare
 from geoverify.errors import ClaimsFileError, ConfigError
 from geoverify.io.boundaries import file_sha256
 
@@ -152,7 +152,7 @@ def _parquet_chunks(path: Path, chunk_rows: int, hasher: list[str], meta: dict[s
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from geoverify.io.claims import cell_text, shapely_points
+    from geoverify.io.table import cell_text, shapely_points
 
     try:
         pf = pq.ParquetFile(path)
@@ -283,7 +283,7 @@ class _FarFilter:
     """Which rows' verdicts cannot depend on a measured distance (vectorised, conservative)."""
 
     def __init__(self, boundaries) -> None:
-        from geoverify.core.distance import explode_lines
+        from geoverify.engine.distance import explode_lines
 
         self.acc = boundaries.accuracy_m
         geoms = boundaries.borders.geometry.values
@@ -707,8 +707,8 @@ STREAM_ENGINE_MIN_POINTS = 5_000
 
 
 def _locate(ctx: _Context, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
-    from geoverify.core import engine as _engine
-    from geoverify.core.classify import locate
+    from geoverify.engine import quadtree as _engine
+    from geoverify.engine.locate import locate
 
     prepared = prepare(ctx.boundaries)
     if len(lon) >= STREAM_ENGINE_MIN_POINTS:
@@ -818,7 +818,7 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
     """
     from geoverify.api import _load_boundaries
     from geoverify.io import adapters
-    from geoverify.io.claims import RawTable
+    from geoverify.io.table import RawTable
 
     if out_format not in OUT_FORMATS:
         raise ConfigError(f"unknown stream format {out_format!r}; choose one of {', '.join(OUT_FORMATS)}")

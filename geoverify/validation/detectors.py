@@ -2,7 +2,7 @@
 precision of coordinates, repeated rows and frames placed in two places.
 
 Pure functions on plain values: they return what is wrong (messages, pairs of rows), and
-:mod:`geoverify.core.validate` turns that into findings.
+:mod:`geoverify.validation.validation` turns that into findings.
 """
 
 from __future__ import annotations

@@ -44,11 +44,11 @@ def warm(name: str = "embedded", *, engine: bool = False):
     """Load the boundary set ``name`` and its indexes into this process (once), and return it.
 
     ``engine=True`` also loads (or builds and caches on disk) the quadtree engine, used for
-    partitions of :data:`geoverify.core.classify.ENGINE_MIN_POINTS` rows or more.
+    partitions of :data:`geoverify.engine.locate.ENGINE_MIN_POINTS` rows or more.
     """
     from geoverify.api import _load_boundaries
     from geoverify.core.claims import name_index
-    from geoverify.core.classify import prepare
+    from geoverify.engine.locate import prepare
 
     bset = _STATE["boundaries"].get(name)
     if bset is None:
@@ -58,7 +58,7 @@ def warm(name: str = "embedded", *, engine: bool = False):
         _STATE["boundaries"][name] = bset
         _STATE["loads"] += 1
     if engine and ("engine", _engine_depth()) not in bset._cache:
-        from geoverify.core import engine as _engine
+        from geoverify.engine import quadtree as _engine
 
         _engine.engine_for(bset, tree=prepare(bset).unit_tree)
         _STATE["engine_loads"] += 1
@@ -66,7 +66,7 @@ def warm(name: str = "embedded", *, engine: bool = False):
 
 
 def _engine_depth() -> int:
-    from geoverify.core import engine as _engine
+    from geoverify.engine import quadtree as _engine
 
     return _engine.DEPTH
 
@@ -421,8 +421,8 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
         ``fmt``, ``sheet``, ``schema``, ``layer``, ``encoding`` as for :func:`geoverify.check`.
     """
     from geoverify.core.check import CLIP_COLUMNS
-    from geoverify.core.classify import ENGINE_MIN_POINTS
     from geoverify.core.tally import tally_by_clip
+    from geoverify.engine.locate import ENGINE_MIN_POINTS
     from geoverify.io.claims import read_table
     from geoverify.io.writers import to_json, write_text_atomic
 

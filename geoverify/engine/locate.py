@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoverify.core.distance import NearestIndex, explode_lines, local_distance_m
+from geoverify.engine.distance import NearestIndex, explode_lines, local_distance_m
 
 KIND_ACCURACY = {"country": "country_border", "region": "region_border"}
 
 # --- engine (geoverify/core/engine.py): begin -------------------------------------------------
-from geoverify.core import engine as _engine  # noqa: E402
+from geoverify.engine import quadtree as _engine  # noqa: E402
 
 #: ``locate`` answers batches of at least this many points with the engine (identical results).
 ENGINE_MIN_POINTS = 50_000

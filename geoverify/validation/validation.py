@@ -12,7 +12,7 @@ A bad row is a finding; an exception means a file could not be checked at all.
 
 Example
 -------
->>> from geoverify.core.validate import validate
+>>> from geoverify.validation.validation import validate
 >>> result = validate(["data/"])                # doctest: +SKIP
 >>> result.failing("error")                     # doctest: +SKIP
 >>> result.to_dict()                            # doctest: +SKIP
@@ -33,71 +33,10 @@ from typing import Any
 import pandas as pd
 
 from geoverify._version import __version__
-from geoverify.core import detectors
-from geoverify.core.settings import ALL_CODES, RANK, ValidateSettings, settings_from_mapping
+from geoverify.codes import CHECKS, FIX, RANK
 from geoverify.errors import ClaimsFileError, ConfigError, GeoverifyError
-
-#: Order in which codes are listed (per file: one JUnit test case each).
-CHECK_ORDER = (
-    "missing-coordinates", "unparseable-coordinates", "out-of-range", "null-island",
-    "latlon-swapped", "possibly-swapped", "low-precision", "unknown-claim", "claim-contradiction",
-    "multiple-units", "claim-mismatch", "near-border", "outside-boundaries", "disputed-area",
-    "on-border", "duplicate-row", "conflicting-location", "invalid-date", "missing-source",
-    "invalid-url", "invalid-precision", "invalid-role", "viewport-only", "short-plus-code",
-    "ambiguous-utm-hemisphere", "verdict-changed",
-)
-CHECKS = CHECK_ORDER + tuple(sorted(set(ALL_CODES) - set(CHECK_ORDER)))
-
-#: One line per code, for reports (SARIF rules, JUnit, Markdown) and the docs.
-DESCRIPTIONS = {
-    "missing-coordinates": "The row has no coordinates.",
-    "unparseable-coordinates": "The coordinates cannot be read as a point.",
-    "out-of-range": "A latitude beyond ±90° or a longitude beyond ±180°.",
-    "null-island": "The point is at 0°N 0°E, the value tools write when they have no location.",
-    "latlon-swapped": "Latitude and longitude are swapped: the swapped point fits the claim or "
-                      "the rest of the file, the point as written does not.",
-    "possibly-swapped": "Coordinate text read as longitude, latitude because the first number "
-                        "cannot be a latitude.",
-    "low-precision": "Coordinates rounded to whole or one-decimal degrees where the rest of the "
-                     "file is precise.",
-    "unknown-claim": "The claim names no known country or region.",
-    "claim-contradiction": "The claim names a region that is not in the country it names.",
-    "multiple-units": "The claim names several places; the row is judged against each.",
-    "claim-mismatch": "The point is outside the claimed country or region, beyond the border "
-                      "data's accuracy.",
-    "near-border": "The point is too close to a border to tell whether it is in the claimed "
-                   "place (verdict ambiguous).",
-    "outside-boundaries": "The point is in no country's land area (at sea or off the map).",
-    "disputed-area": "The point is in a disputed area and the claim names the other claimant.",
-    "on-border": "The point lies exactly on a border and is assigned to neither side.",
-    "near-coast": "The point is just off the simplified coastline, within its accuracy, and is "
-                  "taken as on the nearest land.",
-    "duplicate-row": "The same row appears twice.",
-    "conflicting-location": "The same frame of the same source is placed at points farther "
-                            "apart than their precision.",
-    "invalid-date": "The date cannot be read, is in the future, or is before the dataset's "
-                    "plausible range.",
-    "missing-source": "No source link for the row (or no source column in the file).",
-    "invalid-url": "The source is not an http(s) URL with a host.",
-    "invalid-precision": "The precision column is not a non-negative number of metres.",
-    "invalid-role": "The role is neither camera nor target.",
-    "viewport-only": "A map link gives only the map's view, not a pinned point.",
-    "short-plus-code": "A short plus code, read against its reference place.",
-    "ambiguous-utm-hemisphere": "A UTM zone letter that may mean a hemisphere or a band.",
-    "verdict-changed": "The row's verdict or region differs from the baseline or git ref.",
-}
-
-#: What to do, appended to findings whose message from ``check`` does not say.
-FIX = {
-    "missing-coordinates": "fill in the coordinates or remove the row",
-    "unparseable-coordinates": "write the coordinates as decimal degrees, e.g. 50.43005, 35.59057",
-    "out-of-range": "check the values and their order (latitude is -90..90)",
-    "unknown-claim": "fix the spelling, or use an ISO code such as UA-59 or RU-BEL",
-    "claim-contradiction": "make the claim name one place",
-    "possibly-swapped": "check the order of latitude and longitude",
-    "invalid-precision": "write the precision as a number of metres",
-    "invalid-role": "use camera or target",
-}
+from geoverify.validation import detectors
+from geoverify.validation.settings import ValidateSettings, settings_from_mapping
 
 #: Codes of ``check``'s verdicts, which a diagnosed root cause (null island, swapped
 #: coordinates) replaces on its row.
@@ -329,7 +268,7 @@ def rename_columns(raw, columns: dict[str, str], source: str | None = None):
     """
     if not columns:
         return raw, {c: c for c in raw.data.columns}
-    from geoverify.core.table import _key
+    from geoverify.io.columns import column_key as _key
 
     data = raw.data
     present = list(data.columns)
@@ -338,7 +277,7 @@ def rename_columns(raw, columns: dict[str, str], source: str | None = None):
         raise ConfigError(
             f"configuration {source or ''}: columns maps to {', '.join(map(repr, missing))}, "
             f"which {raw.path} does not have; its columns are {', '.join(map(repr, present))}")
-    from geoverify.core.table import ALIASES
+    from geoverify.io.columns import ALIASES
 
     rename: dict[str, str] = {}
     targets = {col: role for role, col in columns.items()}
@@ -783,7 +722,7 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
     from geoverify.io import dataset
     from geoverify.io.baseline import read_baseline
     from geoverify.io.claims import read_table
-    from geoverify.io.config import find_config, read_config
+    from geoverify.validation.settings import find_config, read_config
 
     if on_error not in ("raise", "collect"):
         raise ConfigError(f"on_error={on_error!r}; use 'raise' or 'collect'")
@@ -812,7 +751,7 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
     base_doc = None
     if baseline is not None:
         base_doc = (check_baseline(baseline, "(given as a dict)") if isinstance(baseline, dict)
-                    else read_baseline(baseline))
+                    else check_baseline(read_baseline(baseline), str(baseline)))
         if isinstance(baseline, (str, Path)):
             skip = (*skip, baseline)
     files = dataset.discover(paths, exclude_for=exclude_for, skip=skip)

@@ -1,0 +1,259 @@
+"""The table a claims reader returns, and the cell and geometry helpers every reader shares.
+
+Readers never interpret values: every cell is text (``""`` when empty), so nothing is lost and
+the core decides what is valid.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+#: Largest decompressed member read from a KMZ or XLSX archive (a zip-bomb guard).
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+
+
+@dataclass
+class RawTable:
+    """The text of a claims file.
+
+    Attributes
+    ----------
+    data
+        DataFrame of strings, one row per data row, columns as in the file.
+    path
+        The path as given (``-`` for stdin), for messages and reports.
+    sha256
+        Hash of the bytes read.
+    format
+        The format that was read (one of :data:`FORMATS`, or ``dataframe``).
+    geometry
+        Optional list (one per row) of ``(lon, lat, text)`` or ``None`` for formats that carry
+        geometry; ``text`` is the original coordinate text (KML ``coordinates``, GeoJSON
+        geometry, WKT in the file's own CRS). A row whose geometry is not a point has
+        ``(nan, nan, text)`` and an entry in ``geometry_problems``.
+    geometry_problems
+        Row index (0-based) -> message, for geometry that could not be used.
+    crs
+        The CRS the file declared for its geometry (``None`` when it declared none). Points in
+        ``geometry`` are always WGS 84 longitude/latitude, transformed if needed.
+    schema
+        The adapter applied (``"geoconfirmed"``, ``"cir"``, ``"timemap"``, ``"acled"``), or
+        ``None``.
+    row_notes
+        Row index (0-based) -> what the reader had to do to keep the row (a ragged CSV row,
+        ...). Informational; nothing in the row was dropped.
+    meta
+        What the reader learned about the file: ``encoding``, ``delimiter``, ``sheet``,
+        ``sheets``, ``header_row``, ``layer``, ``layers``, ``document``, ``member``...
+    numeric_columns
+        Columns whose non-empty values were all stored as numbers (JSON numbers, XLSX number
+        cells, numeric GeoPackage/Parquet fields) rather than typed text: their text is the
+        number's shortest form, so its count of decimals says nothing about precision.
+    """
+
+    data: pd.DataFrame
+    path: str
+    sha256: str
+    format: str
+    geometry: list[tuple[float, float, str] | None] | None = None
+    geometry_problems: dict[int, str] = field(default_factory=dict)
+    crs: str | None = None
+    schema: str | None = None
+    row_notes: dict[int, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    numeric_columns: frozenset[str] = frozenset()
+
+
+
+# cells
+
+
+class _JSONFloat(float):
+    """A float read from JSON that remembers how it was written (``50.430050`` stays so)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _JSONFloat:
+        obj = super().__new__(cls, text)
+        obj.text = text
+        return obj
+
+
+def cell_text(v: Any) -> str:
+    """The text of one value from a structured format (JSON, Parquet, GeoPackage...)."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return str(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, _JSONFloat):
+        return v.text
+    if isinstance(v, int):
+        return str(int(v))
+    if isinstance(v, float):  # numpy.float64 too: repr(float(...)) is plain "1.5"
+        return "" if math.isnan(v) else repr(float(v))
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
+        return v.isoformat()
+    if isinstance(v, _dt.timedelta):
+        return format_duration(v)
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
+    if hasattr(v, "item") and not isinstance(v, (list, dict, tuple)):  # numpy scalars
+        try:
+            return cell_text(v.item())
+        except (TypeError, ValueError):
+            pass
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    try:
+        return json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def format_duration(td: _dt.timedelta) -> str:
+    """``H:MM:SS`` (hours may exceed 24; fraction kept) for an elapsed time."""
+    total = td.total_seconds()
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    whole = int(total)
+    frac = total - whole
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    text = f"{sign}{h:02d}:{m:02d}:{s:02d}"
+    if frac:
+        text += f"{frac:.6f}"[1:].rstrip("0")
+    return text
+
+
+def unique_header(header: list[str]) -> list[str]:
+    """Header names made unique (``name``, ``name_2``...); blanks become ``column_<n>``."""
+    seen: dict[str, int] = {}
+    taken = set(header)
+    out = []
+    for i, h in enumerate(header):
+        h = h or f"column_{i + 1}"
+        if h in seen:
+            n = seen[h] + 1
+            while f"{h}_{n}" in taken:
+                n += 1
+            seen[h] = n
+            h2 = f"{h}_{n}"
+            taken.add(h2)
+            out.append(h2)
+            continue
+        seen[h] = 1
+        out.append(h)
+    return out
+
+
+
+
+def records_table(records: list[dict], name: str, digest: str, fmt: str, geometry=None,
+                  problems=None, crs=None) -> RawTable:
+    """A :class:`RawTable` from dicts: columns in order of first appearance, every cell text."""
+    columns: list[str] = []
+    seen: set[str] = set()
+    for r in records:
+        for k in r:
+            if k not in seen:
+                seen.add(k)
+                columns.append(k)
+    if columns:
+        data = pd.DataFrame([[cell_text(r.get(c)) for c in columns] for r in records],
+                            columns=[str(c) for c in columns], dtype=object)
+    else:
+        data = pd.DataFrame(index=range(len(records)))
+    numeric = frozenset(str(c) for c in columns
+                        if is_numeric_column([r.get(c) for r in records]))
+    return RawTable(data, name, digest, fmt, geometry, problems or {}, crs,
+                    numeric_columns=numeric)
+
+
+def is_numeric_column(values: list[Any]) -> bool:
+    """True when every non-null value is a number (not a bool) and there is at least one."""
+    found = False
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float, decimal.Decimal)):
+            return False
+        found = True
+    return found
+
+
+
+# ---------------------------------------------------------------------------
+# geometry helpers shared by the geometry-carrying readers
+
+
+def reproject(geometry: list, problems: dict[int, str], crs_text: str | None, name: str) -> None:
+    """Transform the ``(x, y, text)`` entries of ``geometry`` to WGS 84 lon/lat, in place.
+
+    The text keeps the original coordinates. A CRS pyproj does not know, or a point it cannot
+    transform, becomes a geometry problem on the row (the rows are all kept).
+    """
+    if crs_text is None:
+        return
+    from pyproj import CRS, Transformer
+    from pyproj.exceptions import CRSError, ProjError
+
+    try:
+        src = CRS.from_user_input(crs_text)
+    except CRSError:
+        for i, g in enumerate(geometry):
+            if g is not None and i not in problems:
+                geometry[i] = (math.nan, math.nan, g[2])
+                problems[i] = (f"the file declares the coordinate reference system {crs_text!r}, "
+                               "which is unknown; save it in WGS 84 (EPSG:4326)")
+        return
+    if src.equals(CRS.from_epsg(4326), ignore_axis_order=True):
+        return
+    transformer = Transformer.from_crs(src, 4326, always_xy=True)
+    for i, g in enumerate(geometry):
+        if g is None or i in problems:
+            continue
+        x, y, text = g
+        try:
+            lon, lat = transformer.transform(x, y, errcheck=True)
+        except ProjError:
+            lon = lat = math.inf
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            geometry[i] = (math.nan, math.nan, text)
+            problems[i] = f"point ({x}, {y}) in {crs_text} cannot be transformed to WGS 84"
+        else:
+            geometry[i] = (float(lon), float(lat), text)
+
+
+def shapely_points(geoms, crs_text: str | None, name: str):
+    """``(geometry, problems)`` from shapely geometries (``None`` for missing ones)."""
+    geometry: list[tuple[float, float, str] | None] = []
+    problems: dict[int, str] = {}
+    for i, g in enumerate(geoms):
+        if g is None or g.is_empty:
+            geometry.append(None)
+            continue
+        text = short_text(g.wkt)
+        if g.geom_type == "MultiPoint" and len(g.geoms) == 1:
+            g = g.geoms[0]
+        if g.geom_type == "Point":
+            geometry.append((float(g.x), float(g.y), text))
+        else:
+            geometry.append((math.nan, math.nan, text))
+            problems[i] = f"geometry is a {g.geom_type}, not a Point"
+    reproject(geometry, problems, crs_text, name)
+    return geometry, problems
+
+
+def short_text(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

@@ -1,0 +1,449 @@
+"""Distances from millions of points to sets of boundary lines, computed in bulk.
+
+A :class:`LineSet` holds short pieces of line (lon/lat degrees; a piece's vertices are joined
+by straight segments in lon/lat, as shapely draws them) and answers, for arrays of points, the
+geodesic distance to the nearest piece, which piece that is, and every piece within a radius.
+
+How a distance is found
+-----------------------
+Segments are cut so that none is longer than ``segment_m`` (inserted vertices lie on the
+segment, so the line does not change) and every vertex is placed in Earth-centred
+coordinates (:mod:`geoverify.engine.geodesy`) in a KD-tree. For a point P, the ``K`` nearest
+vertices give candidate segments (the two segments at each vertex); the nearest of those by
+chord distance, ``d``, is an upper bound. The nearest point F of the true nearest segment AB
+lies within ``L/2`` of A or B (``L`` the longest segment), so one of A, B is within
+``R = sqrt(d**2 + (L/2)**2)`` of P: when the K-th vertex is farther than ``R``, every segment
+that could be nearer was among the candidates, and the answer is exact. Otherwise more
+vertices are fetched (64, then every vertex within ``R``). The distance reported is the
+geodesic length of that chord (:func:`~geoverify.engine.geodesy.arc_from_chord`: 0.1 mm at
+25 km).
+
+Far from every line nothing needs that precision: a coarse copy of the lines, simplified by
+Douglas-Peucker with :data:`COARSE_TOLERANCE_M`, answers first, for all points, from a small
+tree. Points whose coarse distance is more than ``exact_within`` (:data:`NEAR_M` by default)
+keep it: it is within :data:`COARSE_TOLERANCE_M` of the truth (0.4 % at 25 km). The others are
+answered exactly from a tree of the full-detail lines around their tile, built on first use.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+from geoverify.engine.geodesy import arc_from_chord, ecef
+
+#: Within this distance (metres) of a line, distances are exact (to well under 0.1 m).
+NEAR_M = 25_000.0
+#: Douglas-Peucker tolerance of the coarse copy, metres: the error bound of far distances.
+COARSE_TOLERANCE_M = 100.0
+#: Longest segment (chord, metres) in the full-detail trees and in the coarse tree.
+FINE_SEGMENT_M = 100.0
+COARSE_SEGMENT_M = 2_000.0
+#: Size (degrees) of the tiles that full-detail trees are built for.
+TILE_DEG = 2.0
+#: Line sets with fewer full-detail vertices than this use one exact tree for every point.
+SMALL_SET_VERTICES = 300_000
+#: Full-detail tile trees kept in memory per line set.
+MAX_TILES = 48
+#: Vertices fetched per point at first.
+K = 8
+#: Points per block in vectorised queries (bounds the temporary arrays).
+BLOCK = 32_768
+
+_M_PER_DEG = 111_320.0  # longest metres in a degree of latitude or longitude (at the equator)
+
+
+def _workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# vertices
+
+
+def densify(lon: np.ndarray, lat: np.ndarray, owner: np.ndarray, max_m: float):
+    """Insert vertices so that no segment between consecutive vertices of the same owner is
+    longer than ``max_m`` (chord metres). New vertices are on the segment (linear in lon/lat).
+
+    Returns ``(lon, lat, owner, xyz)``.
+    """
+    n = len(lon)
+    if n == 0:
+        return lon, lat, owner, np.zeros((0, 3))
+    xyz = ecef(lon, lat)
+    same = owner[1:] == owner[:-1]
+    seg = np.linalg.norm(xyz[1:] - xyz[:-1], axis=1)
+    k = np.where(same, np.maximum(1, np.ceil(seg / max_m)), 1).astype(np.int64)
+    if (k == 1).all():
+        return lon, lat, owner, xyz
+    counts = np.append(k, 1)
+    rep = np.repeat(np.arange(n), counts)
+    start = np.repeat(np.cumsum(counts) - counts, counts)
+    t = (np.arange(len(rep)) - start) / np.repeat(counts, counts)
+    nxt = np.minimum(rep + 1, n - 1)
+    dlon = lon[nxt] - lon[rep]
+    dlon = np.where(np.abs(dlon) > 180.0, (dlon + 180.0) % 360.0 - 180.0, dlon)
+    new_lon = lon[rep] + t * dlon
+    new_lon = np.where(new_lon > 180.0, new_lon - 360.0, np.where(new_lon < -180.0, new_lon + 360.0,
+                                                                   new_lon))
+    new_lat = lat[rep] + t * (lat[nxt] - lat[rep])
+    exact = t == 0.0
+    new_lon[exact] = lon[rep[exact]]
+    new_lat[exact] = lat[rep[exact]]
+    return new_lon, new_lat, owner[rep], ecef(new_lon, new_lat)
+
+
+class VertexTree:
+    """Exact nearest-segment queries over densified line vertices (see the module docstring).
+
+    Parameters
+    ----------
+    lon, lat
+        Vertices in degrees, pieces one after another.
+    owner
+        Piece index of each vertex (consecutive vertices of one piece form its segments).
+    max_m
+        Longest segment wanted (chord metres); longer ones are cut.
+    """
+
+    def __init__(self, lon, lat, owner, max_m: float) -> None:
+        lon, lat, owner, xyz = densify(np.asarray(lon, float), np.asarray(lat, float),
+                                       np.asarray(owner, np.int64), max_m)
+        self.lon, self.lat, self.owner, self.xyz = lon, lat, owner, xyz
+        self.x, self.y, self.z = (np.ascontiguousarray(xyz[:, i]) for i in range(3))
+        n = len(lon)
+        self.n = n
+        nxt = np.zeros(n, dtype=bool)
+        if n > 1:
+            nxt[:-1] = owner[1:] == owner[:-1]
+        self.has_next = nxt
+        self.has_prev = np.zeros(n, dtype=bool)
+        self.has_prev[1:] = nxt[:-1]
+        if n > 1 and nxt.any():
+            seg = np.linalg.norm(xyz[1:] - xyz[:-1], axis=1)[nxt[:-1]]
+            self.half = float(seg.max()) / 2.0
+        else:
+            self.half = 0.0
+        self.tree = cKDTree(xyz, leafsize=16, balanced_tree=False, compact_nodes=False) if n else None
+
+    # -- geometry on candidate segments ------------------------------------------------------
+    def _seg_dist(self, P: np.ndarray, S: np.ndarray):
+        """Chord distance from P[i] to segments S[i, j] (start vertex; -1 for none) and the
+        parameter t of the foot point."""
+        valid = S >= 0
+        s = np.where(valid, S, 0)
+        e = np.where(valid & self.has_next[s], s + 1, s)
+        X, Y, Z = self.x, self.y, self.z
+        ax, ay, az = X[s], Y[s], Z[s]
+        bx, by, bz = X[e] - ax, Y[e] - ay, Z[e] - az
+        px = P[:, 0:1] - ax
+        py = P[:, 1:2] - ay
+        pz = P[:, 2:3] - az
+        den = bx * bx + by * by + bz * bz
+        num = px * bx + py * by + pz * bz
+        np.maximum(den, 1e-300, out=den)
+        t = num / den
+        np.clip(t, 0.0, 1.0, out=t)
+        px -= t * bx
+        py -= t * by
+        pz -= t * bz
+        d = px * px + py * py + pz * pz
+        d[~valid] = np.inf
+        return np.sqrt(d, out=d), t
+
+    def _segments_of(self, idx: np.ndarray) -> np.ndarray:
+        """Candidate segments (start vertices) at each vertex in ``idx`` (n, k); -1 for none."""
+        valid = idx < self.n
+        v = np.where(valid, idx, 0)
+        s1 = np.where(valid & self.has_prev[v], v - 1, -1)
+        s2 = np.where(valid & self.has_next[v], v, -1)
+        # a lone vertex (a piece of one point) is its own segment of length 0
+        lone = valid & ~self.has_prev[v] & ~self.has_next[v]
+        s2 = np.where(lone, v, s2)
+        return np.concatenate([s1, s2], axis=1)
+
+    def nearest(self, P: np.ndarray):
+        """Chord distance, segment start vertex and foot parameter of the nearest segment to
+        each row of ``P`` (n, 3). Exact; ``inf``/-1 when the tree is empty."""
+        m = len(P)
+        dist = np.full(m, np.inf)
+        seg = np.full(m, -1, dtype=np.int64)
+        tt = np.zeros(m)
+        if self.n == 0 or m == 0:
+            return dist, seg, tt
+        k = min(K, self.n)
+        for lo in range(0, m, BLOCK):
+            hi = min(m, lo + BLOCK)
+            Pb = P[lo:hi]
+            dd, ii = self.tree.query(Pb, k=k, workers=_workers())
+            if k == 1:
+                dd, ii = dd[:, None], ii[:, None]
+            S = self._segments_of(ii)
+            d, t = self._seg_dist(Pb, S)
+            j = np.argmin(d, axis=1)
+            r = np.arange(hi - lo)
+            best = d[r, j]
+            R = np.sqrt(best * best + self.half * self.half)
+            ok = (dd[:, -1] >= R) | (ii[:, -1] >= self.n) | (k == self.n)
+            dist[lo:hi], seg[lo:hi], tt[lo:hi] = best, S[r, j], t[r, j]
+            bad = np.flatnonzero(~ok)
+            if len(bad):
+                self._complete(Pb[bad], R[bad], lo + bad, dist, seg, tt)
+        return dist, seg, tt
+
+    def _complete(self, P, R, rows, dist, seg, tt) -> None:
+        """Exact answers for points whose first candidates may not hold the nearest segment:
+        every vertex within ``R``."""
+        k = min(64, self.n)
+        dd, ii = self.tree.query(P, k=k, workers=_workers())
+        if k == 1:
+            dd, ii = dd[:, None], ii[:, None]
+        S = self._segments_of(ii)
+        d, t = self._seg_dist(P, S)
+        j = np.argmin(d, axis=1)
+        r = np.arange(len(P))
+        best = d[r, j]
+        R2 = np.sqrt(best * best + self.half * self.half)
+        dist[rows], seg[rows], tt[rows] = best, S[r, j], t[r, j]
+        bad = np.flatnonzero(~((dd[:, -1] >= R2) | (ii[:, -1] >= self.n) | (k == self.n)))
+        for b in bad.tolist():
+            near = np.asarray(self.tree.query_ball_point(P[b], R2[b]), dtype=np.int64)
+            S1 = self._segments_of(near[None, :])
+            d1, t1 = self._seg_dist(P[b:b + 1], S1)
+            j1 = int(np.argmin(d1[0]))
+            dist[rows[b]], seg[rows[b]], tt[rows[b]] = d1[0, j1], S1[0, j1], t1[0, j1]
+
+    def within(self, P: np.ndarray, radius: np.ndarray):
+        """Pairs ``(point, segment start, chord distance, t)`` for every segment within
+        ``radius`` (chord metres, per point) of each point."""
+        out_p, out_s, out_d, out_t = [], [], [], []
+        if self.n == 0 or len(P) == 0:
+            e = np.zeros(0, np.int64)
+            return e, e, np.zeros(0), np.zeros(0)
+        reach = np.sqrt(radius * radius + self.half * self.half)
+        lists = self.tree.query_ball_point(P, reach, workers=_workers())
+        for i, near in enumerate(lists):
+            if not near:
+                continue
+            S = self._segments_of(np.asarray(near, dtype=np.int64)[None, :])[0]
+            S = np.unique(S[S >= 0])
+            d, t = self._seg_dist(P[i:i + 1], S[None, :])
+            keep = d[0] <= radius[i]
+            out_p.append(np.full(int(keep.sum()), i, dtype=np.int64))
+            out_s.append(S[keep])
+            out_d.append(d[0][keep])
+            out_t.append(t[0][keep])
+        if not out_p:
+            e = np.zeros(0, np.int64)
+            return e, e, np.zeros(0), np.zeros(0)
+        return (np.concatenate(out_p), np.concatenate(out_s), np.concatenate(out_d),
+                np.concatenate(out_t))
+
+
+# ---------------------------------------------------------------------------------------------
+# line sets
+
+
+@dataclass
+class Nearest:
+    """Answer of :meth:`LineSet.nearest`.
+
+    Attributes
+    ----------
+    distance_m
+        Geodesic metres to the nearest piece (``inf`` when the set is empty, NaN for a point
+        without coordinates).
+    piece
+        Index of that piece, -1 when there is none.
+    exact
+        True where the distance is exact; False where it came from the coarse copy (then it is
+        within :data:`COARSE_TOLERANCE_M` of the truth, and more than ``exact_within`` away).
+    """
+
+    distance_m: np.ndarray
+    piece: np.ndarray
+    exact: np.ndarray
+
+
+class LineSet:
+    """Pieces of line with nearest-distance queries (see the module docstring).
+
+    Parameters
+    ----------
+    pieces
+        Array of shapely LineStrings in lon/lat degrees (short pieces are fastest to select).
+    """
+
+    def __init__(self, pieces) -> None:
+        pieces = np.asarray(pieces, dtype=object)
+        self.n_pieces = len(pieces)
+        if self.n_pieces:
+            coords, owner = shapely.get_coordinates(pieces, return_index=True)
+            self.bounds = shapely.bounds(pieces)
+        else:
+            coords, owner = np.zeros((0, 2)), np.zeros(0, np.int64)
+            self.bounds = np.zeros((0, 4))
+        self._lon, self._lat, self._owner = coords[:, 0], coords[:, 1], owner.astype(np.int64)
+        self._pieces = pieces
+        self._coarse: VertexTree | None = None
+        self._whole: VertexTree | None = None
+        self._tiles: OrderedDict = OrderedDict()
+        self.small = len(coords) < SMALL_SET_VERTICES // 4
+
+    def __len__(self) -> int:
+        return self.n_pieces
+
+    # -- trees -------------------------------------------------------------------------------
+    def _whole_tree(self) -> VertexTree:
+        if self._whole is None:
+            self._whole = VertexTree(self._lon, self._lat, self._owner, FINE_SEGMENT_M)
+        return self._whole
+
+    def _coarse_tree(self) -> VertexTree:
+        if self._coarse is None:
+            tol = COARSE_TOLERANCE_M / _M_PER_DEG
+            simple = shapely.simplify(self._pieces, tol, preserve_topology=False)
+            coords, owner = shapely.get_coordinates(simple, return_index=True)
+            self._coarse = VertexTree(coords[:, 0], coords[:, 1], owner, COARSE_SEGMENT_M)
+        return self._coarse
+
+    def _tile_tree(self, ix: int, iy: int, reach_m: float) -> VertexTree:
+        """Full-detail tree of the pieces within ``reach_m`` of tile (ix, iy)."""
+        key = (ix, iy, reach_m)
+        tree = self._tiles.get(key)
+        if tree is not None:
+            self._tiles.move_to_end(key)
+            return tree
+        x0 = -180.0 + ix * TILE_DEG
+        y0 = -90.0 + iy * TILE_DEG
+        dlat = reach_m / 110_000.0
+        lat_far = min(90.0, max(abs(y0), abs(y0 + TILE_DEG)) + dlat)
+        cosf = math.cos(math.radians(lat_far))
+        dlon = 360.0 if cosf < 1e-6 else min(360.0, reach_m / (110_000.0 * cosf))
+        b = self.bounds
+        ymask = (b[:, 3] >= y0 - dlat) & (b[:, 1] <= y0 + TILE_DEG + dlat)
+        lo, hi = x0 - dlon, x0 + TILE_DEG + dlon
+        if hi - lo >= 360.0:
+            xmask = np.ones(len(b), dtype=bool)
+        else:
+            xmask = np.zeros(len(b), dtype=bool)
+            for shift in (-360.0, 0.0, 360.0):
+                xmask |= (b[:, 2] >= lo + shift) & (b[:, 0] <= hi + shift)
+        sel = np.flatnonzero(xmask & ymask)
+        take = np.isin(self._owner, sel)
+        tree = VertexTree(self._lon[take], self._lat[take], self._owner[take], FINE_SEGMENT_M)
+        self._tiles[key] = tree
+        while len(self._tiles) > MAX_TILES:
+            self._tiles.popitem(last=False)
+        return tree
+
+    # -- queries -----------------------------------------------------------------------------
+    def nearest(self, lon, lat, exact_within=None) -> Nearest:
+        """Nearest piece and geodesic distance for each point.
+
+        ``exact_within`` (metres, scalar or per point, at least :data:`NEAR_M`): points this
+        close to a line get the exact distance; farther ones may get the coarse one.
+        """
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        n = len(lon)
+        dist = np.full(n, np.nan)
+        piece = np.full(n, -1, dtype=np.int64)
+        exact = np.zeros(n, dtype=bool)
+        ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+        if self.n_pieces == 0:
+            dist[ok] = np.inf
+            exact[ok] = True
+            return Nearest(dist, piece, exact)
+        if len(ok) == 0:
+            return Nearest(dist, piece, exact)
+        x, y = lon[ok], lat[ok]
+        P = ecef(x, y)
+        if self.small:
+            d, p = self._answer(self._whole_tree(), P, x, y)
+            dist[ok], piece[ok], exact[ok] = d, p, True
+            return Nearest(dist, piece, exact)
+        thr = np.full(len(ok), NEAR_M) if exact_within is None else np.maximum(
+            NEAR_M, np.broadcast_to(np.asarray(exact_within, dtype=float), lon.shape)[ok])
+        d, p = self._answer(self._coarse_tree(), P, x, y)
+        dist[ok], piece[ok] = d, p
+        near = np.flatnonzero(d <= thr + 2.0 * COARSE_TOLERANCE_M)
+        if len(near):
+            reach = thr[near] + 3.0 * COARSE_TOLERANCE_M
+            bucket = np.ceil(reach / NEAR_M) * NEAR_M
+            ix = np.floor((x[near] + 180.0) / TILE_DEG).astype(np.int64)
+            iy = np.floor((y[near] + 90.0) / TILE_DEG).astype(np.int64)
+            ix = np.clip(ix, 0, int(360 / TILE_DEG) - 1)
+            iy = np.clip(iy, 0, int(180 / TILE_DEG) - 1)
+            key = np.stack([ix, iy, bucket.astype(np.int64)], axis=1)
+            order = np.lexsort((key[:, 2], key[:, 1], key[:, 0]))
+            ks = key[order]
+            cut = np.flatnonzero((ks[1:] != ks[:-1]).any(axis=1)) + 1
+            for part in np.split(order, cut):
+                kx, ky, kb = (int(v) for v in key[part[0]])
+                tree = self._tile_tree(kx, ky, float(kb))
+                sel = near[part]
+                d2, p2 = self._answer(tree, P[sel], x[sel], y[sel])
+                dist[ok[sel]], piece[ok[sel]] = d2, p2
+                exact[ok[sel]] = True
+        return Nearest(dist, piece, exact)
+
+    @staticmethod
+    def _answer(tree: VertexTree, P, x, y):
+        chord, seg, _ = tree.nearest(P)
+        found = seg >= 0
+        d = np.full(len(P), np.inf)
+        p = np.full(len(P), -1, dtype=np.int64)
+        d[found] = arc_from_chord(chord[found], y[found])
+        p[found] = tree.owner[seg[found]]
+        return d, p
+
+    def within(self, lon, lat, radius_m):
+        """Every piece within ``radius_m`` (scalar or per point) of each point, with its exact
+        geodesic distance: arrays ``(point, piece, distance_m)``, one row per point and piece
+        (the piece's nearest segment)."""
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        radius = np.broadcast_to(np.asarray(radius_m, dtype=float), lon.shape).astype(float)
+        ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat) & np.isfinite(radius))
+        e = np.zeros(0, np.int64)
+        if self.n_pieces == 0 or len(ok) == 0:
+            return e, e, np.zeros(0)
+        out = []
+        if self.small:
+            groups = [(self._whole_tree(), ok)]
+        else:
+            groups = []
+            ix = np.clip(np.floor((lon[ok] + 180.0) / TILE_DEG).astype(np.int64), 0,
+                         int(360 / TILE_DEG) - 1)
+            iy = np.clip(np.floor((lat[ok] + 90.0) / TILE_DEG).astype(np.int64), 0,
+                         int(180 / TILE_DEG) - 1)
+            bucket = np.ceil((radius[ok] + 3.0 * COARSE_TOLERANCE_M) / NEAR_M) * NEAR_M
+            key = np.stack([ix, iy, bucket.astype(np.int64)], axis=1)
+            uniq, inv = np.unique(key, axis=0, return_inverse=True)
+            for g, (kx, ky, kb) in enumerate(uniq.tolist()):
+                groups.append((self._tile_tree(kx, ky, float(kb)), ok[inv.ravel() == g]))
+        for tree, rows in groups:
+            P = ecef(lon[rows], lat[rows])
+            pi, seg, chord, _ = tree.within(P, radius[rows] + 1.0)
+            if len(pi) == 0:
+                continue
+            pts = rows[pi]
+            g = arc_from_chord(chord, lat[pts])
+            own = tree.owner[seg]
+            # one row per (point, piece): its nearest segment
+            order = np.lexsort((g, own, pts))
+            pts, own, g = pts[order], own[order], g[order]
+            first = np.ones(len(pts), dtype=bool)
+            first[1:] = (pts[1:] != pts[:-1]) | (own[1:] != own[:-1])
+            keep = first & (g <= radius[pts])
+            out.append((pts[keep], own[keep], g[keep]))
+        if not out:
+            return e, e, np.zeros(0)
+        return tuple(np.concatenate(c) for c in zip(*out))

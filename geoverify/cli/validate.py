@@ -50,17 +50,21 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
               help="Also append a Markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY).")
 @click.option("--boundaries", "boundaries", default=None, metavar="NAME",
               help="Boundary layer set (default: the configuration's, else embedded).")
+@click.option("--force-exclude", "force_exclude", is_flag=True, default=False,
+              help="Skip named files that a directory search would skip (hidden, not a claims "
+                   "file, the configuration's exclude patterns); the pre-commit hook uses it.")
 @verbose_opt
 @quiet_opt
 @click.pass_context
 def validate_cmd(ctx, paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline,
-                 since, summary, boundaries, verbose, quiet):
+                 since, summary, boundaries, force_exclude, verbose, quiet):
     """Validate claims files, and directories of them, for CI and pre-commit.
 
     Finds swapped or rounded coordinates, (0, 0) points, duplicated rows, one frame placed in
     two places, impossible dates, bad source links, unknown claims and points outside the
     claimed place. Configure it in .geoverify.toml, pyproject.toml ([tool.geoverify]) or
-    setup.cfg ([tool:geoverify]); see docs/VALIDATE.md.
+    setup.cfg ([tool:geoverify]); see docs/VALIDATE.md. geoverify's own files (configuration,
+    baseline, reports) are never read as claims, even when named.
     """
     from geoverify.errors import GeoverifyError
 
@@ -74,7 +78,7 @@ def validate_cmd(ctx, paths, config, fmt, output, overwrite, fail_on, baseline, 
         raise click.UsageError(f"baseline {write_baseline} exists; pass --overwrite to replace it")
     try:
         code = _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline,
-                    since, summary, boundaries)
+                    since, summary, boundaries, force_exclude)
     except GeoverifyError as exc:
         click.echo(f"geoverify: error: {exc}", err=True)
         code = EXIT_CANNOT_RUN
@@ -88,7 +92,7 @@ def validate_cmd(ctx, paths, config, fmt, output, overwrite, fail_on, baseline, 
 
 
 def _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline, since,
-         summary, boundaries) -> int:
+         summary, boundaries, force_exclude=False) -> int:
     from geoverify.io.baseline import write_baseline as save_baseline
     from geoverify.io.reports import format_validation, to_markdown
     from geoverify.io.writers import write_text_atomic
@@ -96,7 +100,8 @@ def _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baselin
 
     skip = [p for p in (output, write_baseline, summary) if p]
     result = validate(list(paths), config=config, baseline=baseline, since=since,
-                      boundaries=boundaries, on_error="collect", skip=skip)
+                      boundaries=boundaries, on_error="collect", skip=skip,
+                      force_exclude=force_exclude)
     report = result.to_dict()
     text = format_validation(report, fmt, fail_on)
     if output:

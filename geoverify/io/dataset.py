@@ -27,18 +27,40 @@ CLAIMS_SUFFIXES = (".csv", ".tsv", ".geojson", ".json", ".jsonl", ".kml", ".kmz"
 SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", ".venv", "site-packages"})
 
 
-def discover(paths, *, exclude_for=None, skip=()) -> list[Path]:
-    """The claims files named by ``paths`` (files as given; directories searched recursively).
+@dataclass
+class Discovery:
+    """The claims files named by some paths, and the named files left out, with why."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def discover(paths, *, exclude_for=None, skip=(), force_exclude=False) -> list[Path]:
+    """The claims files named by ``paths`` (see :func:`find_claims_files`)."""
+    return find_claims_files(paths, exclude_for=exclude_for, skip=skip,
+                             force_exclude=force_exclude).files
+
+
+def find_claims_files(paths, *, exclude_for=None, skip=(), force_exclude=False) -> Discovery:
+    """The claims files named by ``paths``: files as given, directories searched recursively.
+
+    A named file that is one of geoverify's own (a configuration file, a baseline, a JSON or
+    SARIF report: see :func:`own_file`) is never read as claims, since pre-commit names every
+    staged file; it goes to :attr:`Discovery.skipped` with the reason.
 
     Parameters
     ----------
     paths
         Files or directories.
     exclude_for
-        Optional callable ``directory -> (base_dir, patterns)`` giving the glob patterns to
-        skip under a directory (from its configuration).
+        Optional callable ``directory -> (base_dir, patterns[, source])`` giving the glob
+        patterns to skip under a directory (from its configuration, named by ``source``).
     skip
         Files never to return (the baseline file, an output file).
+    force_exclude
+        Apply the rules of a directory search to named files too: files that are hidden, in
+        ``node_modules`` or a virtualenv, without a claims suffix, or matched by the
+        configuration's ``exclude`` patterns are skipped (for pre-commit, which names files).
 
     Raises
     ------
@@ -46,7 +68,7 @@ def discover(paths, *, exclude_for=None, skip=()) -> list[Path]:
         A path does not exist, or a directory holds no claims file.
     """
     skipped = {Path(s).resolve() for s in skip}
-    out: list[Path] = []
+    out = Discovery()
     seen: set[Path] = set()
     for given in paths:
         p = Path(given)
@@ -55,9 +77,16 @@ def discover(paths, *, exclude_for=None, skip=()) -> list[Path]:
         if not p.exists():
             raise ClaimsFileError(f"{given}: no such file or directory")
         if p.is_file():
+            why = own_file(p)
+            if why is None and force_exclude:
+                why = _search_would_skip(p, exclude_for)
+            if why is not None:
+                if p.resolve() not in skipped:
+                    out.skipped.append((p, why))
+                continue
             found = [p]
         else:
-            base, patterns = exclude_for(p) if exclude_for else (p, ())
+            base, patterns, *_ = exclude_for(p) if exclude_for else (p, ())
             found = _walk(p, Path(base), tuple(patterns))
             if not found:
                 raise ClaimsFileError(
@@ -67,8 +96,91 @@ def discover(paths, *, exclude_for=None, skip=()) -> list[Path]:
             if r in seen or r in skipped:
                 continue
             seen.add(r)
-            out.append(f)
+            out.files.append(f)
     return out
+
+
+def claims_files_under(root: str | Path, exclude_for=None) -> list[Path]:
+    """Every claims file a search of ``root`` finds (none when ``root`` is not a directory)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    base, patterns, *_ = exclude_for(root) if exclude_for else (root, ())
+    return _walk(root, Path(base), tuple(patterns))
+
+
+#: Leading bytes and trailing bytes of a file read to recognise geoverify's own JSON files.
+_SNIFF_BYTES = 65536
+_OWN_JSON_SUFFIXES = (".json", ".geojson", ".sarif")
+# the first member(s) of the top-level object of what geoverify writes
+_REPORT_HEAD = re.compile(r'\{\s*(?:"type"\s*:\s*"FeatureCollection"\s*,\s*)?'
+                          r'"geoverify_version"\s*:')
+_BASELINE_HEAD = re.compile(r'\{\s*"geoverify_baseline"\s*:')
+_SARIF_HEAD = re.compile(r'\{\s*(?:"\$schema"\s*:\s*"[^"]*sarif[^"]*"|'
+                         r'"version"\s*:\s*"2\.1\.0"\s*,\s*"(?:\$schema|runs)"\s*:)', re.I)
+# a baseline is written with sorted keys: its last members close the document
+_BASELINE_TAIL = re.compile(r'"geoverify_baseline"\s*:\s*\d+\s*'
+                            r'(?:,\s*"geoverify_version"\s*:\s*"[^"\\]*"\s*)?\}\s*$')
+
+
+def own_file(path: str | Path) -> str | None:
+    """Why ``path`` is one of geoverify's own files rather than claims, or ``None``.
+
+    Configuration files are known by name (``.geoverify.toml``, ``pyproject.toml``,
+    ``setup.cfg``). JSON files are known by the first members of their top-level object
+    (``geoverify_version``: a ``check`` or ``validate`` report, JSON or GeoJSON;
+    ``geoverify_baseline``: a baseline, also recognised by its last members; ``$schema``
+    naming SARIF: a SARIF report), so only their first and last 64 KiB are read, and a claims
+    file whose rows merely mention these names is still read as claims.
+    """
+    from geoverify.io.config import CONFIG_NAMES
+
+    p = Path(path)
+    name = p.name.lower()
+    if name in CONFIG_NAMES:
+        return ("a geoverify configuration file" if name == ".geoverify.toml"
+                else "a configuration file") + ", not a claims file"
+    if not name.endswith(_OWN_JSON_SUFFIXES):
+        return None
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(size - _SNIFF_BYTES, len(head)))
+            tail = fh.read()
+    except OSError:
+        return None  # the reader says what is wrong with it
+    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+    ends = (head + tail)[-_SNIFF_BYTES:].decode("utf-8", "replace")
+    if not text.startswith("{"):
+        return None
+    if _BASELINE_HEAD.match(text) or _BASELINE_TAIL.search(ends):
+        return "a geoverify baseline, not a claims file"
+    if _REPORT_HEAD.match(text):
+        return "a geoverify report, not a claims file"
+    if _SARIF_HEAD.match(text):
+        return "a SARIF report, not a claims file"
+    return None
+
+
+def _search_would_skip(f: Path, exclude_for) -> str | None:
+    """Why a search of its directory would not return the named file ``f``, or ``None``."""
+    if not f.name.lower().endswith(CLAIMS_SUFFIXES):
+        return f"not a claims file ({f.suffix or 'no suffix'})"
+    rel = Path(display_path(f))
+    for part in rel.parts[:-1]:
+        if part.startswith(".") and part not in (".", ".."):
+            return f"in the hidden directory {part}"
+        if part in SKIP_DIRS:
+            return f"in {part}"
+    if f.name.startswith("."):
+        return "a hidden file"
+    if exclude_for is not None:
+        base, patterns, *where = exclude_for(f.parent)
+        hit = _excluded_by(f, Path(base), tuple(patterns))
+        if hit is not None:
+            return f"excluded by {hit}" + (f" in {where[0]}" if where and where[0] else "")
+    return None
 
 
 def _walk(root: Path, base: Path, patterns: tuple[str, ...]) -> list[Path]:
@@ -86,12 +198,17 @@ def _walk(root: Path, base: Path, patterns: tuple[str, ...]) -> list[Path]:
 
 
 def _excluded(f: Path, base: Path, patterns: tuple[str, ...]) -> bool:
+    return _excluded_by(f, base, patterns) is not None
+
+
+def _excluded_by(f: Path, base: Path, patterns: tuple[str, ...]) -> str | None:
+    """The first of ``patterns`` that matches ``f`` (relative to ``base``, or by name)."""
     try:
         rel = f.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
         rel = f.as_posix()
-    return any(fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(f.name, pat)
-               for pat in patterns)
+    return next((pat for pat in patterns
+                 if fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(f.name, pat)), None)
 
 
 def repo_root(path: str | Path) -> Path | None:
@@ -315,5 +432,6 @@ def read_old_table(path: str | Path, ref: str):
     return table
 
 
-__all__ = ["CLAIMS_SUFFIXES", "Position", "delimited_positions", "discover", "display_path",
-           "git_show", "read_old_table", "record_positions", "relative_to", "repo_root"]
+__all__ = ["CLAIMS_SUFFIXES", "Discovery", "Position", "claims_files_under",
+           "delimited_positions", "discover", "display_path", "find_claims_files", "git_show",
+           "own_file", "read_old_table", "record_positions", "relative_to", "repo_root"]

@@ -20,6 +20,11 @@ VALIDATE_FORMATS = ("text", "json", "junit", "sarif", "github", "markdown")
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+#: GitHub code scanning rejects a SARIF run with more results than this.
+SARIF_MAX_RESULTS = 25_000
+#: Where geoverify lives (SARIF ``informationUri``; rules link to ``docs/VALIDATE.md`` there).
+#: The installed distribution's ``Home-page``/``Project-URL`` wins when it has one.
+PROJECT_URL = "https://github.com/your-org/geoverify"
 GITHUB_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 
@@ -69,8 +74,11 @@ def to_text(report: dict[str, Any], fail_on: str = "error") -> str:
     for f in _order(allowed):
         lines.append(f"allowed: {_where(f)} {f['code']} (id {f['key']}): {_oneline(f['reason'])}")
     for a in report["allow_unused"]:
-        lines.append(f"unused allow entry in {a['config']}: id {a['id']} {a['code']} "
-                     "(no such finding any more; remove it)")
+        lines.append(f"unused allow entry in {a['config'] or 'the configuration'}: id {a['id']} "
+                     f"{a['code']}" + (f" (file {a['file']})" if a.get("file") else "")
+                     + " (no such finding any more; remove it)")
+    for x in report.get("skipped", []):
+        lines.append(f"skipped {x['path']}: {x['reason']}")
     base = report.get("baseline") or {}
     for b in base.get("boundaries_changed", []):
         lines.append(f"boundary layer {b['name']} changed since the baseline "
@@ -106,6 +114,10 @@ def to_junit(report: dict[str, Any], fail_on: str = "error") -> str:
     A check fails when it has findings at or above ``fail_on`` (one line each in the
     ``failure`` text); findings below it go to ``system-out``; checks turned off in the
     configuration are ``skipped``; a file that could not be checked is an ``error``.
+
+    The document validates against Jenkins' ``junit-10.xsd``: the file is the suite's ``name``
+    and ``file``, each case's ``classname`` and a ``file`` property of the suite (the schema
+    has no ``file`` on ``testcase``), and skipped checks are counted per suite only.
     """
     root = ET.Element("testsuites", name="geoverify validate")
     totals = Counter()
@@ -113,12 +125,13 @@ def to_junit(report: dict[str, Any], fail_on: str = "error") -> str:
     for f in report["findings"]:
         by_file[f["file"]].append(f)
     for fr in report["files"]:
-        suite = ET.SubElement(root, "testsuite", name=_xml(fr["path"]))
+        suite = ET.SubElement(root, "testsuite", name=_xml(fr["path"]), file=_xml(fr["path"]))
+        _junit_properties(suite, file=fr["path"], format=fr["format"], rows=fr["rows"],
+                          sha256=fr["sha256"], config=fr["config"])
         counts = Counter()
         file_findings = [f for f in by_file.get(fr["path"], []) if f["status"] == "new"]
         for code, check in fr["checks"].items():
-            case = ET.SubElement(suite, "testcase", name=code, classname=_xml(fr["path"]),
-                                 file=_xml(fr["path"]))
+            case = ET.SubElement(suite, "testcase", name=code, classname=_xml(fr["path"]))
             counts["tests"] += 1
             mine = _order([f for f in file_findings if f["code"] == code])
             bad = [f for f in mine if is_failing(f, fail_on)]
@@ -143,17 +156,24 @@ def to_junit(report: dict[str, Any], fail_on: str = "error") -> str:
             totals[k] += counts[k]
     for e in report["errors"]:
         suite = ET.SubElement(root, "testsuite", name=_xml(e["file"]), tests="1", failures="0",
-                              errors="1", skipped="0")
-        case = ET.SubElement(suite, "testcase", name="read", classname=_xml(e["file"]),
-                             file=_xml(e["file"]))
+                              errors="1", skipped="0", file=_xml(e["file"]))
+        _junit_properties(suite, file=e["file"])
+        case = ET.SubElement(suite, "testcase", name="read", classname=_xml(e["file"]))
         err = ET.SubElement(case, "error", type="cannot-run", message=_xml(e["message"]))
         err.text = _xml(e["message"])
         totals["tests"] += 1
         totals["errors"] += 1
-    for k in ("tests", "failures", "errors", "skipped"):
+    for k in ("tests", "failures", "errors"):  # junit-10.xsd: no skipped on testsuites
         root.set(k, str(totals[k]))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _junit_properties(suite: ET.Element, **values: Any) -> None:
+    props = ET.SubElement(suite, "properties")
+    for name, value in values.items():
+        if value is not None:
+            ET.SubElement(props, "property", name=name, value=_xml(value))
 
 
 # ---------------------------------------------------------------------------
@@ -168,52 +188,117 @@ def _fingerprint(f: dict[str, Any]) -> str:
     return hashlib.sha256(f"{f['file']}\x1f{f['key'] or ''}\x1f{f['code']}".encode()).hexdigest()
 
 
+def project_url() -> str:
+    """geoverify's home page: the installed distribution's, else :data:`PROJECT_URL`."""
+    from importlib import metadata
+
+    try:
+        meta = metadata.metadata("geoverify")
+    except metadata.PackageNotFoundError:
+        return PROJECT_URL
+    urls = [meta.get("Home-page") or ""]
+    urls += [u.split(",", 1)[-1].strip() for u in meta.get_all("Project-URL") or []]
+    return next((u for u in urls if u.startswith(("https://", "http://"))), PROJECT_URL)
+
+
+def _sarif_rule(code: str, home: str) -> dict[str, Any]:
+    from geoverify.codes import DESCRIPTIONS, FIX
+
+    text = DESCRIPTIONS.get(code, code)
+    fix = FIX.get(code)
+    level = ALL_CODES.get(code, "warning")
+    help_text = (f"{text}{' Fix: ' + fix + '.' if fix else ''} Default severity: {level}. "
+                 "Change it, or allow-list a known exception, in the configuration; "
+                 "see docs/VALIDATE.md in geoverify.")
+    return {
+        "id": code,
+        "name": _rule_name(code),
+        "shortDescription": {"text": text},
+        "fullDescription": {"text": text},
+        "defaultConfiguration": {"level": SARIF_LEVEL[level]},
+        "helpUri": _docs_url(home),
+        "help": {"text": help_text,
+                 "markdown": f"**`{code}`** ({level} by default): {text}"
+                             + (f"\n\nFix: {fix}." if fix else "")
+                             + "\n\nChange its severity, or allow-list a known exception with "
+                               "its reason, in `.geoverify.toml` (`[severity]`, `[[allow]]`)."},
+        "properties": {"tags": ["geolocation", "data-quality"]},
+    }
+
+
+def _docs_url(home: str) -> str:
+    """The list of checks in docs/VALIDATE.md, where the home page is a GitHub repository."""
+    if home.startswith("https://github.com/") and home.rstrip("/").count("/") == 4:
+        return f"{home.rstrip('/')}/blob/main/docs/VALIDATE.md#what-it-finds"
+    return home
+
+
+def _sarif_location(f: dict[str, Any], art_index: dict[str, int]) -> dict[str, Any]:
+    """Where a finding is, as GitHub needs it: a repository-relative URI and a region with a
+    start line; a finding without a line (about a whole file, or a row of a format without
+    lines) points at line 1 (a delimited file's header)."""
+    art = _artifact(f["file"])
+    if f["file"] in art_index:
+        art["index"] = art_index[f["file"]]
+    region: dict[str, Any] = {"startLine": f["line"] if f["line"] is not None else 1}
+    if f["line"] is not None and f["column"] is not None:
+        region["startColumn"] = f["column"]
+    return {"physicalLocation": {"artifactLocation": art, "region": region}}
+
+
+def _artifact(path: str) -> dict[str, Any]:
+    if path.startswith("/"):  # outside the repository and the working directory
+        return {"uri": "file://" + _uri(path)}
+    return {"uri": _uri(path), "uriBaseId": "%SRCROOT%"}
+
+
+def _sarif_rank(f: dict[str, Any]) -> tuple:
+    """Which findings a capped SARIF run keeps first: new, then by severity."""
+    return (f["status"] != "new", -RANK[f["severity"]])
+
+
 def to_sarif(report: dict[str, Any], fail_on: str = "error") -> str:
     """SARIF 2.1.0: one run; one rule per finding code; one result per finding with the file,
     line and column; allow-listed findings carry a suppression with the reason, and with a
-    baseline every result has a ``baselineState``."""
-    from geoverify.codes import CHECKS, DESCRIPTIONS
+    baseline every result has a ``baselineState``.
 
-    rules = []
-    index = {}
+    Every result meets GitHub code scanning's upload rules: a relative artifact URI, a region
+    with a start line (line 1 for a finding about a whole file or a row of a format without
+    lines), a rule id, a message and a fingerprint that does not depend on the line. Past
+    GitHub's limit of results per run, new findings and higher severities are kept first and
+    a notification says how many were left out.
+    """
+    from geoverify.codes import CHECKS
+
+    home = project_url()
     extra = sorted({f["code"] for f in report["findings"]} - set(CHECKS))
-    for i, code in enumerate((*CHECKS, *extra)):
-        index[code] = i
-        rules.append({
-            "id": code,
-            "name": _rule_name(code),
-            "shortDescription": {"text": DESCRIPTIONS.get(code, code)},
-            "fullDescription": {"text": DESCRIPTIONS.get(code, code)},
-            "defaultConfiguration": {"level": SARIF_LEVEL[ALL_CODES.get(code, "warning")]},
-            "help": {"text": f"{DESCRIPTIONS.get(code, code)} See docs/VALIDATE.md in geoverify."},
-        })
+    codes = (*CHECKS, *extra)
+    index = {code: i for i, code in enumerate(codes)}
+    rules = [_sarif_rule(code, home) for code in codes]
     artifacts = []
     art_index = {}
     for fr in report["files"]:
         art_index[fr["path"]] = len(artifacts)
-        artifacts.append({"location": {"uri": _uri(fr["path"]), "uriBaseId": "%SRCROOT%"},
-                          "hashes": {"sha-256": fr["sha256"]}})
+        artifacts.append({"location": _artifact(fr["path"]), "hashes": {"sha-256": fr["sha256"]}})
     compared = report.get("baseline") is not None
+    ordered = _order(report["findings"])
+    left_out = 0
+    if len(ordered) > SARIF_MAX_RESULTS:
+        keep = sorted(range(len(ordered)), key=lambda i: (_sarif_rank(ordered[i]), i))
+        keep = sorted(keep[:SARIF_MAX_RESULTS])
+        left_out = len(ordered) - len(keep)
+        ordered = [ordered[i] for i in keep]
     results = []
-    for f in _order(report["findings"]):
-        loc: dict[str, Any] = {"artifactLocation": {"uri": _uri(f["file"]),
-                                                    "uriBaseId": "%SRCROOT%"}}
-        if f["file"] in art_index:
-            loc["artifactLocation"]["index"] = art_index[f["file"]]
-        if f["line"] is not None:
-            region = {"startLine": f["line"]}
-            if f["column"] is not None:
-                region["startColumn"] = f["column"]
-            loc["region"] = region
+    for f in ordered:
         res: dict[str, Any] = {
             "ruleId": f["code"],
             "ruleIndex": index[f["code"]],
             "level": SARIF_LEVEL[f["severity"]],
             "message": {"text": f["message"]},
-            "locations": [{"physicalLocation": loc}],
+            "locations": [_sarif_location(f, art_index)],
             "partialFingerprints": {"geoverifyFinding/v1": _fingerprint(f)},
-            "properties": {"row": f["row"], "field": f["field"], "value": f["value"],
-                           "key": f["key"], "status": f["status"]},
+            "properties": {"row": f["row"], "line": f["line"], "field": f["field"],
+                           "value": f["value"], "key": f["key"], "status": f["status"]},
         }
         if f["status"] == "allowed":
             res["suppressions"] = [{"kind": "external", "status": "accepted",
@@ -222,12 +307,18 @@ def to_sarif(report: dict[str, Any], fail_on: str = "error") -> str:
             res["baselineState"] = "unchanged" if f["status"] == "baselined" else "new"
         results.append(res)
     notifications = [{"level": "error", "message": {"text": f"{e['file']}: {e['message']}"},
-                      "locations": [{"physicalLocation": {"artifactLocation": {
-                          "uri": _uri(e["file"]), "uriBaseId": "%SRCROOT%"}}}]}
+                      "locations": [{"physicalLocation": {"artifactLocation": _artifact(
+                          e["file"])}}]}
                      for e in report["errors"]]
+    if left_out:
+        notifications.append({"level": "warning", "message": {"text": (
+            f"{left_out} more finding(s) are not in this SARIF file: GitHub code scanning "
+            f"accepts at most {SARIF_MAX_RESULTS} results per run (new findings and higher "
+            "severities were kept); geoverify validate --format json lists them all")}})
     run = {
         "tool": {"driver": {"name": "geoverify", "version": report["geoverify_version"],
                             "semanticVersion": report["geoverify_version"],
+                            "informationUri": home,
                             "rules": rules}},
         "invocations": [{"executionSuccessful": not report["errors"],
                          "toolExecutionNotifications": notifications}],
@@ -387,5 +478,6 @@ def format_validation(report: dict[str, Any], fmt: str, fail_on: str = "error") 
     return formatter(report, fail_on)
 
 
-__all__ = ["VALIDATE_FORMATS", "escape_data", "escape_property", "format_validation", "md",
-           "to_github", "to_json", "to_junit", "to_markdown", "to_sarif", "to_text"]
+__all__ = ["PROJECT_URL", "SARIF_MAX_RESULTS", "VALIDATE_FORMATS", "escape_data",
+           "escape_property", "format_validation", "md", "project_url", "to_github", "to_json",
+           "to_junit", "to_markdown", "to_sarif", "to_text"]

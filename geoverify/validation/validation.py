@@ -21,6 +21,7 @@ Example
 from __future__ import annotations
 
 import datetime as _dt
+import fnmatch
 import hashlib
 import json
 import math
@@ -137,6 +138,7 @@ class ValidationResult:
     since: str | None = None
     baseline: dict[str, Any] | None = None
     allow_unused: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     def failing(self, fail_on: str = "error") -> list[ValidationFinding]:
         """New findings at or above ``fail_on`` (``error``, ``warning``, ``info``; ``never``)."""
@@ -215,6 +217,7 @@ class ValidationResult:
             "findings": [f.to_dict() for f in self.findings],
             "errors": [dict(e) for e in self.errors],
             "allow_unused": [dict(a) for a in self.allow_unused],
+            "skipped": [dict(x) for x in self.skipped],
             "summary": self.summary(),
         }
 
@@ -684,7 +687,7 @@ def _changes(old: dict[str, dict[str, Any]], outcome: TableOutcome, settings, fi
 
 def validate(paths, *, config: Any = None, baseline: Any = None, since: str | None = None,
              boundaries: Any = None, today: _dt.date | None = None, on_error: str = "raise",
-             skip=()) -> ValidationResult:
+             skip=(), force_exclude: bool = False) -> ValidationResult:
     """Validate claims files and directories of claims files.
 
     Parameters
@@ -692,7 +695,9 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
     paths
         Files, or directories searched recursively for claims files (.csv .tsv .geojson
         .json .jsonl .kml .kmz .xlsx .gpkg .parquet .fgb; hidden files and directories are
-        skipped, and so are the configuration's ``exclude`` patterns).
+        skipped, and so are the configuration's ``exclude`` patterns). A named file that is
+        one of geoverify's own (configuration, baseline, report) is skipped, not read; the
+        result's ``skipped`` says so.
     config
         ``None`` to find each file's configuration from its directory upward; a path to a
         configuration file; a :class:`ValidateSettings`; or a mapping like ``[tool.geoverify]``.
@@ -712,6 +717,9 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
         recorded in ``errors`` and the other files are still checked.
     skip
         Files never to check (e.g. the baseline itself).
+    force_exclude
+        Skip named files that a directory search would skip too (hidden, not a claims suffix,
+        the configuration's ``exclude``): for pre-commit, which names every staged file.
 
     Raises
     ------
@@ -746,7 +754,7 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
     def exclude_for(d: Path):
         s = settings_for(d)
         base = Path(s.source).parent if s.source else d
-        return base, s.exclude
+        return base, s.exclude, dataset.display_path(s.source) if s.source else None
 
     base_doc = None
     if baseline is not None:
@@ -754,7 +762,9 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
                     else check_baseline(read_baseline(baseline), str(baseline)))
         if isinstance(baseline, (str, Path)):
             skip = (*skip, baseline)
-    files = dataset.discover(paths, exclude_for=exclude_for, skip=skip)
+    found = dataset.find_claims_files(paths, exclude_for=exclude_for, skip=skip,
+                                      force_exclude=force_exclude)
+    files = found.files
 
     bsets: dict[str, Any] = {}
 
@@ -770,6 +780,7 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
     findings: list[ValidationFinding] = []
     errors: list[dict[str, str]] = []
     used_rules: set[tuple[str | None, int]] = set()
+    checked: set[Path] = set()
     all_rules: list[tuple[ValidateSettings, int]] = []
     seen_settings: set[Any] = set()
     provenance: list[dict[str, Any]] | None = None
@@ -805,18 +816,24 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
                     noted = {f.row for f in file_findings if f.code == "verdict-changed"}
                     file_findings = file_findings + [f for f in notes if f.row not in noted]
             rel = dataset.relative_to(path, Path(s.source).parent) if s.source else None
-            for f in file_findings:
+            # every finding of the file, reported or not (--since keeps only changed rows'),
+            # tells which allow entries are still needed
+            every = {id(f): f for f in (*outcome.findings, *file_findings)}
+            for f in every.values():
                 for j, rule in enumerate(s.allow):
                     if f.key is not None and rule.matches(f.key, f.code, rel):
                         f.status, f.reason = "allowed", rule.reason
                         used_rules.add((s.source, j))
                         break
+            for f in file_findings:
                 if f.status == "new" and base_counts[f.fingerprint] > 0:
                     base_counts[f.fingerprint] -= 1
                     f.status = "baselined"
             findings.extend(file_findings)
+            checked.add(path.resolve())
             reports.append(FileReport(
-                shown, raw.format, raw.sha256, len(raw.data), s.source,
+                shown, raw.format, raw.sha256, len(raw.data),
+                dataset.display_path(s.source) if s.source else None,
                 {c: s.severity_of(c) for c in (*CHECKS, *sorted(
                     {f.code for f in file_findings} - set(CHECKS)))},
                 Counter(f.code for f in file_findings),
@@ -839,10 +856,64 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
                                    for k in sorted(was) if was[k] != now.get(k)],
             "recorded_findings": len(base_doc.get("findings_index", [])),
         }
-    unused = [{"config": s.source, "id": s.allow[j].id, "code": s.allow[j].code,
-               "reason": s.allow[j].reason}
-              for s, j in all_rules if (s.source, j) not in used_rules]
-    return ValidationResult(reports, findings, errors, provenance, since, base_info, unused)
+    pending = [(s, j) for s, j in all_rules if (s.source, j) not in used_rules]
+    unused = _unused_allow_entries(pending, checked, files, fixed=config is not None,
+                                   settings_for=settings_for, exclude_for=exclude_for)
+    skipped_files = [{"path": dataset.display_path(p), "reason": why}
+                     for p, why in found.skipped]
+    return ValidationResult(reports, findings, errors, provenance, since, base_info, unused,
+                            skipped_files)
+
+
+def _unused_allow_entries(pending, checked: set[Path], files: list[Path], *, fixed: bool,
+                          settings_for, exclude_for) -> list[dict[str, Any]]:
+    """The allow entries in ``pending`` (matched by no finding) that are unused for sure.
+
+    An entry can only be called unused when every file it applies to was checked: the claims
+    files a search of its configuration's directory finds, governed by that configuration
+    (for a configuration given with ``config=``, those of the checked files' repositories),
+    narrowed by the entry's ``file`` pattern. pre-commit checks only the staged files, so an
+    entry for another file's row says nothing about that row.
+    """
+    from geoverify.io import dataset
+
+    scopes: dict[Any, list[tuple[Path, str | None]]] = {}
+
+    def scope(s: ValidateSettings) -> list[tuple[Path, str | None]]:
+        key = s.source if s.source else id(s)
+        if key in scopes:
+            return scopes[key]
+        if not fixed and s.source:
+            roots = [Path(s.source).parent]
+        else:
+            roots = sorted({dataset.repo_root(f) or f.resolve().parent for f in files})
+        found: dict[Path, Path] = {}
+        for root in roots:
+            for f in dataset.claims_files_under(root, exclude_for):
+                found.setdefault(f.resolve(), f)
+        governed = []
+        for r, f in found.items():
+            if not fixed:
+                try:
+                    if settings_for(f).source != s.source:
+                        continue  # a nearer configuration governs it
+                except GeoverifyError:
+                    pass  # a broken nearer configuration: count the file, to be safe
+            base = Path(s.source).parent if s.source else None
+            governed.append((r, dataset.relative_to(r, base)))
+        scopes[key] = governed
+        return governed
+
+    out = []
+    for s, j in pending:
+        rule = s.allow[j]
+        applies = [r for r, rel in scope(s) if rule.file is None
+                   or (rel is not None and fnmatch.fnmatchcase(rel, rule.file))]
+        if all(r in checked for r in applies):
+            out.append({"config": dataset.display_path(s.source) if s.source else None,
+                        "id": rule.id, "code": rule.code, "file": rule.file,
+                        "reason": rule.reason})
+    return out
 
 
 def _since(path, ref, raw, settings, bset, outcome: TableOutcome, shown, positions):

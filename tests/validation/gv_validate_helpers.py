@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
@@ -153,3 +155,34 @@ def fixed_rows() -> list[dict[str, str]]:
         r.update(fixes.get(r["id"], {}))
         out.append(r)
     return out
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def copy_worktree(dest: Path) -> Path:
+    """A copy of this working tree's files (tracked, and new files git does not ignore), as a
+    checkout of the action or a clone of the hook repository would have them, uncommitted
+    changes included."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard"], capture_output=True, check=True).stdout
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in filter(None, listed.decode("utf-8").split("\0")):
+        src = ROOT / name
+        if not src.is_file():  # deleted in the working tree
+            continue
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+    return dest
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a real client run in a scratch repository: no GIT_* variables from
+    an enclosing git process, a fixed author, and ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_AUTHOR_NAME="geoverify tests", GIT_AUTHOR_EMAIL="tests@example.org",
+               GIT_COMMITTER_NAME="geoverify tests", GIT_COMMITTER_EMAIL="tests@example.org",
+               GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    env.update(extra)
+    return env

@@ -9,6 +9,7 @@ import pytest
 from gv_validate_helpers import csv_text, fixed_rows, init_repo, make_row, run
 
 from geoverify.errors import ConfigError
+from geoverify.io.dataset import display_path
 from geoverify.validation.settings import (
     ValidateSettings,
     find_config,
@@ -55,7 +56,7 @@ def test_find_config__from_the_dataset_directory_upward(repo, name, text):
     after = validate([repo / CLAIMS])
     assert ("d1", "invalid-date") in codes(after)
     assert next(f for f in after.findings if f.code == "near-border").severity == "error"
-    assert after.files[0].config == str(repo / name)
+    assert after.files[0].config == name  # relative to the repository, as reports show paths
     assert run("validate", str(repo / CLAIMS)).exit_code == 1
 
 
@@ -146,8 +147,11 @@ def test_config__allow_list_by_id_by_hash_and_by_file(tmp_path):
                       ("b.csv", "new", None), ("c.csv", "allowed", "known")]
     assert [a["id"] for a in result.allow_unused] == ["gone"]
     assert len(result.failing("error")) == 1
-    text = run("validate", str(tmp_path / "a.csv"), str(tmp_path / "c.csv")).stdout
+    text = run("validate", *(str(tmp_path / n) for n in ("a.csv", "b.csv", "c.csv"))).stdout
     assert "unused allow entry" in text and "id gone" in text
+    # b.csv not checked: it might hold a row "gone", so the entry is not called unused
+    text = run("validate", str(tmp_path / "a.csv"), str(tmp_path / "c.csv")).stdout
+    assert "unused allow entry" not in text
 
 
 def test_config__exclude_patterns_skip_files_in_directories(tmp_path):
@@ -201,5 +205,6 @@ def test_config__one_configuration_for_many_directories_lists_an_unused_entry_on
         '[[allow]]\nid = "old"\ncode = "invalid-url"\nreason = "fixed"\n', encoding="utf-8")
     result = validate([tmp_path])
     assert len(result.files) == 2
-    assert result.allow_unused == [{"config": str(tmp_path / ".geoverify.toml"), "id": "old",
-                                    "code": "invalid-url", "reason": "fixed"}]
+    assert result.allow_unused == [{"config": display_path(tmp_path / ".geoverify.toml"),
+                                    "id": "old", "code": "invalid-url", "file": None,
+                                    "reason": "fixed"}]

@@ -11,8 +11,8 @@ The public API::
 
 from geoverify._version import __version__
 from geoverify.api import build_map, check, read_claims
-from geoverify.core.check import CheckResult
 from geoverify.core.findings import Finding
+from geoverify.core.result import CheckResult
 from geoverify.errors import (
     BoundaryLayerError,
     ClaimsFileError,

@@ -9,9 +9,10 @@ from typing import Any
 
 import pandas as pd
 
-from geoverify.core.check import CheckResult, run_check
-from geoverify.core.table import normalise_claims
+from geoverify.core.result import CheckResult
+from geoverify.core.table import claims_frame, normalise
 from geoverify.errors import ClaimsFileError
+from geoverify.run.memory import check_raw
 
 
 def _load_boundaries(boundaries: Any):
@@ -88,7 +89,7 @@ def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None,
     import geopandas as gpd
 
     raw = _raw(source, fmt, sheet=sheet, schema=schema, layer=layer, encoding=encoding)
-    df = normalise_claims(raw)
+    df = claims_frame(normalise(raw))
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
     gdf.attrs["input"] = {"path": raw.path, "sha256": raw.sha256, "rows": len(df)}
     return gdf
@@ -96,7 +97,7 @@ def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None,
 
 def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
           sheet: str | int | None = None, schema: str | None = None, layer: str | None = None,
-          encoding: str | None = None, control: Any = None) -> CheckResult:
+          encoding: str | None = None, control: Any = None, progress=None) -> CheckResult:
     """Check claims: where each frame is, whether that agrees with its claim, tallies per clip.
 
     Parameters
@@ -110,6 +111,8 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
     control
         Optional dated control layer (a path or a GeoDataFrame with ``party``,
         ``valid_from``, ``valid_to``): each frame gets ``controlled_by`` as of its own date.
+    progress
+        Optional object with ``total`` and ``advance(rows)`` (the CLI's progress line).
 
     Returns
     -------
@@ -118,10 +121,11 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
         ``.to_dict()`` (the JSON report).
     """
     raw = _raw(claims, fmt, sheet=sheet, schema=schema, layer=layer, encoding=encoding)
-    df = normalise_claims(raw)
     bset = _load_boundaries(boundaries)
-    info = {"path": raw.path, "sha256": raw.sha256, "rows": len(df)}
-    return run_check(df, bset, input_info=info, control=_control_layer(control))
+    if progress is not None:
+        progress.total = len(raw.data)
+    return check_raw(raw, bset, control=_control_layer(control),
+                     progress=None if progress is None else progress.advance)
 
 
 def _control_layer(control: Any):

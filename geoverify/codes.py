@@ -36,6 +36,8 @@ CODES: dict[str, str] = {
     "disputed-area": "info",
     "on-border": "info",
     "near-coast": "info",
+    # reading
+    "ragged-row": "warning",
     # other fields
     "invalid-precision": "warning",
     "invalid-role": "warning",
@@ -105,6 +107,7 @@ DESCRIPTIONS = {
     "missing-source": "No source link for the row (or no source column in the file).",
     "invalid-url": "The source is not an http(s) URL with a host.",
     "invalid-precision": "The precision column is not a non-negative number of metres.",
+    "ragged-row": "The row has more or fewer fields than the header; nothing was dropped.",
     "invalid-role": "The role is neither camera nor target.",
     "viewport-only": "A map link gives only the map's view, not a pinned point.",
     "short-plus-code": "A short plus code, read against its reference place.",

@@ -13,9 +13,12 @@ from geoverify.cli.options import (
     format_opt,
     output_opt,
     overwrite_opt,
+    quiet_libraries,
     quiet_opt,
     verbose_opt,
 )
+from geoverify.cli.progress import Progress
+from geoverify.core.result import iter_records
 
 log = logging.getLogger("geoverify")
 
@@ -28,13 +31,44 @@ FAIL_ON = {
 }
 
 
-def failing_rows(report: dict, fail_on: str) -> list[int]:
-    """Rows that hit ``--fail-on`` (``finding``: any warning or error finding)."""
+def failing_rows(result, fail_on: str) -> list[int]:
+    """Rows of a :class:`~geoverify.core.result.CheckResult` that hit ``--fail-on``
+    (``finding``: any warning or error finding)."""
+    import numpy as np
+
+    rows = np.asarray(result.table.columns["row"])
     if fail_on == "finding":
-        return [f["row"] for f in report["frames"]
-                if any(x["severity"] in ("warning", "error") for x in f["findings"])]
+        f = result.table.findings
+        pos = np.unique(f.loc[f["severity"].isin(("warning", "error")), "pos"].to_numpy())
+        return rows[pos].tolist()
     bad = FAIL_ON[fail_on]
-    return [f["row"] for f in report["frames"] if f["verdict"] in bad]
+    if not bad:
+        return []
+    verdict = np.asarray(result.table.columns["verdict"], dtype=object)
+    return rows[np.isin(verdict, list(bad))].tolist()
+
+
+def write_result(result, fmt: str, output, overwrite: bool) -> None:
+    """Write a check's report in ``fmt`` to ``output`` (a path, atomically) or stdout."""
+    from geoverify.io.writers import (
+        AtomicFile,
+        json_report_chunks,
+        to_markdown,
+        to_table,
+        write_csv_table,
+    )
+
+    with AtomicFile(output, overwrite=overwrite) as fh:
+        if fmt == "csv":
+            write_csv_table(result.flat_table(), fh)
+        elif fmt in ("json", "geojson"):
+            clips = result.clips.to_dict("records")
+            for chunk in json_report_chunks(result.header(), iter_records(result.table), clips,
+                                            geojson=fmt == "geojson"):
+                fh.write(chunk.encode("utf-8"))
+        else:
+            text = (to_table if fmt == "table" else to_markdown)(result.to_dict())
+            fh.write(text.encode("utf-8"))
 
 
 @click.command("check")
@@ -72,22 +106,17 @@ def failing_rows(report: dict, fail_on: str) -> list[int]:
               help="Stream a large CSV/TSV or Parquet FILE in chunks with bounded memory, writing "
                    "frames to -o as they are checked (CSV, Parquet or JSON Lines, from -o's "
                    "extension); stdout gets the per-clip tallies in --format table or json.")
-@click.option("--chunk-rows", type=click.IntRange(min=1), default=50_000, show_default=True,
-              help="With --stream: rows per chunk.")
-@click.option("--distances", type=click.Choice(["auto", "all", "none"]), default="auto",
-              show_default=True,
-              help="With --stream: measure border distances only where they decide a verdict "
-                   "(auto), for every row (all), or never (none).")
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=131_072, show_default=True,
+              help="With --stream: rows per block.")
 @boundaries_opt
 @verbose_opt
 @quiet_opt
 def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, layer, schema,
               encoding, control, engine, scheduler, workers, rows_per_partition, out_dir,
-              stream, chunk_rows, distances, boundaries, verbose, quiet):
+              stream, chunk_rows, boundaries, verbose, quiet):
     """Check the claims in FILE (CSV/TSV, XLSX, GeoJSON/JSON/JSONL, KML/KMZ, GeoPackage,
     GeoParquet, FlatGeobuf; - for stdin)."""
     from geoverify.api import check
-    from geoverify.io.writers import format_report, write_text_atomic
 
     configure_logging(verbose, quiet)
     if output and Path(output).exists() and not overwrite:
@@ -96,9 +125,8 @@ def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, laye
         sheet = int(sheet)
     if stream:
         return _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema,
-                             chunk_rows, distances, boundaries, quiet,
+                             chunk_rows, boundaries, quiet, encoding, control,
                              incompatible={"--sheet": sheet, "--layer": layer,
-                                           "--encoding": encoding, "--control": control,
                                            "--out-dir": out_dir},
                              engine=engine)
     read = {"fmt": input_format, "sheet": sheet, "layer": layer, "schema": schema,
@@ -106,23 +134,33 @@ def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, laye
     if engine == "dask":
         from geoverify.run.distributed import check_dask
 
+        try:
+            import distributed  # noqa: F401  (sets its loggers up: quiet them afterwards)
+        except ImportError:
+            pass
+        quiet_libraries(verbose)
+
         if scheduler and workers:
             raise click.UsageError("give either --scheduler or --workers, not both")
+        progress = Progress(quiet=quiet > 0)
         result = check_dask(claims, out_dir=out_dir, scheduler=scheduler, workers=workers,
                             rows_per_partition=rows_per_partition, overwrite=overwrite,
-                            boundaries=boundaries, control=control, **read)
+                            boundaries=boundaries, control=control, progress=progress.advance,
+                            **read)
+        progress.finish()
+        if out_dir is not None:
+            return _summary_only(result.summary_dict(), fmt, fail_on, output, overwrite)
     else:
         if scheduler or workers or out_dir:
             raise click.UsageError("--scheduler, --workers and --out-dir go with --engine dask")
-        result = check(claims, boundaries=boundaries, control=control, **read)
-    report = result.to_dict()
-    text = format_report(report, fmt)
+        progress = Progress(quiet=quiet > 0)
+        result = check(claims, boundaries=boundaries, control=control, progress=progress,
+                       **read)
+        progress.finish()
+    write_result(result, fmt, output, overwrite)
     if output:
-        write_text_atomic(output, text, overwrite=overwrite)
         log.info("wrote %s", output)
-    else:
-        click.echo(text, nl=False)
-    bad = failing_rows(report, fail_on)
+    bad = failing_rows(result, fail_on)
     if bad:
         shown = ", ".join(map(str, bad[:20])) + (" ..." if len(bad) > 20 else "")
         click.echo(f"geoverify: {len(bad)} row(s) at or above --fail-on {fail_on}: rows {shown}",
@@ -130,14 +168,36 @@ def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, laye
         raise SystemExit(1)
 
 
+def _summary_only(report: dict, fmt: str, fail_on: str, output, overwrite: bool) -> None:
+    """The tallies of a run whose frames went to files (``--stream``, ``--out-dir``)."""
+    from geoverify.io.writers import AtomicFile, to_json
+
+    if fmt not in ("table", "json"):
+        raise click.UsageError("when the frames go to files, --format is for the tallies: "
+                               "table or json")
+    text = to_json(report) if fmt == "json" else "".join(
+        c["summary"] + "\n" for c in report["clips"])
+    with AtomicFile(output, overwrite=overwrite) as fh:
+        fh.write(text.encode("utf-8"))
+    if fail_on == "finding":
+        raise click.UsageError("--fail-on finding needs the frames; use mismatch or ambiguous")
+    bad_verdicts = FAIL_ON.get(fail_on)
+    if bad_verdicts:
+        hit = sum(n for c in report["clips"] for v, n in c["by_verdict"].items()
+                  if v in bad_verdicts)
+        if hit:
+            click.echo(f"geoverify: {hit} row(s) at or above --fail-on {fail_on}", err=True)
+            raise SystemExit(1)
+
+
 STREAM_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
 def _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema, chunk_rows,
-                  distances, boundaries, quiet, *, incompatible, engine):
+                  boundaries, quiet, encoding, control, *, incompatible, engine):
     """``check --stream``: frames to -o as they are checked, tallies to stdout."""
-    from geoverify.io.writers import to_json
-    from geoverify.run.stream import Progress, check_stream
+    from geoverify.api import _control_layer
+    from geoverify.run.stream import check_stream, sniff_input
 
     given = [name for name, value in incompatible.items() if value]
     if given or engine != "local":
@@ -149,20 +209,33 @@ def _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema,
         raise click.UsageError(f"-o {output}: use a .csv, .parquet or .jsonl file with --stream")
     if fmt not in ("table", "json"):
         raise click.UsageError("with --stream, --format is for the tallies: table or json")
-    report = check_stream(claims, output, out_format=out_format, chunk_rows=chunk_rows,
-                          boundaries=boundaries, distances=distances,
-                          progress=Progress(quiet=quiet > 0), input_format=input_format,
-                          schema=schema, overwrite=overwrite)
-    if fmt == "json":
-        click.echo(to_json(report), nl=False)
-    else:
-        for clip in report["clips"]:
-            click.echo(clip["summary"])
-    bad_verdicts = FAIL_ON.get(fail_on)
     if fail_on == "finding":
-        raise click.UsageError("--fail-on finding needs the frames; use mismatch or ambiguous with --stream")
-    if bad_verdicts:
-        hit = sum(n for c in report["clips"] for v, n in c["by_verdict"].items() if v in bad_verdicts)
-        if hit:
-            click.echo(f"geoverify: {hit} row(s) at or above --fail-on {fail_on}", err=True)
-            raise SystemExit(1)
+        raise click.UsageError("--fail-on finding needs the frames; use mismatch or ambiguous "
+                               "with --stream")
+    progress = Progress(_estimate_rows(Path(claims), sniff_input(Path(claims), input_format)),
+                        quiet=quiet > 0)
+    report = check_stream(claims, output, out_format=out_format, chunk_rows=chunk_rows,
+                          boundaries=boundaries, control=_control_layer(control),
+                          progress=progress.advance, input_format=input_format, schema=schema,
+                          encoding=encoding, overwrite=overwrite)
+    progress.finish()
+    _summary_only(report, fmt, fail_on, None, True)
+
+
+def _estimate_rows(path: Path, fmt: str) -> int | None:
+    """Rows in a file, read from Parquet metadata or estimated from a CSV's first megabyte."""
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+            return pq.ParquetFile(path).metadata.num_rows
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+        lines = head.count(b"\n")
+        if lines < 2:
+            return None
+        if len(head) < (1 << 20):
+            return max(lines - 1, 0)
+        return int(size / (len(head) / lines))
+    except OSError:
+        return None

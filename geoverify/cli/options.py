@@ -71,3 +71,17 @@ def configure_logging(verbose: int, quiet: int) -> None:
         logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
+    quiet_libraries(verbose)
+
+
+def quiet_libraries(verbose: int) -> None:
+    """Libraries geoverify drives (Dask's client, its event loop) log their own retries and
+    tracebacks; a failure reaches the user as geoverify's one message instead (``-vv`` shows
+    theirs). Call again after importing them: Dask sets its loggers up on import."""
+    for name in ("distributed", "tornado", "asyncio"):
+        lg = logging.getLogger(name)
+        lg.setLevel(logging.DEBUG if verbose > 1 else logging.CRITICAL)
+        for child in list(logging.Logger.manager.loggerDict):
+            if child.startswith(name + "."):
+                logging.getLogger(child).setLevel(
+                    logging.DEBUG if verbose > 1 else logging.CRITICAL)

@@ -6,98 +6,161 @@ Precedence (first that applies wins):
 2. ``unclaimed``  -- no claim (the point is still classified);
 3. ``unresolved`` -- the claim names nothing known;
 4. ``disputed``   -- the point is in a disputed area and the claim names the other claimant;
-5. with ``d`` the distance from the point to the claimed unit's boundary shared with other
-   units (coasts do not count) and ``u`` the row's uncertainty (stated accuracy of that kind of
-   line + the row's ``precision_m``): inside and ``d > u`` -> ``match``; outside (on land) and
-   ``d > u`` -> ``mismatch``; otherwise ``ambiguous``. A point in no polygon (at sea) is
-   ``outside`` unless it lies within ``u`` of the claimed unit (then ``ambiguous``).
+5. for each unit the claim names: with ``d`` the distance from the point to a stretch of the
+   unit's boundary shared with another unit (coasts do not count), ``a`` that stretch's stated
+   accuracy and ``p`` the row's precision, the *margin* is the smallest ``d - a - p`` over the
+   stretches; the stretch that gives it *decides*. Inside the unit and margin > 0 -> ``match``;
+   outside it on land and margin > 0 -> ``mismatch``; otherwise ``ambiguous``. A point in no
+   polygon (at sea) is ``outside`` unless it lies within ``max(coastline, country border
+   accuracy) + p`` of the claimed unit (then ``ambiguous``); a point in a country's territorial
+   sea is judged for a country-level claim as if on that country's land.
+
+A claim naming several units takes the most favourable verdict (match, ambiguous, mismatch,
+outside), then the nearest unit. Everything here works on arrays of (row, unit) pairs.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
+
+import numpy as np
 
 from geoverify.core.claims import Unit
-from geoverify.engine.locate import KIND_ACCURACY, PreparedBoundaries
 
 VERDICTS = ("match", "mismatch", "ambiguous", "outside", "disputed", "unresolved",
             "unclaimed", "unlocated")
 
+#: Verdict codes of a judged pair, in order of preference when a claim names several units.
+MATCH, AMBIGUOUS, MISMATCH, OUTSIDE = 0, 1, 2, 3
+JUDGED = ("match", "ambiguous", "mismatch", "outside")
+
 
 @dataclass
-class Judgement:
-    """The verdict for one row against one claimed unit."""
+class Judgements:
+    """The verdict of each (row, unit) pair and what it rests on.
 
-    verdict: str
-    unit: Unit
-    distance_to_claimed_m: float
-    margin_m: float  # smallest d - u over the unit's kinds of line (negative: within band)
-    detail: str
-
-
-def judge_unit(prepared: PreparedBoundaries, unit: Unit, lon: float, lat: float,
-               where: dict[str, Any], precision_m: float) -> Judgement:
-    """Judge one point against one claimed unit (step 5 of the precedence).
-
-    ``where`` is the point's row from :func:`geoverify.engine.locate.locate`.
+    ``inside``: the point is in the unit; ``on_land``: in some unit or, for a country-level
+    claim, in a territorial sea; ``sea``: in a territorial sea (no unit) yet judged as land.
+    ``margin_m`` is the smallest distance minus stated accuracy minus precision (for a point
+    at sea: the distance to the unit minus the coastal band); ``decided_m``, ``band_m`` and
+    ``piece`` describe the stretch of boundary that decided (``piece`` -1 at sea or when the
+    unit shares no boundary); ``distance_to_claimed_m`` is 0 inside, else the distance to the
+    unit's outline.
     """
-    acc = prepared.boundaries.accuracy_m
-    located = bool(where["country_candidates"])
-    waters = where.get("waters")
-    if unit.level == "country":
-        inside = unit.code in where["country_candidates"]
-        if not located and waters:
-            # at sea in a territorial sea: judged as that country's (its own lines decide)
-            located = True
-            inside = unit.code in waters.split("|")
-    else:
-        inside = unit.code in where["adm1_candidates"]
-    kinds = ("country",) if unit.level == "country" else ("country", "region")
-    margin = math.inf
-    nearest_d = math.inf
-    for kind in kinds:
-        d = prepared.unit_lines(unit.level, unit.code, kind).distance(lon, lat)
-        u = acc[KIND_ACCURACY[kind]] + precision_m
-        nearest_d = min(nearest_d, d)
-        margin = min(margin, d - u)
-    if inside:
-        dist_claimed = 0.0
-    else:
-        dist_claimed = prepared.unit_outline(unit.level, unit.code).distance(lon, lat)
-    if inside and not where["country_candidates"]:
-        verdict = "match" if margin > 0 else "ambiguous"
-        detail = (f"in the territorial sea of {unit.name} ({unit.code}), {nearest_d:.0f} m from "
-                  "its nearest land border")
-    elif inside:
-        verdict = "match" if margin > 0 else "ambiguous"
-        detail = (f"inside {unit.name} ({unit.code}), {nearest_d:.0f} m from its nearest border "
-                  "with another unit")
-    elif located:
-        verdict = "mismatch" if margin > 0 else "ambiguous"
-        where_text = (f"in the territorial sea of {waters}, " if not where["country_candidates"]
-                      else "")
-        detail = f"{where_text}{dist_claimed:.0f} m outside {unit.name} ({unit.code})"
-    else:
-        u_sea = max(acc["coastline"], acc["country_border"]) + precision_m
-        margin = dist_claimed - u_sea
-        verdict = "outside" if margin > 0 else "ambiguous"
-        detail = f"at sea or outside every unit, {dist_claimed:.0f} m from {unit.name} ({unit.code})"
-    return Judgement(verdict, unit, dist_claimed, margin, detail)
+
+    verdict: np.ndarray
+    inside: np.ndarray
+    on_land: np.ndarray
+    sea: np.ndarray
+    margin_m: np.ndarray
+    decided_m: np.ndarray
+    band_m: np.ndarray
+    piece: np.ndarray
+    nearest_m: np.ndarray
+    distance_to_claimed_m: np.ndarray
 
 
-_RANK = {"match": 0, "ambiguous": 1, "mismatch": 2, "outside": 3}
+def _contains(codes_single, multi_sets, pair_row, code) -> np.ndarray:
+    """Whether each pair's row has ``code[k]`` among its candidates."""
+    out = codes_single[pair_row] == code
+    for k in np.flatnonzero(np.isin(pair_row, list(multi_sets))).tolist():
+        out[k] = code[k] in multi_sets[int(pair_row[k])]
+    return out
 
 
-def combine(judgements: list[Judgement]) -> Judgement:
-    """One verdict for a claim that names several units: the most favourable one wins."""
-    return min(judgements, key=lambda j: (_RANK[j.verdict], j.distance_to_claimed_m))
+def judge(index, loc, lon, lat, precision, pair_row, pair_unit: list[Unit],
+          lower_m=None) -> Judgements:
+    """Judge every (row, unit) pair (step 5 of the precedence).
+
+    ``loc`` is :meth:`~geoverify.engine.index.BoundaryIndex.locate`'s answer for the rows;
+    ``precision`` the rows' precision in metres (0 when none); ``lower_m`` an optional lower
+    bound per row on the distance to any boundary line (see
+    :meth:`~geoverify.engine.index.BoundaryIndex.unit_margin`).
+    """
+    pair_row = np.asarray(pair_row, dtype=np.int64)
+    m = len(pair_row)
+    level = np.array([u.level for u in pair_unit], dtype=object)
+    code = np.array([u.code for u in pair_unit], dtype=object)
+    is_country = level == "country"
+    # candidates of each row (sets only for the few rows on a shared edge)
+    multi_c = {i: set(loc.country_candidates(i, index)) for i in loc.multi}
+    multi_a = {i: set(loc.adm1_candidates(i, index)) for i in loc.multi}
+    single_c = np.where(loc.unit >= 0, index.unit_country[np.maximum(loc.unit, 0)], None)
+    single_a = np.where((loc.unit >= 0) & index.unit_is_adm1[np.maximum(loc.unit, 0)],
+                        index.unit_code[np.maximum(loc.unit, 0)], None)
+    in_country = _contains(single_c, multi_c, pair_row, code)
+    in_adm1 = _contains(single_a, multi_a, pair_row, code)
+    inside = np.where(is_country, in_country, in_adm1)
+    located = loc.unit[pair_row] != -1
+    sea = np.zeros(m, dtype=bool)
+    for k in np.flatnonzero(is_country & ~located).tolist():
+        w = loc.waters[pair_row[k]]
+        if w:
+            sea[k] = True
+            inside[k] = code[k] in w.split("|")
+    on_land = located | sea
+    prec = precision[pair_row]
+
+    margin = np.full(m, np.inf)
+    decided = np.full(m, np.inf)
+    band = np.full(m, np.nan)
+    piece = np.full(m, -1, dtype=np.int64)
+    nearest = np.full(m, np.inf)
+    dist_claimed = np.zeros(m)
+    keys = {}
+    for k, (lv, cd) in enumerate(zip(level.tolist(), code.tolist())):
+        keys.setdefault((lv, cd), []).append(k)
+    for (lv, cd), ks in keys.items():
+        ks = np.asarray(ks, dtype=np.int64)
+        rows = pair_row[ks]
+        r = index.unit_margin(lv, cd, lon[rows], lat[rows], prec[ks],
+                              None if lower_m is None else lower_m[rows])
+        margin[ks] = r.margin_m - prec[ks]
+        decided[ks] = r.distance_m
+        band[ks] = r.accuracy_m + prec[ks]
+        piece[ks] = r.piece
+        nearest[ks] = r.nearest_m
+        out = ks[~inside[ks]]
+        if len(out):
+            d, _ = index.unit_distance(lv, cd, lon[pair_row[out]], lat[pair_row[out]])
+            dist_claimed[out] = d
+    acc = index.accuracy
+    u_sea = max(acc.get("coastline", 0.0), acc.get("country_border", 0.0)) + prec
+    at_sea = ~on_land & ~inside
+    margin = np.where(at_sea, dist_claimed - u_sea, margin)
+    decided = np.where(at_sea, dist_claimed, decided)
+    band = np.where(at_sea, u_sea, band)
+    piece = np.where(at_sea, -1, piece)
+    positive = margin > 0
+    verdict = np.where(inside, np.where(positive, MATCH, AMBIGUOUS),
+                       np.where(on_land, np.where(positive, MISMATCH, AMBIGUOUS),
+                                np.where(positive, OUTSIDE, AMBIGUOUS))).astype(np.int8)
+    return Judgements(verdict, inside, on_land, sea, margin, decided, band, piece, nearest,
+                      dist_claimed)
 
 
-def disputed_verdict(disputed: dict[str, Any] | None, units: list[Unit]) -> bool:
-    """True when the point lies in a disputed area and the claim names the other claimant."""
-    if not disputed:
-        return False
-    return any(u.level == "country" and u.code == disputed["by"] for u in units) or any(
-        u.level == "adm1" and u.country == disputed["by"] for u in units)
+def best_pairs(j: Judgements, pair_row: np.ndarray, n_rows: int) -> np.ndarray:
+    """For each row, the index of its most favourable pair (-1 for rows without pairs):
+    lowest verdict code, then smallest distance to the claimed unit, then first named."""
+    best = np.full(n_rows, -1, dtype=np.int64)
+    if len(pair_row) == 0:
+        return best
+    order = np.lexsort((np.arange(len(pair_row)), j.distance_to_claimed_m, j.verdict, pair_row))
+    rows = pair_row[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    best[rows[first]] = order[first]
+    return best
+
+
+def disputed_rows(by: np.ndarray, claim_units: list[list[Unit]], claim_of_row: np.ndarray
+                  ) -> np.ndarray:
+    """Rows in a disputed area whose claim names the other claimant (a country, or one of its
+    regions)."""
+    out = np.zeros(len(by), dtype=bool)
+    for i in np.flatnonzero((claim_of_row >= 0) & (by != None)).tolist():  # noqa: E711
+        who = by[i]
+        units = claim_units[claim_of_row[i]]
+        out[i] = any(u.level == "country" and u.code == who for u in units) or any(
+            u.level == "adm1" and u.country == who for u in units)
+    return out

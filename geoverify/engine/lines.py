@@ -28,7 +28,7 @@ answered exactly from a tree of the full-detail lines around their tile, built o
 from __future__ import annotations
 
 import math
-import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -60,7 +60,8 @@ _M_PER_DEG = 111_320.0  # longest metres in a degree of latitude or longitude (a
 
 
 def _workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+    """KD-tree query threads: 1 (the executors run batches on a thread pool)."""
+    return 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,6 +295,7 @@ class LineSet:
         self._coarse: VertexTree | None = None
         self._whole: VertexTree | None = None
         self._tiles: OrderedDict = OrderedDict()
+        self._lock = threading.RLock()
         self.small = len(coords) < SMALL_SET_VERTICES // 4
 
     def __len__(self) -> int:
@@ -301,11 +303,16 @@ class LineSet:
 
     # -- trees -------------------------------------------------------------------------------
     def _whole_tree(self) -> VertexTree:
-        if self._whole is None:
-            self._whole = VertexTree(self._lon, self._lat, self._owner, FINE_SEGMENT_M)
-        return self._whole
+        with self._lock:
+            if self._whole is None:
+                self._whole = VertexTree(self._lon, self._lat, self._owner, FINE_SEGMENT_M)
+            return self._whole
 
     def _coarse_tree(self) -> VertexTree:
+        with self._lock:
+            return self._coarse_tree_locked()
+
+    def _coarse_tree_locked(self) -> VertexTree:
         if self._coarse is None:
             tol = COARSE_TOLERANCE_M / _M_PER_DEG
             simple = shapely.simplify(self._pieces, tol, preserve_topology=False)
@@ -315,6 +322,10 @@ class LineSet:
 
     def _tile_tree(self, ix: int, iy: int, reach_m: float) -> VertexTree:
         """Full-detail tree of the pieces within ``reach_m`` of tile (ix, iy)."""
+        with self._lock:
+            return self._tile_tree_locked(ix, iy, reach_m)
+
+    def _tile_tree_locked(self, ix: int, iy: int, reach_m: float) -> VertexTree:
         key = (ix, iy, reach_m)
         tree = self._tiles.get(key)
         if tree is not None:

@@ -31,7 +31,6 @@ bytes already read, so the hash in :attr:`RawTable.sha256` is always that of wha
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -42,9 +41,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from geoverify.errors import ClaimsFileError, ConfigError
+from geoverify.io.delimited import DELIMITERS, SINGLE_COLUMN, read_delimited, sniff_delimiter
 from geoverify.io.table import (
     MAX_UNZIPPED_BYTES,
     RawTable,
@@ -54,7 +52,6 @@ from geoverify.io.table import (
     records_table,
     reproject,
     short_text,
-    unique_header,
 )
 
 #: Format names accepted by ``read_table(fmt=...)``.
@@ -68,8 +65,6 @@ FORMAT_ALIASES = {
     "flatgeobuf": "fgb",
 }
 
-#: Delimiters tried when sniffing delimited text, in order of preference on a tie.
-DELIMITERS = (",", ";", "\t", "|")
 
 
 _SUFFIXES = {
@@ -266,13 +261,13 @@ def _one_json_line(line: str) -> bool:
 def _sniff_text(raw: bytes) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16", errors="ignore")
-    bom_less = _utf16_without_bom(raw)
+    bom_less = utf16_without_bom(raw)
     if bom_less:
         return raw.decode(bom_less, errors="ignore")
     return raw.decode("utf-8", errors="ignore")
 
 
-def _utf16_without_bom(raw: bytes) -> str | None:
+def utf16_without_bom(raw: bytes) -> str | None:
     """``utf-16-le``/``-be`` when the bytes look like BOM-less UTF-16 text, else ``None``."""
     sample = raw[:2000]
     if len(sample) < 4 or len(sample) % 2 and len(raw) == len(sample):
@@ -322,7 +317,7 @@ def _decode(raw: bytes, path: str, encoding: str | None) -> tuple[str, str]:
             raise ClaimsFileError(
                 f"claims file {path}: starts with a UTF-8 byte order mark but is not valid "
                 f"UTF-8 at byte {exc.start}") from exc
-    bom_less = _utf16_without_bom(raw)
+    bom_less = utf16_without_bom(raw)
     if bom_less:
         try:
             return raw.decode(bom_less), bom_less
@@ -332,9 +327,7 @@ def _decode(raw: bytes, path: str, encoding: str | None) -> tuple[str, str]:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    high = len(raw.translate(None, _ASCII_BYTES))
-    valid = sum(len(m) for m in _UTF8_SEQUENCE.findall(raw))
-    if valid >= 0.8 * high:
+    if ascii_share_is_utf8(raw):
         # UTF-8 text with a few stray bytes (a paste from elsewhere): reading all of it as
         # Windows-1251 would garble every Cyrillic letter, so keep UTF-8 and mark the strays.
         return raw.decode("utf-8", errors="replace"), "utf-8 (invalid bytes replaced)"
@@ -342,138 +335,17 @@ def _decode(raw: bytes, path: str, encoding: str | None) -> tuple[str, str]:
     return raw.decode("cp1251", errors="replace"), "cp1251"
 
 
+def ascii_share_is_utf8(raw: bytes) -> bool:
+    """True when at least 80 % of the non-ASCII bytes form valid UTF-8 sequences: UTF-8 text
+    with a few stray bytes, rather than Windows-1251."""
+    high = len(raw.translate(None, _ASCII_BYTES))
+    valid = sum(len(m) for m in _UTF8_SEQUENCE.findall(raw))
+    return valid >= 0.8 * high
+
+
 _ASCII_BYTES = bytes(range(128))
 _UTF8_SEQUENCE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
-
-
-
-# ---------------------------------------------------------------------------
-# delimited text
-
-
-#: Stands for "no delimiter": a one-column file is split on a character text never holds.
-SINGLE_COLUMN = "\x1f"
-
-
-def sniff_delimiter(text: str) -> str:
-    """The delimiter among :data:`DELIMITERS` that splits the first records most consistently.
-
-    Each candidate splits (quote-aware) up to 50 records; the header must have at least two
-    fields; the score is the share of records with as many fields as the header, then the
-    number of fields. When no candidate splits the header, the file has one column and
-    :data:`SINGLE_COLUMN` is returned (so ``50.4, 35.6`` in a ``coordinates`` file stays one
-    value).
-    """
-    sample = text[:65536]
-    if len(text) > len(sample) and "\n" in sample:
-        sample = sample[: sample.rfind("\n")]
-    best, best_score = SINGLE_COLUMN, (-1.0, 0)
-    for delim in DELIMITERS:
-        try:
-            rows = []
-            for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim):
-                if r:
-                    rows.append(r)
-                if len(rows) >= 50:
-                    break
-        except csv.Error:
-            continue
-        if not rows or len(rows[0]) < 2:
-            continue
-        width = len(rows[0])
-        body = rows[1:] or rows
-        consistent = sum(1 for r in body if len(r) == width) / len(body)
-        score = (consistent, width)
-        if score > best_score:
-            best, best_score = delim, score
-    return best
-
-
-def read_delimited(text: str, name: str, digest: str, delimiter: str | None = None,
-                   fmt: str = "csv") -> RawTable:
-    """Delimited text -> :class:`RawTable`; every record after the header is a row.
-
-    Completely empty lines are not records. A record with fewer fields than the header is
-    padded with ``""``; one with more gets extra ``column_<n>`` columns. Both are noted in
-    :attr:`RawTable.row_notes`.
-    """
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if not text.strip():
-        raise ClaimsFileError(f"claims file {name}: empty file, expected a header row")
-    m = re.match(r"sep=(.)\r?\n", text)  # Excel's delimiter hint line
-    if m and delimiter is None:
-        delimiter = m.group(1)
-        text = text[m.end():]
-    if delimiter is None:
-        delimiter = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        rows = [r for r in reader if r]
-    except csv.Error as exc:
-        raise ClaimsFileError(
-            f"claims file {name}, line {reader.line_num}: malformed delimited text ({exc})") from exc
-    if rows and any("\n" in c or "\r" in c for c in rows[-1]):
-        line = _unclosed_quote_line(text, delimiter)
-        if line is not None:
-            raise ClaimsFileError(
-                f"claims file {name}, line {line}: a quoted field opens here and is never "
-                "closed, so the rows after it cannot be told apart; close or remove the quote")
-    while rows and not any(c.strip() for c in rows[0]):
-        rows.pop(0)
-    if not rows:
-        raise ClaimsFileError(f"claims file {name}: no header row")
-    header = [h.strip() for h in rows[0]]
-    body = rows[1:]
-    width = len(header)
-    longest = max((len(r) for r in body), default=width)
-    if longest > width:
-        header = header + [""] * (longest - width)
-    header = unique_header(header)
-    notes: dict[int, str] = {}
-    fixed = []
-    for i, r in enumerate(body):
-        if len(r) != width:
-            notes[i] = (f"row {i + 1} has {len(r)} fields where the header has {width}; "
-                        + ("missing fields are empty" if len(r) < width else
-                           f"the extra fields are in {', '.join(header[width:len(r)])}"))
-        fixed.append(r + [""] * (len(header) - len(r)))
-    data = pd.DataFrame(fixed, columns=header, dtype=object)
-    if not fixed:
-        data = pd.DataFrame({h: pd.Series([], dtype=object) for h in header})
-    table = RawTable(data, name, digest, fmt, row_notes=notes)
-    table.meta["delimiter"] = None if delimiter == SINGLE_COLUMN else delimiter
-    return table
-
-
-def _unclosed_quote_line(text: str, delimiter: str) -> int | None:
-    """Line where a quoted field opens and the text ends before it closes, else ``None``."""
-    in_quotes = False
-    at_field_start = True
-    line = 1
-    opened = 0
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if in_quotes:
-            if c == '"':
-                if i + 1 < n and text[i + 1] == '"':
-                    i += 2
-                    continue
-                in_quotes = False
-            elif c == "\n":
-                line += 1
-        else:
-            if c == '"' and at_field_start:
-                in_quotes = True
-                opened = line
-            elif c == "\n":
-                line += 1
-            at_field_start = c in (delimiter, "\n", "\r")
-        i += 1
-    return opened if in_quotes else None
-
 
 
 

@@ -257,3 +257,35 @@ def shapely_points(geoms, crs_text: str | None, name: str):
 
 def short_text(text: str, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def column_texts(arr):
+    """The text of every cell of an Arrow column, as :func:`cell_text` writes it: an Arrow
+    string array (``""`` for null). Strings, integers and ordinary floats are converted on the
+    whole column; other types and unusual floats cell by cell."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return pc.fill_null(arr.cast(pa.string()), "")
+    if pa.types.is_integer(t):
+        return pc.fill_null(pc.cast(arr, pa.string()), "")
+    if pa.types.is_floating(t):
+        vals = arr.cast(pa.float64())
+        text = pc.cast(vals, pa.string())
+        a = np.abs(np.asarray(vals.to_numpy(zero_copy_only=False), dtype=float))
+        plain = np.asarray(pc.invert(pc.match_substring(text, "e")).to_numpy(
+            zero_copy_only=False), dtype=bool) & (a >= 1e-4) & (a < 1e15)
+        plain &= np.asarray(vals.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        dotted = pc.if_else(pc.match_substring(text, "."), text, pc.binary_join_element_wise(
+            text, ".0", ""))
+        out = np.asarray(pc.fill_null(dotted, "").to_numpy(zero_copy_only=False), dtype=object)
+        py = vals.to_pylist()
+        for i in np.flatnonzero(~plain).tolist():
+            out[i] = cell_text(py[i])
+        return pa.array(out, type=pa.string())
+    return pa.array([cell_text(v) for v in arr.to_pylist()], type=pa.string())

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from geoverify.errors import ClaimsFileError
-from geoverify.io.table import RawTable, cell_text, shapely_points
+from geoverify.io.table import RawTable, cell_text, column_texts, shapely_points
 
 _INTEGER_TYPES = ("OFTInteger", "OFTInteger64")
 _NAMES = {"gpkg": "GeoPackage", "fgb": "FlatGeobuf"}
@@ -104,59 +104,101 @@ def read_parquet(data: bytes, name: str, digest: str) -> RawTable:
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
-    import shapely
 
     try:
-        arrow = pq.read_table(io.BytesIO(data))
+        pf = pq.ParquetFile(io.BytesIO(data))
+        arrow = pf.read()
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ClaimsFileError(f"claims file {name}: not a readable Parquet file ({exc})") from exc
-    md = arrow.schema.metadata or {}
-    geo = None
-    if b"geo" in md:
-        try:
-            geo = json.loads(md[b"geo"])
-        except ValueError as exc:
+    spec = ParquetSpec(arrow.schema, name)
+    native = None
+    if spec.primary is not None and spec.encoding != "WKB":
+        import geopandas as gpd
+        native = gpd.read_parquet(io.BytesIO(data), columns=[spec.primary]).geometry.values
+    return spec.table(arrow, name, digest, native)
+
+
+def iter_parquet(path, batch_rows: int):
+    """A (Geo)Parquet file as RawTables of at most ``batch_rows`` rows (WKB geometry only)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise ClaimsFileError(f"claims file {path}: not a readable Parquet file ({exc})") from exc
+    spec = ParquetSpec(pf.schema_arrow, str(path))
+    if spec.primary is not None and spec.encoding != "WKB":
+        raise ClaimsFileError(f"claims file {path}: streaming reads WKB GeoParquet only; check "
+                              "it without --stream")
+    for batch in pf.iter_batches(batch_size=batch_rows):
+        yield spec.table(pa.Table.from_batches([batch]), str(path), "", None)
+
+
+class ParquetSpec:
+    """What a (Geo)Parquet schema says: its geometry column, CRS and numeric columns."""
+
+    def __init__(self, schema, name: str) -> None:
+        import pyarrow as pa
+
+        md = schema.metadata or {}
+        geo = None
+        if b"geo" in md:
+            try:
+                geo = json.loads(md[b"geo"])
+            except ValueError as exc:
+                raise ClaimsFileError(
+                    f"claims file {name}: broken GeoParquet metadata (not JSON: {exc})") from exc
+        self.geo = geo
+        self.geo_columns = (geo or {}).get("columns") or {}
+        self.primary = (geo or {}).get("primary_column")
+        if geo is not None and self.primary not in schema.names:
             raise ClaimsFileError(
-                f"claims file {name}: broken GeoParquet metadata (not JSON: {exc})") from exc
-    geo_columns = (geo or {}).get("columns") or {}
-    primary = (geo or {}).get("primary_column")
-    if geo is not None and primary not in arrow.column_names:
-        raise ClaimsFileError(
-            f"claims file {name}: GeoParquet metadata names geometry column {primary!r}, "
-            "which the file does not have")
-    attrs: dict[str, list[str]] = {}
-    numeric: set[str] = set()
-    for col in arrow.column_names:
-        if col == primary or (col.startswith("__index_level_") and col.endswith("__")):
-            continue
-        values = arrow.column(col).to_pylist()
-        if col in geo_columns and geo_columns[col].get("encoding", "WKB").upper() == "WKB":
-            attrs[col] = ["" if v is None else _wkt(shapely, v) for v in values]
-        else:
-            attrs[col] = [cell_text(v) for v in values]
-            kind = arrow.schema.field(col).type
-            if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-                numeric.add(col)
-    frame = pd.DataFrame(attrs, index=range(arrow.num_rows), dtype=object)
-    geometry = problems = None
-    crs_text = None
-    if primary is not None:
-        info = geo_columns.get(primary, {})
-        crs = info.get("crs", "OGC:CRS84")
-        if crs is not None:
-            crs_text = crs if isinstance(crs, str) else json.dumps(crs)
-        encoding = str(info.get("encoding", "WKB")).upper()
-        if encoding == "WKB":
-            geoms = shapely.from_wkb(arrow.column(primary).to_pylist(), on_invalid="ignore")
-        else:
-            import geopandas as gpd
-            geoms = gpd.read_parquet(io.BytesIO(data), columns=[primary]).geometry.values
-        geometry, problems = shapely_points(list(geoms), crs_text, name)
-    short_crs = _short_crs(crs_text)
-    table = RawTable(frame.reset_index(drop=True), name, digest, "parquet", geometry,
-                     problems or {}, short_crs, numeric_columns=frozenset(numeric))
-    table.meta["geo"] = geo is not None
-    return table
+                f"claims file {name}: GeoParquet metadata names geometry column "
+                f"{self.primary!r}, which the file does not have")
+        self.crs_text = None
+        self.encoding = "WKB"
+        if self.primary is not None:
+            info = self.geo_columns.get(self.primary, {})
+            crs = info.get("crs", "OGC:CRS84")
+            if crs is not None:
+                self.crs_text = crs if isinstance(crs, str) else json.dumps(crs)
+            self.encoding = str(info.get("encoding", "WKB")).upper()
+        self.numeric = frozenset(
+            f.name for f in schema if f.name != self.primary and (
+                pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+                or pa.types.is_decimal(f.type)))
+
+    def table(self, arrow, name: str, digest: str, native_geoms) -> RawTable:
+        import shapely
+
+        attrs: dict[str, Any] = {}
+        for col in arrow.column_names:
+            if col == self.primary or (col.startswith("__index_level_") and col.endswith("__")):
+                continue
+            column = arrow.column(col)
+            if col in self.geo_columns and \
+                    self.geo_columns[col].get("encoding", "WKB").upper() == "WKB":
+                attrs[col] = ["" if v is None else _wkt(shapely, v) for v in column.to_pylist()]
+            else:
+                attrs[col] = pd.Series(column_texts(column), dtype=pd.ArrowDtype(_pa_string()))
+        frame = pd.DataFrame(attrs, index=range(arrow.num_rows))
+        geometry = problems = None
+        if self.primary is not None:
+            if native_geoms is None:
+                native_geoms = shapely.from_wkb(arrow.column(self.primary).to_pylist(),
+                                                on_invalid="ignore")
+            geometry, problems = shapely_points(list(native_geoms), self.crs_text, name)
+        table = RawTable(frame, name, digest, "parquet", geometry, problems or {},
+                         _short_crs(self.crs_text), numeric_columns=self.numeric)
+        table.meta["geo"] = self.geo is not None
+        return table
+
+
+def _pa_string():
+    import pyarrow as pa
+
+    return pa.string()
 
 
 def _wkt(shapely, v) -> str:
@@ -180,4 +222,4 @@ def _short_crs(crs_text: str | None) -> str | None:
         return crs_text
 
 
-__all__ = ["read_ogr", "read_parquet"]
+__all__ = ["iter_parquet", "read_ogr", "read_parquet"]

@@ -14,12 +14,15 @@ from geoverify.errors import ClaimsFileError, ConfigError
 
 REPORT_FORMATS = ("table", "csv", "json", "geojson", "markdown")
 
+#: Columns of the CSV report (and of the Parquet frames of ``--stream`` and Dask), in order;
+#: the input's other columns follow as ``extra.<name>``.
 CSV_COLUMNS = (
     "row", "id", "clip", "frame", "lon", "lat", "coordinates_text", "notation", "country_code",
-    "country_name", "adm1_code", "adm1_name", "waters_code", "disputed_by", "distance_to_border_m",
-    "distance_to_region_border_m", "claimed", "claim_level", "claim_code", "claim_name",
-    "distance_to_claimed_m", "verdict", "finding_codes", "finding_messages", "source", "date",
-    "precision_m", "role", "controlled_by",
+    "country_name", "adm1_code", "adm1_name", "waters_code", "waters_name", "disputed_by",
+    "disputed_since", "distance_to_border_m", "distance_to_region_border_m", "claimed",
+    "claim_level", "claim_code", "claim_name", "distance_to_claimed_m", "decision_distance_m",
+    "decision_band_m", "decision_line", "verdict", "finding_codes", "finding_messages",
+    "source", "date", "precision_m", "role", "controlled_by",
 )
 
 
@@ -32,7 +35,9 @@ def _s(v: Any) -> str:
 
 
 def flat_frame(f: dict[str, Any]) -> dict[str, str]:
-    """One frame as a flat row of text (extra columns prefixed with ``extra.``)."""
+    """One frame (a dict of the JSON report) as a flat row of text (extra columns prefixed
+    with ``extra.``)."""
+    dec = f.get("decision") or {}
     row = {
         "row": _s(f["row"]), "id": _s(f["id"]), "clip": _s(f["clip"]), "frame": _s(f["frame"]),
         "lon": _s(f["lon"]), "lat": _s(f["lat"]), "coordinates_text": _s(f["coordinates_text"]),
@@ -42,7 +47,9 @@ def flat_frame(f: dict[str, Any]) -> dict[str, str]:
         "adm1_code": _s((f["adm1"] or {}).get("code")),
         "adm1_name": _s((f["adm1"] or {}).get("name")),
         "waters_code": _s((f.get("waters") or {}).get("code")),
+        "waters_name": _s((f.get("waters") or {}).get("name")),
         "disputed_by": _s((f["disputed"] or {}).get("by")),
+        "disputed_since": _s((f["disputed"] or {}).get("since")),
         "distance_to_border_m": _s(f["distance_to_border_m"]),
         "distance_to_region_border_m": _s(f["distance_to_region_border_m"]),
         "claimed": _s(f["claimed"]),
@@ -50,6 +57,9 @@ def flat_frame(f: dict[str, Any]) -> dict[str, str]:
         "claim_code": _s((f["claim"] or {}).get("code")),
         "claim_name": _s((f["claim"] or {}).get("name")),
         "distance_to_claimed_m": _s(f["distance_to_claimed_m"]),
+        "decision_distance_m": _s(dec.get("distance_m")),
+        "decision_band_m": _s(dec.get("band_m")),
+        "decision_line": _s(dec.get("line")),
         "verdict": f["verdict"],
         "finding_codes": ";".join(x["code"] for x in f["findings"]),
         "finding_messages": " | ".join(x["message"] for x in f["findings"]),
@@ -113,6 +123,13 @@ def _km(v: Any) -> str:
     return "" if v is None else f"{v / 1000:.2f}"
 
 
+def _line_km(f: dict[str, Any]) -> str:
+    """The distance that decided the row (to the stretch of the claimed unit's boundary that
+    decided), else the distance to the nearest land border."""
+    dec = (f.get("decision") or {}).get("distance_m")
+    return _km(dec if dec is not None else f["distance_to_border_m"])
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     out = ["# geoverify check", "", f"Input: `{_md_escape(report['input']['path'])}` "
            f"(sha256 `{report['input']['sha256']}`, {report['input']['rows']} rows)", ""]
@@ -126,7 +143,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     for f in report["frames"]:
         out.append("| " + " | ".join([
             str(f["row"]), _md_escape(f["clip"]), _md_escape(f["frame"]), _md_escape(_place(f)),
-            _km(f["distance_to_border_m"]), _md_escape(f["claimed"]), f["verdict"],
+            _line_km(f), _md_escape(f["claimed"]), f["verdict"],
             _md_escape(", ".join(x["code"] for x in f["findings"]))]) + " |")
     out += ["", "## Boundaries", ""]
     for b in report["boundaries"]:
@@ -148,7 +165,7 @@ def to_table(report: dict[str, Any]) -> str:
         rows.append([
             str(f["row"]), _clean_cell(f["clip"], 24), _clean_cell(f["frame"], 10),
             (f["country"] or {}).get("code", "") or "", _clean_cell(_place(f) if f["adm1"] else "", 26),
-            _km(f["distance_to_border_m"]), _clean_cell(f["claimed"], 24), f["verdict"]])
+            _line_km(f), _clean_cell(f["claimed"], 24), f["verdict"]])
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(headers)]
     right = {0, 5}
@@ -175,6 +192,96 @@ def format_report(report: dict[str, Any], fmt: str) -> str:
         return FORMATTERS[fmt](report)
     except KeyError:
         raise ConfigError(f"unknown format {fmt!r}; choose one of {', '.join(REPORT_FORMATS)}") from None
+
+
+class AtomicFile:
+    """A binary output file written to a temporary name beside it and renamed into place when
+    the ``with`` block ends without error (removed otherwise).
+
+    ``path`` ``None`` or ``-`` writes to standard output instead.
+    """
+
+    def __init__(self, path: str | Path | None, *, overwrite: bool = False) -> None:
+        self.path = None if path in (None, "-") else Path(path)
+        self.overwrite = overwrite
+        self.tmp: str | None = None
+        self.fh = None
+
+    def __enter__(self):
+        if self.path is None:
+            import sys
+
+            self.fh = sys.stdout.buffer
+            return self.fh
+        p = self.path
+        if p.exists() and not self.overwrite:
+            raise ClaimsFileError(f"output {p} exists; pass --overwrite to replace it")
+        try:
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent or Path("."))
+        except OSError as exc:
+            raise ClaimsFileError(
+                f"output {p}: cannot write in {p.parent} ({exc.strerror})") from exc
+        self.fh = os.fdopen(fd, "wb")
+        return self.fh
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.path is None:
+            self.fh.flush()
+            return
+        try:
+            self.fh.close()
+            if exc_type is not None:
+                return
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.tmp, 0o666 & ~umask)
+            os.replace(self.tmp, self.path)
+            self.tmp = None
+        finally:
+            if self.tmp is not None:
+                Path(self.tmp).unlink(missing_ok=True)
+
+
+def write_csv_table(table, fh) -> None:
+    """Write an Arrow table of frames as CSV (header, ``\n`` line ends, quoting as needed)."""
+    import pyarrow.csv as pacsv
+
+    pacsv.write_csv(table, fh, pacsv.WriteOptions(include_header=True, quoting_style="needed",
+                                                  batch_size=65_536))
+
+
+def json_report_chunks(header: dict[str, Any], records, clips: list[dict[str, Any]],
+                       *, geojson: bool = False):
+    """The JSON (or GeoJSON) report as text chunks, the frames streamed one at a time.
+
+    Joined, the chunks are exactly :func:`to_json` (or :func:`to_geojson`) of the whole report.
+    """
+    marker = "\u0000frames\u0000"
+    if geojson:
+        doc = {"type": "FeatureCollection", "geoverify_version": header["geoverify_version"],
+               "input": header["input"], "boundaries": header["boundaries"], "clips": clips,
+               "features": [marker]}
+    else:
+        doc = {**header, "frames": [marker], "clips": clips}
+    text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    token = json.dumps(marker, ensure_ascii=False)
+    at = text.index(token)
+    indent = " " * (at - (text.rfind("\n", 0, at) + 1))
+    opening = text[:at - len(indent) - 1]  # ends with "["
+    after = text[at + len(token):]
+    closing = after[after.index("]") + 1:]
+    yield opening
+    first = True
+    for r in records:
+        item = r
+        if geojson:
+            geom = ({"type": "Point", "coordinates": [r["lon"], r["lat"]]}
+                    if r["lon"] is not None and r["lat"] is not None else None)
+            item = {"type": "Feature", "geometry": geom, "properties": r}
+        body = json.dumps(item, indent=2, ensure_ascii=False, allow_nan=False)
+        yield ("\n" if first else ",\n") + indent + body.replace("\n", "\n" + indent)
+        first = False
+    yield ("]" if first else "\n" + indent[:-2] + "]") + closing
 
 
 def write_text_atomic(path: str | Path, text: str, *, overwrite: bool = False) -> None:

@@ -35,7 +35,9 @@ import pandas as pd
 
 from geoverify._version import __version__
 from geoverify.codes import CHECKS, FIX, RANK
+from geoverify.core.table import claims_frame, normalise
 from geoverify.errors import ClaimsFileError, ConfigError, GeoverifyError
+from geoverify.run.memory import check_raw, take_raw
 from geoverify.validation import detectors
 from geoverify.validation.settings import ValidateSettings, settings_from_mapping
 
@@ -297,13 +299,8 @@ def rename_columns(raw, columns: dict[str, str], source: str | None = None):
 
 def _check_table(raw, bset):
     """``geoverify.check``'s pipeline on a table already read (and possibly renamed)."""
-    from geoverify.core.check import frame_records, run_check
-    from geoverify.core.table import normalise_claims
-
-    claims = normalise_claims(raw)
-    info = {"path": raw.path, "sha256": raw.sha256, "rows": len(claims)}
-    result = run_check(claims, bset, input_info=info)
-    return result, frame_records(result.frames)
+    result = check_raw(raw, bset)
+    return result, result.records()
 
 
 def _num(v: Any) -> float:
@@ -926,15 +923,12 @@ def _since(path, ref, raw, settings, bset, outcome: TableOutcome, shown, positio
         return outcome.findings, {"ref": ref, "file_new": True, "new_rows": n,
                                   "changed_rows": 0, "removed_rows": 0, "unchanged_rows": 0,
                                   "region_changed": 0, "verdict_changed": 0}
-    from geoverify.core.check import frame_records, run_check
-    from geoverify.core.table import normalise_claims
-
     try:
         old_table, _ = rename_columns(old_raw, settings.columns, settings.source)
     except ConfigError:  # the mapped columns are not there yet: every row is new
         old_table = None
     if old_table is not None:
-        old_claims = normalise_claims(old_table)
+        old_claims = claims_frame(normalise(old_table))
         old_keys = row_keys(old_claims[["id", "source", "clip", "frame",
                                         "coordinates_text"]].to_dict("records"))
         old_contents = dict(zip(old_keys, row_contents(old_table)))
@@ -955,10 +949,8 @@ def _since(path, ref, raw, settings, bset, outcome: TableOutcome, shown, positio
     old_states: dict[str, dict[str, Any]] = {}
     then = [j for j, k in enumerate(old_keys) if k in changed_keys]
     if then:
-        sub = old_claims.iloc[then].reset_index(drop=True)
-        res = run_check(sub, bset, input_info={"path": old_raw.path, "sha256": old_raw.sha256,
-                                               "rows": len(sub)})
-        old_states = {old_keys[j]: _state(fr) for j, fr in zip(then, frame_records(res.frames))}
+        res = check_raw(take_raw(old_table, then), bset)
+        old_states = {old_keys[j]: _state(fr) for j, fr in zip(then, res.records())}
     header_changed = list(old_raw.data.columns) != list(raw.data.columns)
     def in_scope(f: ValidationFinding) -> bool:
         if f.row is None:

@@ -15,7 +15,7 @@ from gv_boundaries_helpers import data_dir  # noqa: F401
 from geoverify.boundaries import load_boundaries
 from geoverify.boundaries.control import apply_worldview, controlled_by, worldview_names
 from geoverify.cli.boundaries import boundaries_group
-from geoverify.engine.locate import locate, prepare
+from geoverify.engine.index import boundary_index
 from geoverify.errors import ConfigError
 
 SIMFEROPOL = (34.10, 44.95)   # UA-43, Autonomous Republic of Crimea
@@ -63,7 +63,7 @@ def test_controlled_by__missing_columns_is_a_config_error():
 
 def _countries(bset, *pts):
     lon, lat = zip(*pts)
-    return list(locate(prepare(bset), np.array(lon), np.array(lat))["country"])
+    return list(boundary_index(bset).locate(np.array(lon), np.array(lat)).country)
 
 
 @pytest.mark.parametrize("worldview, expected", [

@@ -17,7 +17,7 @@ from gv_boundaries_helpers import PROVENANCE_KEYS, data_dir, two_countries, ua_r
 from geoverify.boundaries import load_boundaries
 from geoverify.boundaries.layers import add_layer, list_sets, remove_set
 from geoverify.cli.boundaries import boundaries_group
-from geoverify.engine.locate import locate, prepare
+from geoverify.engine.index import boundary_index
 from geoverify.errors import BoundaryLayerError, ConfigError
 from geoverify.io.boundaries import decode_topojson
 
@@ -63,7 +63,8 @@ def _write(fmt: str, tmp_path):
 
 
 def _where(bset, lon, lat):
-    return locate(prepare(bset), np.array(lon, float), np.array(lat, float))
+    loc = boundary_index(bset).locate(np.array(lon, float), np.array(lat, float))
+    return pd.DataFrame({"country": loc.country, "adm1": loc.adm1}, dtype=object)
 
 
 def test_decode_topojson__shared_arc_gives_both_closed_polygons():

@@ -53,9 +53,9 @@ def test_check__kerch_strait_is_ukrainian_de_jure(frames):
 
 
 def test_check__large_batch_with_sea_points_uses_engine_and_keeps_waters(monkeypatch):
-    from geoverify.engine import locate as classify
+    from geoverify.engine import index as engine_index
 
-    monkeypatch.setattr(classify, "ENGINE_MIN_POINTS", 2)
+    monkeypatch.setattr(engine_index, "ENGINE_MIN_POINTS", 2)
     df = pd.DataFrame({"lat": [46.30, 43.50, 50.43005], "lon": [30.90, 32.50, 35.59057],
                        "claimed": ["Ukraine", "Ukraine", "Belgorod oblast"]})
     frames = geoverify.check(df).to_dict()["frames"]

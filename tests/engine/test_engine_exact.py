@@ -9,21 +9,34 @@ import pandas as pd
 import pytest
 import shapely
 
-from geoverify.engine import locate as classify
-from geoverify.engine.locate import locate, prepare
+from geoverify.engine import index as engine_index
+from geoverify.engine.index import boundary_index
 from geoverify.engine.quadtree import Engine, build_index, engine_for
 
 
+def prepare(boundaries):
+    return boundary_index(boundaries)
+
+
+def _frame(loc, idx) -> pd.DataFrame:
+    n = len(loc.unit)
+    return pd.DataFrame({
+        "country": loc.country, "country_candidates": [loc.country_candidates(i, idx)
+                                                       for i in range(n)],
+        "adm1": loc.adm1, "adm1_candidates": [loc.adm1_candidates(i, idx) for i in range(n)],
+        "offshore_m": loc.offshore_m}, dtype=object)
+
+
 def _exact_locate(prepared, lon, lat, monkeypatch):
-    monkeypatch.setattr(classify, "ENGINE_MIN_POINTS", 10**15)
-    out = locate(prepared, lon, lat)
+    monkeypatch.setattr(engine_index, "ENGINE_MIN_POINTS", 10**15)
+    out = _frame(prepared.locate(lon, lat), prepared)
     monkeypatch.undo()
     return out
 
 
 def _engine_locate(prepared, lon, lat, monkeypatch):
-    monkeypatch.setattr(classify, "ENGINE_MIN_POINTS", 0)
-    out = locate(prepared, lon, lat)
+    monkeypatch.setattr(engine_index, "ENGINE_MIN_POINTS", 0)
+    out = _frame(prepared.locate(lon, lat), prepared)
     monkeypatch.undo()
     return out
 

@@ -136,7 +136,9 @@ def test_read_table__ragged_rows_keep_every_row(tmp_path):
     claims = geoverify.read_claims(path)
     assert claims["row"].tolist() == [1, 2, 3, 4, 5]
     assert claims["id"].tolist() == ["r-1", "r-2", "r-3", None, "r-5"]
-    assert [f.code for f in claims.loc[1, "findings"]] == ["missing-coordinates"]
+    # the short and the long row each say so (issue 13: ragged rows got no finding at all)
+    assert [f.code for f in claims.loc[1, "findings"]] == ["ragged-row", "missing-coordinates"]
+    assert [f.code for f in claims.loc[2, "findings"]] == ["ragged-row"]
     assert claims.loc[2, "lat"] == 50.452857
 
 

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""``geoverify check`` end to end against the peer (read_csv + sjoin + to_csv), same run.
+
+    python benchmarks/bench_check.py [--sizes 10000,100000,1000000] [--dir DIR] [--keep]
+
+For each size: a generated claims CSV (uniform over lon 30-42, lat 46-54; see
+``_common.generate_claims``), then, each in a fresh process,
+
+* ``geoverify check FILE --format csv -o out.csv`` (the whole pipeline: reading, verdicts,
+  distances, findings, tallies, writing), and
+* ``python benchmarks/peer_sjoin.py FILE ne_admin1.parquet out.csv``;
+
+prints wall time, peak RSS, rows/s and the ratio. A warm-up ``geoverify check`` on the example
+comes first (the quadtree engine's one-time cache build is not a per-run cost; it is reported
+separately when it happens). Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import (  # noqa: E402
+    ROOT,
+    cleanup,
+    generate_claims,
+    geoverify_cmd,
+    measure,
+    ne_admin1,
+    workdir,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--dir", default=None)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args(argv)
+    d = workdir(args.dir)
+    gv = geoverify_cmd()
+    admin1 = ne_admin1()
+    warm = measure([*gv, "check", str(ROOT / "data" / "examples" / "belgorod-2023.csv")])
+    print(f"warm-up (12-row example): {warm['wall_s']:.2f} s, {warm['peak_rss_mb']:.0f} MB")
+    print(f"{'rows':>10}  {'geoverify check':>22}  {'peer (sjoin)':>22}  ratio")
+    for n in [int(s) for s in args.sizes.split(",")]:
+        src = d / f"claims-{n}.csv"
+        if not src.exists():
+            generate_claims(src, n)
+        ours = measure([*gv, "check", str(src), "--format", "csv", "-o", str(d / "ours.csv"),
+                        "--overwrite"])
+        peer = measure([sys.executable, str(ROOT / "benchmarks" / "peer_sjoin.py"), str(src),
+                        str(admin1), str(d / "peer.csv")])
+        print(f"{n:>10,}  {ours['wall_s']:8.2f} s {ours['peak_rss_mb']:7.0f} MB  "
+              f"{peer['wall_s']:8.2f} s {peer['peak_rss_mb']:7.0f} MB  "
+              f"{peer['wall_s'] / ours['wall_s']:5.2f}x")
+    cleanup(d, args.keep or args.dir is not None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,407 @@
+"""The one batch function: claims in, frames out, column by column.
+
+:func:`check_batch` takes a :class:`~geoverify.core.table.ClaimsBatch` and gives a
+:class:`Frames`: for every input row, where the point is (country, region, territorial
+waters, disputed status), its distances to the nearest land border and to the nearest
+boundary between any two units, what the claim resolves to, the verdict, the boundary stretch
+that decided it, and its findings. Every step works on whole arrays: locate, resolve each
+distinct claim once, distances, verdicts, findings (messages are formatted for the rows that
+have them, on whole columns too). The executors in :mod:`geoverify.run` (in memory, streaming,
+Dask) only feed batches to it and collect the frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from geoverify.boundaries.control import controlled_by
+from geoverify.core.claims import Resolution, Unit, name_index
+from geoverify.core.findings import FindingsBuilder
+from geoverify.core.table import ClaimsBatch
+from geoverify.core.verdicts import (
+    JUDGED,
+    MATCH,
+    MISMATCH,
+    OUTSIDE,
+    best_pairs,
+    disputed_rows,
+    judge,
+)
+from geoverify.engine.index import BoundaryIndex, boundary_index
+from geoverify.engine.lines import COARSE_TOLERANCE_M, NEAR_M
+
+#: Finding that accompanies each verdict (same vocabulary as ``validate``).
+VERDICT_FINDING = {
+    "mismatch": "claim-mismatch",
+    "ambiguous": "near-border",
+    "outside": "outside-boundaries",
+    "disputed": "disputed-area",
+}
+
+#: ``seq`` of the findings added here (after those of :func:`~geoverify.core.table.normalise`).
+SEQ_COAST, SEQ_ON_BORDER, SEQ_MISSING, SEQ_CLAIM, SEQ_VERDICT = 40, 50, 60, 70, 80
+
+#: The flat frame columns (CSV, Parquet, DataFrame), in order; ``extra.<name>`` follow.
+FRAME_COLUMNS = (
+    "row", "id", "clip", "frame", "lon", "lat", "coordinates_text", "notation",
+    "country_code", "country_name", "adm1_code", "adm1_name", "waters_code", "waters_name",
+    "disputed_by", "disputed_since", "distance_to_border_m", "distance_to_region_border_m",
+    "claimed", "claim_level", "claim_code", "claim_name", "distance_to_claimed_m",
+    "decision_distance_m", "decision_band_m", "decision_line", "verdict", "source", "date",
+    "precision_m", "role", "controlled_by",
+)
+#: Columns holding metres (rounded to 0.1 m in reports).
+DISTANCE_COLUMNS = ("distance_to_border_m", "distance_to_region_border_m",
+                    "distance_to_claimed_m", "decision_distance_m", "decision_band_m")
+
+
+@dataclass
+class CheckContext:
+    """What every batch of one run shares: the boundary set, its index, the claim names
+    (each distinct claim text is resolved once per run) and an optional control layer."""
+
+    boundaries: Any
+    index: BoundaryIndex
+    names: Any
+    control: Any = None
+    _resolved: dict[str, Resolution] = field(default_factory=dict)
+
+    def resolve(self, text: str) -> Resolution:
+        res = self._resolved.get(text)
+        if res is None:
+            if len(self._resolved) > 200_000:  # endless distinct texts: bounded memory
+                self._resolved.clear()
+            res = self._resolved[text] = self.names.resolve(text)
+        return res
+
+
+def context(boundaries, control=None) -> CheckContext:
+    """A :class:`CheckContext` for a loaded boundary set."""
+    return CheckContext(boundaries, boundary_index(boundaries), name_index(boundaries), control)
+
+
+@dataclass
+class Frames:
+    """Checked frames of one batch, column-wise.
+
+    ``columns`` holds :data:`FRAME_COLUMNS` (numpy arrays for numbers, numpy object arrays or
+    Arrow string arrays for text); ``extra`` the input's other columns; ``findings`` one row
+    per finding (``pos`` is the 0-based position in this batch).
+    """
+
+    columns: dict[str, Any]
+    extra: dict[str, pa.Array]
+    findings: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.columns["row"])
+
+
+# ---------------------------------------------------------------------------------------------
+# text on whole columns
+
+
+def _s(values) -> pa.Array:
+    """Any array of text (or None) as an Arrow string array."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values
+    return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+
+
+def _join(*parts) -> pa.Array:
+    """Concatenate text columns and constants element-wise."""
+    arrays = [p if isinstance(p, (pa.Array, pa.ChunkedArray)) else pa.scalar(p, pa.string())
+              for p in parts]
+    return pc.binary_join_element_wise(*arrays, "")
+
+
+def fmt_metres(d: np.ndarray) -> pa.Array:
+    """``730 m`` below 10 km, ``12.3 km`` from there on, for a column of metres."""
+    d = np.nan_to_num(np.asarray(d, dtype=float), nan=0.0, posinf=0.0)
+    small = d < 10_000
+    metres = pc.cast(pa.array(np.round(np.where(small, d, 0)).astype(np.int64)), pa.string())
+    tenths = np.round(np.where(small, 0, d) / 100.0).astype(np.int64)
+    km = _join(pc.cast(pa.array(tenths // 10), pa.string()), ".",
+               pc.cast(pa.array(tenths % 10), pa.string()), " km")
+    return pc.if_else(pa.array(small), _join(metres, " m"), km)
+
+
+def _labels(codes: np.ndarray, names: dict) -> pa.Array:
+    """``Name (CODE)`` for a column of codes."""
+    uniq = sorted({c for c in codes.tolist() if c is not None})
+    table = {c: f"{names.get(c, c)} ({c})" for c in uniq}
+    return _s([table.get(c) for c in codes.tolist()])
+
+
+# ---------------------------------------------------------------------------------------------
+# the batch
+
+
+def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
+    """Check one batch of normalised claims (see the module docstring)."""
+    index = ctx.index
+    d = batch.data
+    n = len(batch)
+    rows = d["row"]
+    lon, lat = d["lon"], d["lat"]
+    located = np.isfinite(lon) & np.isfinite(lat)
+    prec = np.where(np.isnan(d["precision_m"]), 0.0, d["precision_m"])
+    loc = index.locate(lon, lat)
+    near_line = index.nearest_line(lon, lat)
+    d_border, _, _ = index.nearest_border(lon, lat, hint=near_line)
+    d_region = near_line[0]
+
+    # each distinct claim once
+    claimed = d["claimed"]
+    enc = pc.dictionary_encode(claimed)
+    claim_of_row = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False),
+                              dtype=np.int64)
+    texts = enc.dictionary.to_pylist()
+    resolutions = [ctx.resolve(t) for t in texts]
+    units_of = [r.units for r in resolutions]
+    has_claim = claim_of_row >= 0
+    resolved = np.zeros(n, dtype=bool)
+    resolved[has_claim] = np.array([bool(units_of[c]) for c in claim_of_row[has_claim]],
+                                   dtype=bool)
+
+    verdict = np.full(n, None, dtype=object)
+    verdict[~located] = "unlocated"
+    verdict[located & ~has_claim] = "unclaimed"
+    verdict[located & has_claim & ~resolved] = "unresolved"
+    disputed = located & resolved & disputed_rows(loc.disputed_by, units_of, claim_of_row)
+    verdict[disputed] = "disputed"
+    judged = located & resolved & ~disputed
+
+    # (row, unit) pairs of the judged rows
+    jrows = np.flatnonzero(judged)
+    counts = np.array([len(units_of[c]) for c in claim_of_row[jrows]], dtype=np.int64)
+    pair_row = np.repeat(jrows, counts)
+    pair_unit: list[Unit] = [u for c in claim_of_row[jrows].tolist() for u in units_of[c]]
+    lower = np.where(near_line[2], near_line[0], near_line[0] - COARSE_TOLERANCE_M)
+    j = judge(index, loc, lon, lat, prec, pair_row, pair_unit, lower)
+    best = best_pairs(j, pair_row, n)
+    b = best[jrows]
+    verdict[jrows] = np.asarray(JUDGED, dtype=object)[j.verdict[b]]
+
+    # the claim each row is judged against
+    claim_level = np.full(n, None, dtype=object)
+    claim_code = np.full(n, None, dtype=object)
+    claim_name = np.full(n, None, dtype=object)
+    claim_country = np.full(n, None, dtype=object)
+    dist_claimed = np.full(n, np.nan)
+    decision_m = np.full(n, np.nan)
+    band_m = np.full(n, np.nan)
+    piece = np.full(n, -1, dtype=np.int64)
+    for i, k in zip(jrows.tolist(), b.tolist()):
+        u = pair_unit[k]
+        claim_level[i], claim_code[i], claim_name[i], claim_country[i] = (
+            u.level, u.code, u.name, u.country)
+    if len(jrows):
+        dist_claimed[jrows] = j.distance_to_claimed_m[b]
+        decision_m[jrows] = j.decided_m[b]
+        band_m[jrows] = j.band_m[b]
+        piece[jrows] = j.piece[b]
+    for i in np.flatnonzero(disputed).tolist():
+        u = units_of[claim_of_row[i]][0]
+        claim_level[i], claim_code[i], claim_name[i], claim_country[i] = (
+            u.level, u.code, u.name, u.country)
+        dist_claimed[i] = 0.0 if u.code in (loc.country[i], loc.adm1[i]) else np.nan
+    decision_m[~np.isfinite(decision_m)] = np.nan
+    line = np.full(n, None, dtype=object)
+    other = np.full(n, None, dtype=object)
+    has = np.flatnonzero(piece >= 0)
+    if len(has):
+        other[has] = index.other_side(piece[has], claim_code[has])
+        a, o = claim_code[has].astype(str), other[has].astype(str)
+        line[has] = np.where(a < o, np.char.add(np.char.add(a, "|"), o),
+                             np.char.add(np.char.add(o, "|"), a)).astype(object)
+
+    # findings
+    found = FindingsBuilder()
+    found.extend(batch.findings)
+    acc = index.accuracy
+    off = np.flatnonzero(located & np.isfinite(loc.offshore_m))
+    if len(off):
+        found.add(off, "near-coast", "coordinates", _pick(d["coordinates_text"], off),
+                  _join("row ", _num(rows[off]), ": the point is ", _num(np.round(
+                      loc.offshore_m[off])), " m off the simplified coastline, within its "
+                      f"stated accuracy of {acc.get('coastline', 0.0):.0f} m; taken as on the "
+                      "nearest land").to_pylist(), SEQ_COAST)
+    for i in np.flatnonzero(located & (loc.n_countries > 1)).tolist():
+        found.add([i], "on-border", "coordinates", [_pick1(d["coordinates_text"], i)],
+                  [f"row {rows[i]}: the point lies exactly on the border of "
+                   + " and ".join(loc.country_candidates(i, index)) + "; it is assigned to "
+                   "neither"], SEQ_ON_BORDER)
+    for i in np.flatnonzero(located & (loc.n_countries <= 1) & (loc.adm1 == None)  # noqa: E711
+                            & (loc.n_adm1 > 1)).tolist():
+        found.add([i], "on-border", "coordinates", [_pick1(d["coordinates_text"], i)],
+                  [f"row {rows[i]}: the point lies exactly on the boundary of regions "
+                   + " and ".join(loc.adm1_candidates(i, index)) + "; it is assigned to "
+                   "neither"], SEQ_ON_BORDER)
+    if len(batch.findings):
+        have = set(batch.findings.loc[batch.findings["code"].isin(
+            ("missing-coordinates", "unparseable-coordinates", "out-of-range")), "pos"].tolist())
+    else:
+        have = set()
+    miss = [i for i in np.flatnonzero(~located).tolist() if i not in have]
+    if miss:
+        found.add(miss, "missing-coordinates", "coordinates", None,
+                  [f"row {rows[i]}: no coordinates" for i in miss], SEQ_MISSING)
+    claimed_rows = np.flatnonzero(located & has_claim)
+    for c in np.unique(claim_of_row[claimed_rows]).tolist():
+        problems = resolutions[c].problems
+        if not problems:
+            continue
+        idx = claimed_rows[claim_of_row[claimed_rows] == c]
+        for code, message in problems:
+            found.add(idx, code, "claimed", [texts[c]] * len(idx),
+                      [f"row {r}: {message}" for r in rows[idx].tolist()], SEQ_CLAIM)
+    _disputed_findings(found, np.flatnonzero(disputed), rows, loc, index, claimed, texts,
+                       claim_of_row)
+    _verdict_findings(found, verdict, jrows, rows, loc, index, claimed, claim_code, claim_name,
+                      dist_claimed, decision_m, band_m, other, j, b, prec)
+
+    controlled = np.full(n, None, dtype=object)
+    if ctx.control is not None:
+        controlled[:] = controlled_by(ctx.control, lon, lat, d["date"].to_pylist())
+
+    cols: dict[str, Any] = {
+        "row": rows, "id": d["id"], "clip": d["clip"], "frame": d["frame"],
+        "lon": np.where(located, lon, np.nan), "lat": np.where(located, lat, np.nan),
+        "coordinates_text": d["coordinates_text"], "notation": d["notation"],
+        "country_code": loc.country, "country_name": _names(loc.country, index.country_name),
+        "adm1_code": loc.adm1, "adm1_name": _names(loc.adm1, index.unit_name_of),
+        "waters_code": np.where(located, loc.waters, None),
+        "waters_name": _names(np.where(located, loc.waters, None), index.country_name),
+        "disputed_by": loc.disputed_by, "disputed_since": loc.disputed_since,
+        "distance_to_border_m": np.where(located, d_border, np.nan),
+        "distance_to_region_border_m": np.where(located, d_region, np.nan),
+        "claimed": claimed, "claim_level": claim_level, "claim_code": claim_code,
+        "claim_name": claim_name, "distance_to_claimed_m": dist_claimed,
+        "decision_distance_m": decision_m, "decision_band_m": band_m, "decision_line": line,
+        "verdict": verdict, "source": d["source"], "date": d["date"],
+        "precision_m": d["precision_m"], "role": d["role"], "controlled_by": controlled,
+    }
+    return Frames(cols, dict(batch.extra), found.frame())
+
+
+def _names(codes: np.ndarray, names: dict) -> np.ndarray:
+    out = np.full(len(codes), None, dtype=object)
+    ok = pd.notna(codes)
+    if ok.any():
+        out[ok] = [names.get(c, c) for c in codes[ok].tolist()]
+    return out
+
+
+def _num(values) -> pa.Array:
+    return pc.cast(pa.array(np.asarray(values).astype(np.int64)), pa.string())
+
+
+def _pick(arr: pa.Array, idx) -> list:
+    return arr.take(pa.array(np.asarray(idx, dtype=np.int64))).to_pylist()
+
+
+def _pick1(arr: pa.Array, i: int):
+    return arr[i].as_py()
+
+
+def _disputed_findings(found, idx, rows, loc, index, claimed, texts, claim_of_row) -> None:
+    for i in idx.tolist():
+        owner = loc.country[i] or loc.waters[i]
+        owner_name = index.country_name.get(owner, owner)
+        place = (index.unit_name_of.get(loc.adm1[i], loc.adm1[i]) if loc.adm1[i]
+                 else f"the territorial sea of {owner_name}")
+        found.add([i], "disputed-area", "claimed", [texts[claim_of_row[i]]],
+                  [f"row {rows[i]}: the point is in {place}, internationally recognised as "
+                   f"{owner_name} and claimed by {loc.disputed_by[i]} since "
+                   f"{loc.disputed_since[i]}; the claim names the other claimant"],
+                  SEQ_VERDICT)
+
+
+def _verdict_findings(found, verdict, jrows, rows, loc, index, claimed, claim_code, claim_name,
+                      dist_claimed, decision_m, band_m, other, j, b, prec) -> None:
+    """``claim-mismatch``, ``near-border`` and ``outside-boundaries`` with the distance that
+    decided and the band it was measured against, formatted on whole columns."""
+    if len(jrows) == 0:
+        return
+    v = j.verdict[b]
+    inside, on_land, sea = j.inside[b], j.on_land[b], j.sea[b]
+    sel = v != MATCH
+    if not sel.any():
+        return
+    r = jrows[sel]
+    v, inside, on_land, sea = v[sel], inside[sel], on_land[sel], sea[sel]
+    unit = _join(_s(claim_name[r]), " (", _s(claim_code[r]), ")")
+    # the other side of the stretch that decided
+    oth = other[r]
+    oth_label = _labels(oth, {**index.country_name, **index.unit_name_of})
+    line = pc.if_else(pc.is_null(oth_label), pa.scalar("its shared boundary", pa.string()),
+                      _join("its border with ", oth_label))
+    dec = fmt_metres(decision_m[r])
+    band = fmt_metres(band_m[r])
+    pr = prec[r]
+    band_why = pc.if_else(pa.array(pr > 0), _join(" (stated accuracy of that line plus the row's "
+                                                   "precision of ", fmt_metres(pr), ")"),
+                          pa.scalar(" (the stated accuracy of that line)", pa.string()))
+    dc = fmt_metres(dist_claimed[r])
+    here = _where(r, loc, index)
+    head = _join("row ", _num(rows[r]), ": ")
+    amb_in = _join(head, pc.if_else(pa.array(sea), _join("in the territorial sea of ", unit),
+                                    _join("inside ", unit)),
+                   ", ", dec, " from ", line, ", within the band of ", band, band_why,
+                   "; the boundary data cannot tell which side of the line the point is on")
+    amb_out = _join(head, dc, " outside ", unit, " (", here, "), ", dec, " from ", line,
+                    ", within the band of ", band, band_why,
+                    "; the boundary data cannot tell which side of the line the point is on")
+    amb_sea = _join(head, "at sea, ", dc, " from ", unit, ", within the coastal band of ", band,
+                    "; the point may be on its shore")
+    measured = pa.array(np.isfinite(decision_m[r]))
+    decided = pc.if_else(measured, _join(", ", dec, " from ", line, ", beyond the band of ", band,
+                                         band_why),
+                         pa.scalar(f", more than {NEAR_M / 1000:.0f} km from any stretch of its "
+                                   "shared boundary", pa.string()))
+    mis = _join(head, dc, " outside ", unit, " (", here, ")", decided,
+                "; the claim is contradicted")
+    out = _join(head, "at sea, ", dc, " from ", unit, ", beyond the coastal band of ", band,
+                "; the point is in no country's land area")
+    msg = pc.if_else(pa.array(v == MISMATCH), mis,
+                     pc.if_else(pa.array(v == OUTSIDE), out,
+                                pc.if_else(pa.array(inside), amb_in,
+                                           pc.if_else(pa.array(on_land), amb_out, amb_sea))))
+    codes = np.where(v == MISMATCH, "claim-mismatch",
+                     np.where(v == OUTSIDE, "outside-boundaries", "near-border"))
+    msgs = msg.to_pylist()
+    vals = claimed.take(pa.array(r, type=pa.int64())).to_pylist()
+    for code in ("claim-mismatch", "near-border", "outside-boundaries"):
+        k = np.flatnonzero(codes == code)
+        if len(k):
+            found.add(r[k], code, "claimed", [vals[i] for i in k.tolist()],
+                      [msgs[i] for i in k.tolist()], SEQ_VERDICT)
+
+
+def _where(r, loc, index) -> pa.Array:
+    """Where the points of rows ``r`` are: their region or country, or territorial sea."""
+    adm1 = loc.adm1[r]
+    country = loc.country[r]
+    waters = loc.waters[r]
+    names = {**index.country_name, **index.unit_name_of}
+    out = []
+    for a, c, w in zip(adm1.tolist(), country.tolist(), waters.tolist()):
+        if a:
+            out.append(f"in {names.get(a, a)} ({a})")
+        elif c:
+            out.append(f"in {names.get(c, c)} ({c})")
+        elif w:
+            out.append("in the territorial sea of " + " or ".join(
+                f"{names.get(x, x)} ({x})" for x in w.split("|")))
+        else:
+            out.append("on the border")
+    return _s(out)

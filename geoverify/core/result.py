@@ -1,0 +1,289 @@
+"""The result of a check: frames as columns, per-clip tallies, and the JSON report built from
+them on demand."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from geoverify._version import __version__
+from geoverify.core.batch import DISTANCE_COLUMNS, FRAME_COLUMNS, Frames
+from geoverify.core.findings import empty_findings
+
+#: Fields of a frame in the JSON report, in order.
+FRAME_FIELDS = (
+    "row", "id", "clip", "frame", "lon", "lat", "coordinates_text", "notation", "country",
+    "adm1", "waters", "disputed", "distance_to_border_m", "distance_to_region_border_m",
+    "claimed", "claim", "distance_to_claimed_m", "decision", "verdict", "findings", "source",
+    "date", "precision_m", "role", "controlled_by", "extra",
+)
+
+
+def concat_frames(parts: list[Frames]) -> Frames:
+    """One :class:`Frames` from batches in order (finding positions follow)."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        raise ValueError("no frames to concatenate")
+    cols: dict[str, Any] = {}
+    for c in FRAME_COLUMNS:
+        vals = [p.columns[c] for p in parts]
+        if any(isinstance(v, (pa.Array, pa.ChunkedArray)) for v in vals):
+            arrays = [v.combine_chunks() if isinstance(v, pa.ChunkedArray) else
+                      (v if isinstance(v, pa.Array) else
+                       pa.array(np.asarray(v, dtype=object), type=pa.string(), from_pandas=True))
+                      for v in vals]
+            cols[c] = pa.concat_arrays([a.cast(pa.string()) for a in arrays])
+        else:
+            cols[c] = np.concatenate([np.asarray(v) for v in vals])
+    names: list[str] = []
+    for p in parts:
+        names += [k for k in p.extra if k not in names]
+    extra = {}
+    for k in names:
+        extra[k] = pa.concat_arrays([p.extra[k] if k in p.extra else
+                                     pa.array([""] * len(p), type=pa.string()) for p in parts])
+    tables = []
+    offset = 0
+    for p in parts:
+        if len(p.findings):
+            t = p.findings.copy()
+            t["pos"] = t["pos"] + offset
+            tables.append(t)
+        offset += len(p)
+    findings = pd.concat(tables, ignore_index=True) if tables else empty_findings()
+    return Frames(cols, extra, findings)
+
+
+def _pylist(values) -> list:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values.to_pylist()
+    return np.asarray(values).tolist()
+
+
+def _rounded(values, nd: int = 1) -> list:
+    a = np.asarray(values, dtype=float)
+    r = np.round(a, nd)
+    ok = np.isfinite(a)
+    return [float(x) if o else None for x, o in zip(r.tolist(), ok.tolist())]
+
+
+def _floats(values, start: int, stop: int) -> list:
+    a = np.asarray(values, dtype=float)[start:stop]
+    return [float(x) if ok else None for x, ok in zip(a.tolist(), np.isfinite(a).tolist())]
+
+
+def _unit(codes: list, names: list) -> list:
+    return [None if c is None else {"code": c, "name": n if n is not None else c}
+            for c, n in zip(codes, names)]
+
+
+def finding_lists(findings: pd.DataFrame, n: int, *, value: bool = False) -> list[list[dict]]:
+    """The findings of each of ``n`` frames as the JSON report's lists of dicts."""
+    out: list[list[dict]] = [[] for _ in range(n)]
+    if len(findings) == 0:
+        return out
+    cols = ["pos", "code", "severity", "field", "message"] + (["value"] if value else [])
+    for rec in zip(*(findings[c].tolist() for c in cols)):
+        d = {"code": rec[1], "severity": rec[2], "field": rec[3], "message": rec[4]}
+        if value:
+            d["value"] = rec[5]
+        out[rec[0]].append(d)
+    return out
+
+
+def iter_records(frames: Frames, start: int = 0, stop: int | None = None
+                 ) -> Iterator[dict[str, Any]]:
+    """The frames as the JSON report's dicts, in order (rows ``start:stop`` of the batch)."""
+    n = len(frames)
+    stop = n if stop is None else min(stop, n)
+    c = frames.columns
+
+    def col(name):
+        v = c[name]
+        if isinstance(v, (pa.Array, pa.ChunkedArray)):
+            return v.slice(start, stop - start).to_pylist()
+        return _pylist(np.asarray(v)[start:stop])
+
+    def num(name, nd=1):
+        return _rounded(np.asarray(c[name], dtype=float)[start:stop], nd)
+
+    L = {k: col(k) for k in ("row", "id", "clip", "frame", "coordinates_text", "notation",
+                             "country_code", "country_name", "adm1_code", "adm1_name",
+                             "waters_code", "waters_name", "disputed_by", "disputed_since",
+                             "claimed", "claim_level", "claim_code", "claim_name",
+                             "decision_line", "verdict", "source", "date", "role",
+                             "controlled_by")}
+    lon = _floats(c["lon"], start, stop)
+    lat = _floats(c["lat"], start, stop)
+    dist = {k: num(k) for k in DISTANCE_COLUMNS}
+    prec = num("precision_m", 3)
+    names = list(frames.extra)
+    extra_cols = [frames.extra[k].slice(start, stop - start).to_pylist() for k in names]
+    f = frames.findings
+    if len(f):
+        f = f[(f["pos"] >= start) & (f["pos"] < stop)].assign(pos=lambda t: t["pos"] - start)
+    flists = finding_lists(f, stop - start)
+    countries = _unit(L["country_code"], L["country_name"])
+    adm1 = _unit(L["adm1_code"], L["adm1_name"])
+    waters = _unit(L["waters_code"], L["waters_name"])
+    for i in range(stop - start):
+        by = L["disputed_by"][i]
+        level = L["claim_level"][i]
+        dd = dist["decision_distance_m"][i]
+        yield {
+            "row": int(L["row"][i]), "id": L["id"][i], "clip": L["clip"][i],
+            "frame": L["frame"][i], "lon": lon[i], "lat": lat[i],
+            "coordinates_text": L["coordinates_text"][i], "notation": L["notation"][i],
+            "country": countries[i], "adm1": adm1[i], "waters": waters[i],
+            "disputed": None if by is None else {"by": by, "since": L["disputed_since"][i]},
+            "distance_to_border_m": dist["distance_to_border_m"][i],
+            "distance_to_region_border_m": dist["distance_to_region_border_m"][i],
+            "claimed": L["claimed"][i],
+            "claim": None if level is None else {"level": level, "code": L["claim_code"][i],
+                                                 "name": L["claim_name"][i]},
+            "distance_to_claimed_m": dist["distance_to_claimed_m"][i],
+            "decision": None if dd is None else {
+                "distance_m": dd, "band_m": dist["decision_band_m"][i],
+                "line": L["decision_line"][i]},
+            "verdict": L["verdict"][i], "findings": flists[i], "source": L["source"][i],
+            "date": L["date"][i], "precision_m": prec[i], "role": L["role"][i],
+            "controlled_by": L["controlled_by"][i],
+            "extra": {k: v[i] for k, v in zip(names, extra_cols)},
+        }
+
+
+@dataclass
+class CheckResult:
+    """The outcome of :func:`geoverify.check`.
+
+    Attributes
+    ----------
+    table
+        The frames, column-wise (:class:`~geoverify.core.batch.Frames`), one per input row.
+    clips
+        DataFrame, one row per clip in order of first appearance.
+    input
+        ``path``, ``sha256``, ``rows`` of what was read.
+    boundaries
+        Provenance of every boundary layer used.
+    """
+
+    table: Frames
+    clips: pd.DataFrame
+    input: dict[str, Any]
+    boundaries: list[dict[str, Any]]
+    _frames: Any = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def frames(self):
+        """GeoDataFrame, one row per input row in input order: the flat frame columns, the
+        findings (lists of dicts), the input's other columns as ``extra.<name>``, and point
+        geometry (empty when unlocated)."""
+        if self._frames is None:
+            self._frames = frames_frame(self.table)
+        return self._frames
+
+    def records(self) -> list[dict[str, Any]]:
+        """The frames as the JSON report's dicts."""
+        return list(iter_records(self.table))
+
+    def header(self) -> dict[str, Any]:
+        return {"geoverify_version": __version__, "input": dict(self.input),
+                "boundaries": [dict(b) for b in self.boundaries]}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report (see ``geoverify/schema/report.schema.json``)."""
+        return {**self.header(), "frames": self.records(),
+                "clips": self.clips.to_dict("records")}
+
+    def flat_table(self) -> pa.Table:
+        """The frames as one Arrow table of the flat columns (CSV, Parquet)."""
+        return flat_table(self.table)
+
+
+def flat_table(frames: Frames) -> pa.Table:
+    """Frames as an Arrow table: :data:`FRAME_COLUMNS` (distances rounded to 0.1 m),
+    ``finding_codes`` (``;``-joined) and ``finding_messages`` (`` | ``-joined) after
+    ``verdict``, then the input's other columns as ``extra.<name>``."""
+    n = len(frames)
+    c = frames.columns
+    arrays: dict[str, pa.Array] = {}
+    for name in FRAME_COLUMNS:
+        v = c[name]
+        if isinstance(v, (pa.Array, pa.ChunkedArray)):
+            arrays[name] = v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v
+        elif name == "row":
+            arrays[name] = pa.array(np.asarray(v, dtype=np.int64))
+        elif name in ("lon", "lat"):
+            arrays[name] = pa.array(np.asarray(v, dtype=float), from_pandas=True)
+        elif name in DISTANCE_COLUMNS or name == "precision_m":
+            a = np.asarray(v, dtype=float)
+            a = np.where(np.isfinite(a), np.round(a, 3 if name == "precision_m" else 1), np.nan)
+            arrays[name] = pa.array(a, from_pandas=True)
+        else:
+            arrays[name] = pa.array(np.asarray(v, dtype=object), type=pa.string(),
+                                    from_pandas=True)
+        if name == "verdict":
+            codes, messages = _joined_findings(frames.findings, n)
+            arrays["finding_codes"] = codes
+            arrays["finding_messages"] = messages
+    for k, v in frames.extra.items():
+        arrays[f"extra.{k}"] = v
+    return pa.table(arrays)
+
+
+def _joined_findings(findings: pd.DataFrame, n: int) -> tuple[pa.Array, pa.Array]:
+    codes = np.full(n, "", dtype=object)
+    messages = np.full(n, "", dtype=object)
+    if len(findings):
+        pos = findings["pos"].to_numpy()
+        counts = np.bincount(pos, minlength=n)
+        single = counts[pos] == 1
+        codes[pos[single]] = findings["code"].to_numpy(dtype=object)[single]
+        messages[pos[single]] = findings["message"].to_numpy(dtype=object)[single]
+        many = findings[~single]
+        if len(many):
+            for p, g in many.groupby("pos", sort=False):
+                codes[p] = ";".join(g["code"].tolist())
+                messages[p] = " | ".join(g["message"].tolist())
+    return pa.array(codes, type=pa.string()), pa.array(messages, type=pa.string())
+
+
+def frames_frame(frames: Frames):
+    """Frames as a GeoDataFrame (flat columns, ``findings`` lists, ``extra.*``, geometry)."""
+    import geopandas as gpd  # lazy: start-up time
+
+    n = len(frames)
+    data: dict[str, Any] = {}
+    for c in FRAME_COLUMNS:
+        v = frames.columns[c]
+        if isinstance(v, (pa.Array, pa.ChunkedArray)):
+            data[c] = pd.Series(v.to_pylist(), dtype=object)
+        elif c in DISTANCE_COLUMNS:
+            data[c] = np.round(np.asarray(v, dtype=float), 1)
+        else:
+            data[c] = v
+    data["findings"] = finding_lists(frames.findings, n)
+    for k, v in frames.extra.items():
+        data[f"extra.{k}"] = pd.Series(v.to_pylist(), dtype=object)
+    df = pd.DataFrame(data)
+    df["row"] = df["row"].astype(np.int64)
+    geometry = gpd.points_from_xy(np.asarray(frames.columns["lon"], dtype=float),
+                                  np.asarray(frames.columns["lat"], dtype=float), crs="EPSG:4326")
+    return gpd.GeoDataFrame(df, geometry=geometry)
+
+
+def round_or_none(v: float | None, nd: int = 1) -> float | None:
+    if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))):
+        return None
+    return round(float(v), nd)

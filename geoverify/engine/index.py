@@ -1,0 +1,490 @@
+"""Everything the pipeline asks of a boundary set, answered for arrays of points.
+
+:class:`BoundaryIndex` wraps one :class:`~geoverify.boundaries.BoundarySet` and is built once
+per set (``boundary_index(bset)``); every structure in it is made on first use:
+
+* :meth:`BoundaryIndex.locate`: the units holding each point (exact point-in-polygon: the
+  quadtree engine of :mod:`geoverify.engine.quadtree` for large batches, an STRtree for small
+  ones, same answers), the coastal band, territorial waters and disputed status;
+* :meth:`BoundaryIndex.nearest_border` / :meth:`nearest_line`: distances to the nearest land
+  border between countries and to the nearest boundary between any two units;
+* :meth:`BoundaryIndex.unit_margin`: for points and one claimed unit, the stretch of the
+  unit's shared boundary that decides a verdict (smallest distance minus stated accuracy) and
+  :meth:`unit_distance`, the distance to the unit's whole outline, coasts included.
+
+Stated accuracy is per piece of line (``borders.accuracy_m``; older sets without that column
+take the set's accuracy for the piece's kind).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoverify.engine import quadtree
+from geoverify.engine.distance import explode_lines, local_distance_m
+from geoverify.engine.lines import NEAR_M, LineSet
+
+#: Batches of at least this many points are located with the quadtree engine (same answers;
+#: smaller ones use an STRtree, which needs no cache).
+ENGINE_MIN_POINTS = 2_000
+
+#: Kind of a border piece -> key of its stated accuracy in ``BoundarySet.accuracy_m``.
+KIND_ACCURACY = {"country": "country_border", "region": "region_border"}
+
+
+@dataclass
+class Location:
+    """Where each point is, as arrays (one entry per point).
+
+    Attributes
+    ----------
+    unit
+        Unit index holding the point; -1 for none (at sea, off the map, no coordinates), -2 for
+        several (on a shared edge: see ``multi``).
+    multi
+        ``{point: sorted unit indices}`` for the points with several candidate units.
+    offshore_m
+        Distance to the nearest unit for a point taken onto land by the coastal band; NaN else.
+    country, adm1
+        Codes (object arrays, None where not exactly one candidate).
+    n_countries, n_adm1
+        Number of distinct candidate countries / regions.
+    waters
+        For points in no unit: the country whose territorial sea holds it ("A|B" for an
+        unresolved overlap), None on the high seas or on land.
+    disputed_by, disputed_since
+        The other claimant and since when, for points in a disputed area (None else).
+    """
+
+    unit: np.ndarray
+    multi: dict[int, np.ndarray]
+    offshore_m: np.ndarray
+    country: np.ndarray
+    adm1: np.ndarray
+    n_countries: np.ndarray
+    n_adm1: np.ndarray
+    waters: np.ndarray
+    disputed_by: np.ndarray
+    disputed_since: np.ndarray
+
+    def country_candidates(self, i: int, index: BoundaryIndex) -> list[str]:
+        """Sorted candidate country codes of point ``i``."""
+        u = int(self.unit[i])
+        if u >= 0:
+            return [index.unit_country[u]]
+        if u == -2:
+            return sorted({index.unit_country[g] for g in self.multi[i].tolist()})
+        return []
+
+    def adm1_candidates(self, i: int, index: BoundaryIndex) -> list[str]:
+        """Sorted candidate region codes of point ``i``."""
+        u = int(self.unit[i])
+        if u >= 0:
+            return [index.unit_code[u]] if index.unit_is_adm1[u] else []
+        if u == -2:
+            return sorted({index.unit_code[g] for g in self.multi[i].tolist()
+                           if index.unit_is_adm1[g]})
+        return []
+
+
+@dataclass
+class Margin:
+    """Answer of :meth:`BoundaryIndex.unit_margin`, one entry per point.
+
+    ``margin_m`` is ``min(distance - accuracy)`` over the pieces of the unit's shared boundary
+    (``inf`` when it shares none); ``distance_m``, ``accuracy_m`` and ``piece`` describe the
+    piece that gives it (the stretch that decides); ``nearest_m`` is the distance to the
+    nearest piece whatever its accuracy. ``exact`` is False where distances are beyond
+    :data:`~geoverify.engine.lines.NEAR_M` and came from the coarse lines.
+    """
+
+    margin_m: np.ndarray
+    distance_m: np.ndarray
+    accuracy_m: np.ndarray
+    piece: np.ndarray
+    nearest_m: np.ndarray
+    exact: np.ndarray
+
+
+@dataclass
+class _UnitLines:
+    classes: list[tuple[float, LineSet, np.ndarray]]  # (accuracy, lines, global piece index)
+
+
+class BoundaryIndex:
+    """Lazily built spatial structures over one boundary set (see the module docstring)."""
+
+    def __init__(self, bset) -> None:
+        self.bset = bset
+        units = bset.units
+        self.unit_code = units["code"].to_numpy(dtype=object)
+        self.unit_level = units["level"].to_numpy(dtype=object)
+        self.unit_country = units["country"].to_numpy(dtype=object)
+        self.unit_name = units["name"].to_numpy(dtype=object)
+        self.unit_is_adm1 = self.unit_level == "adm1"
+        self.n_units = len(units)
+        self.country_name = dict(zip(bset.countries["code"], bset.countries["name"]))
+        self.unit_name_of = dict(zip(self.unit_code.tolist(), self.unit_name.tolist()))
+        self.accuracy = dict(bset.accuracy_m)
+        b = bset.borders
+        self.b_a = b["a"].to_numpy(dtype=object)
+        self.b_b = b["b"].to_numpy(dtype=object)
+        self.b_a_country = b["a_country"].to_numpy(dtype=object)
+        self.b_b_country = b["b_country"].to_numpy(dtype=object)
+        self.b_kind = b["kind"].to_numpy(dtype=object)
+        if "accuracy_m" in b.columns:
+            acc = pd.to_numeric(b["accuracy_m"], errors="coerce").to_numpy(dtype=float)
+        else:
+            acc = np.full(len(b), np.nan)
+        default = np.array([self.accuracy.get(KIND_ACCURACY.get(k, ""), 0.0) for k in self.b_kind],
+                           dtype=float) if len(b) else np.zeros(0)
+        self.b_accuracy = np.where(np.isnan(acc), default, acc)
+        self.disputed_by_adm1: dict[str, dict[str, str]] = {}
+        for row in bset.disputed.to_dict("records"):
+            for code in str(row["adm1_codes"]).split("|"):
+                if code.strip():
+                    self.disputed_by_adm1[code.strip()] = {"by": row["claimant"],
+                                                           "since": row["since"]}
+        self._any: LineSet | None = None
+        self._land: tuple[LineSet, np.ndarray] | None = None
+        self._unit_lines: dict[tuple[str, str], _UnitLines] = {}
+        self._outline: dict[tuple[str, str], LineSet] = {}
+        self._tree = None
+        self._geoms: np.ndarray | None = None
+        self._waters: tuple | None = None
+        self._lock = threading.RLock()
+
+    # -- units ---------------------------------------------------------------------------------
+    @property
+    def unit_geoms(self) -> np.ndarray:
+        if self._geoms is None:
+            self._geoms = np.asarray(self.bset.units.geometry.values, dtype=object)
+        return self._geoms
+
+    @property
+    def unit_tree(self):
+        with self._lock:
+            if self._tree is None:
+                self._tree = shapely.STRtree(self.unit_geoms)
+            return self._tree
+
+    def units_of(self, level: str, code: str) -> np.ndarray:
+        """Indices of the units making up a claimed unit (all units of a country)."""
+        owner = self.unit_country if level == "country" else self.unit_code
+        return np.flatnonzero(owner == code)
+
+    # -- locate --------------------------------------------------------------------------------
+    def locate(self, lon, lat) -> Location:
+        """Units, coastal band, territorial waters and disputed status of each point."""
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        n = len(lon)
+        if n >= ENGINE_MIN_POINTS:
+            with self._lock:
+                eng = quadtree.engine_for(self.bset, tree=self.unit_tree)
+            res = eng.locate(lon, lat)
+            unit, multi, offshore = res.unit, res.multi, res.offshore_m
+        else:
+            unit, multi, offshore = self._locate_exact(lon, lat)
+        country = np.full(n, None, dtype=object)
+        adm1 = np.full(n, None, dtype=object)
+        n_c = np.zeros(n, dtype=np.int8)
+        n_a = np.zeros(n, dtype=np.int8)
+        single = unit >= 0
+        us = unit[single]
+        country[single] = self.unit_country[us]
+        n_c[single] = 1
+        is_a = self.unit_is_adm1[us]
+        idx = np.flatnonzero(single)
+        adm1[idx[is_a]] = self.unit_code[us[is_a]]
+        n_a[idx[is_a]] = 1
+        for i, units in multi.items():
+            cs = sorted({self.unit_country[g] for g in units.tolist()})
+            rs = sorted({self.unit_code[g] for g in units.tolist() if self.unit_is_adm1[g]})
+            n_c[i], n_a[i] = len(cs), len(rs)
+            country[i] = cs[0] if len(cs) == 1 else None
+            adm1[i] = rs[0] if len(rs) == 1 else None
+        waters = np.full(n, None, dtype=object)
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        at_sea = np.flatnonzero(ok & (unit == -1))
+        if len(at_sea):
+            waters[at_sea] = self._territorial_waters(lon[at_sea], lat[at_sea])
+        by = np.full(n, None, dtype=object)
+        since = np.full(n, None, dtype=object)
+        for code, d in self.disputed_by_adm1.items():
+            hit = adm1 == code
+            by[hit], since[hit] = d["by"], d["since"]
+        # a territorial sea is disputed where the nearest coast of its country is
+        owners = {self.unit_country[k] for k in np.flatnonzero(
+            np.isin(self.unit_code, list(self.disputed_by_adm1)))}
+        sea = np.flatnonzero(np.isin(waters, list(owners))) if owners else np.zeros(0, int)
+        if len(sea):
+            region = self._nearest_region_of(waters[sea], lon[sea], lat[sea])
+            for i, r in zip(sea.tolist(), region.tolist()):
+                d = self.disputed_by_adm1.get(r) if r else None
+                if d:
+                    by[i], since[i] = d["by"], d["since"]
+        return Location(unit, multi, offshore, country, adm1, n_c, n_a, waters, by, since)
+
+    def _locate_exact(self, lon, lat):
+        """Candidate units by the plain predicate, plus the coastal band (as the engine does)."""
+        n = len(lon)
+        unit = np.full(n, -1, dtype=np.int32)
+        multi: dict[int, np.ndarray] = {}
+        offshore = np.full(n, np.nan)
+        valid = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+        if len(valid) == 0:
+            return unit, multi, offshore
+        tree = self.unit_tree
+        pi, gi = tree.query(shapely.points(lon[valid], lat[valid]), predicate="intersects")
+        count = np.bincount(pi, minlength=len(valid))
+        one = np.flatnonzero(count == 1)
+        first = np.full(len(valid), -1, dtype=np.int64)
+        first[pi[::-1]] = gi[::-1]
+        unit[valid[one]] = first[one]
+        for p in np.flatnonzero(count > 1).tolist():
+            unit[valid[p]] = -2
+            multi[int(valid[p])] = np.unique(gi[pi == p])
+        band = float(self.accuracy.get("coastline", 0.0))
+        if band > 0:
+            geoms = self.unit_geoms
+            for p in np.flatnonzero(count == 0).tolist():
+                i = int(valid[p])
+                reach = quadtree.reach_deg(band, lat[i])
+                cand = tree.query(shapely.Point(lon[i], lat[i]), predicate="dwithin",
+                                  distance=reach * 1.01)
+                if len(cand) == 0:
+                    continue
+                d = local_distance_m(float(lon[i]), float(lat[i]), geoms[cand], band)
+                near = cand[d <= band]
+                if len(near) == 0:
+                    continue
+                offshore[i] = float(d[d <= band].min())
+                near = np.unique(near)
+                if len(near) == 1:
+                    unit[i] = near[0]
+                else:
+                    unit[i] = -2
+                    multi[i] = near
+        return unit, multi, offshore
+
+    def _territorial_waters(self, lon, lat) -> np.ndarray:
+        out = np.full(len(lon), None, dtype=object)
+        if len(lon) == 0:
+            return out
+        with self._lock:
+            if self._waters is None:
+                waters = getattr(self.bset, "waters", None)
+                if waters is None:
+                    self._waters = (None, None)
+                else:
+                    geoms = np.asarray(waters.geometry.values, dtype=object)
+                    shapely.prepare(geoms)
+                    self._waters = (shapely.STRtree(geoms),
+                                    waters["code"].to_numpy(dtype=object))
+        tree, codes = self._waters
+        if tree is None:
+            return out
+        pi, gi = tree.query(shapely.points(lon, lat), predicate="intersects")
+        found: dict[int, set[str]] = {}
+        for p, g in zip(pi.tolist(), gi.tolist()):
+            found.setdefault(p, set()).add(codes[g])
+        for p, s in found.items():
+            out[p] = "|".join(sorted(s))
+        return out
+
+    def _nearest_region_of(self, country, lon, lat, reach_deg: float = 0.5) -> np.ndarray:
+        """Code of the unit of ``country[i]`` nearest to each point, within ``reach_deg``."""
+        out = np.full(len(lon), None, dtype=object)
+        pts = shapely.points(lon, lat)
+        pi, gi = self.unit_tree.query(pts, predicate="dwithin", distance=reach_deg)
+        keep = self.unit_country[gi] == np.asarray(country, dtype=object)[pi]
+        pi, gi = pi[keep], gi[keep]
+        if len(pi) == 0:
+            return out
+        d = shapely.distance(self.unit_geoms[gi], pts[pi])
+        order = np.lexsort((gi, d, pi))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = pi[order][1:] != pi[order][:-1]
+        out[pi[order][first]] = self.unit_code[gi[order][first]]
+        return out
+
+    # -- distances to lines ----------------------------------------------------------------------
+    def any_lines(self) -> LineSet:
+        """Every boundary shared by two units (country and region lines)."""
+        with self._lock:
+            if self._any is None:
+                self._any = LineSet(self.bset.borders.geometry.values)
+            return self._any
+
+    def land_lines(self) -> tuple[LineSet, np.ndarray]:
+        """Land borders between countries, and their indices among all border pieces."""
+        with self._lock:
+            if self._land is None:
+                idx = np.flatnonzero(self.b_kind == "country")
+                self._land = (LineSet(self.bset.borders.geometry.values[idx]), idx)
+            return self._land
+
+    def nearest_line(self, lon, lat):
+        """Nearest boundary between any two units: (distance_m, piece, exact)."""
+        r = self.any_lines().nearest(lon, lat)
+        return r.distance_m, r.piece, r.exact
+
+    def nearest_border(self, lon, lat, hint=None):
+        """Nearest land border between countries: (distance_m, piece, exact).
+
+        ``hint`` is :meth:`nearest_line`'s answer for the same points: where the nearest line
+        is itself a land border, it is the answer.
+        """
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        dist = np.full(len(lon), np.nan)
+        piece = np.full(len(lon), -1, dtype=np.int64)
+        exact = np.zeros(len(lon), dtype=bool)
+        todo = np.arange(len(lon))
+        if hint is not None:
+            hd, hp, he = hint
+            land = (hp >= 0) & (self.b_kind[np.maximum(hp, 0)] == "country") if len(hp) else \
+                np.zeros(0, dtype=bool)
+            dist[land], piece[land], exact[land] = hd[land], hp[land], he[land]
+            todo = np.flatnonzero(~land)
+        if len(todo):
+            lines, idx = self.land_lines()
+            r = lines.nearest(lon[todo], lat[todo])
+            dist[todo], exact[todo] = r.distance_m, r.exact
+            piece[todo] = np.where(r.piece >= 0, idx[np.maximum(r.piece, 0)], -1)
+        return dist, piece, exact
+
+    def _lines_of(self, level: str, code: str) -> _UnitLines:
+        """The claimed unit's shared boundary, grouped by stated accuracy.
+
+        A country's lines are its land borders; a region's are every stretch it shares with
+        another unit, country borders included.
+        """
+        key = (level, code)
+        with self._lock:
+            return self._lines_of_locked(key, level, code)
+
+    def _lines_of_locked(self, key, level: str, code: str) -> _UnitLines:
+        got = self._unit_lines.get(key)
+        if got is None:
+            if level == "country":
+                mask = (self.b_kind == "country") & ((self.b_a_country == code)
+                                                     | (self.b_b_country == code))
+            else:
+                mask = (self.b_a == code) | (self.b_b == code)
+            idx = np.flatnonzero(mask)
+            geoms = self.bset.borders.geometry.values
+            classes = []
+            for acc in np.unique(self.b_accuracy[idx]).tolist():
+                sel = idx[self.b_accuracy[idx] == acc]
+                classes.append((float(acc), LineSet(geoms[sel]), sel))
+            got = self._unit_lines[key] = _UnitLines(classes)
+        return got
+
+    def unit_margin(self, level: str, code: str, lon, lat, precision_m,
+                    lower_m=None) -> Margin:
+        """The stretch of a claimed unit's shared boundary that decides each point's verdict.
+
+        For every piece ``p`` of the unit's shared boundary, ``distance(point, p) -
+        accuracy(p)``; the smallest is the margin (the row's precision is not subtracted).
+        Distances are exact where they are within :data:`NEAR_M` or within reach of the band.
+
+        ``lower_m`` (per point) is a lower bound on the distance to any line (the nearest
+        boundary between any two units): where even that is more than :data:`NEAR_M` beyond
+        the widest band, no distance can decide, the margin is that bound minus the largest
+        accuracy, and the deciding stretch is not measured (``distance_m`` NaN, ``piece`` -1).
+        """
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        n = len(lon)
+        prec = np.broadcast_to(np.asarray(precision_m, dtype=float), (n,))
+        out = Margin(np.full(n, np.inf), np.full(n, np.inf), np.full(n, np.nan),
+                     np.full(n, -1, dtype=np.int64), np.full(n, np.inf), np.ones(n, dtype=bool))
+        classes = self._lines_of(level, code).classes
+        if not classes:
+            return out
+        todo = np.arange(n)
+        if lower_m is not None:
+            widest = max(acc for acc, _, _ in classes)
+            lower = np.asarray(lower_m, dtype=float)
+            far = lower - widest - prec > NEAR_M
+            out.margin_m[far] = lower[far] - widest
+            out.distance_m[far] = np.nan
+            out.nearest_m[far] = lower[far]
+            out.exact[far] = False
+            todo = np.flatnonzero(~far)
+        if len(todo) == 0:
+            return out
+        sub = self._margin(classes, lon[todo], lat[todo], prec[todo])
+        for name in ("margin_m", "distance_m", "accuracy_m", "piece", "nearest_m", "exact"):
+            getattr(out, name)[todo] = getattr(sub, name)
+        return out
+
+    def _margin(self, classes, lon, lat, prec) -> Margin:
+        n = len(lon)
+        out = Margin(np.full(n, np.inf), np.full(n, np.inf), np.full(n, np.nan),
+                     np.full(n, -1, dtype=np.int64), np.full(n, np.inf), np.ones(n, dtype=bool))
+        for acc, lines, sel in classes:
+            r = lines.nearest(lon, lat, exact_within=acc + prec + NEAR_M)
+            m = r.distance_m - acc
+            better = m < out.margin_m
+            out.margin_m[better] = m[better]
+            out.distance_m[better] = r.distance_m[better]
+            out.accuracy_m[better] = acc
+            out.piece[better] = np.where(r.piece[better] >= 0, sel[np.maximum(r.piece[better], 0)],
+                                         -1)
+            out.exact[better] = r.exact[better]
+            out.nearest_m = np.fmin(out.nearest_m, r.distance_m)
+        return out
+
+    def unit_distance(self, level: str, code: str, lon, lat):
+        """Distance to the claimed unit's whole outline (coasts included): (distance_m, exact).
+
+        From outside a country, its internal lines are never the nearest, so the outline of a
+        country is that of all its units.
+        """
+        key = (level, code)
+        with self._lock:
+            lines = self._outline.get(key)
+            if lines is None:
+                geoms = self.unit_geoms[self.units_of(level, code)]
+                pieces, _ = explode_lines(shapely.boundary(geoms), 64) if len(geoms) else ([], [])
+                lines = self._outline[key] = LineSet(pieces)
+        r = lines.nearest(lon, lat)
+        return r.distance_m, r.exact
+
+    def other_side(self, piece: np.ndarray, code: np.ndarray) -> np.ndarray:
+        """For border pieces and the claimed unit on one side: the unit (for a country-level
+        claim across a land border: the country) on the other side."""
+        piece = np.asarray(piece, dtype=np.int64)
+        code = np.asarray(code, dtype=object)
+        a, b = self.b_a[piece], self.b_b[piece]
+        ac, bc = self.b_a_country[piece], self.b_b_country[piece]
+        by_country = (self.b_kind[piece] == "country") & (code != a) & (code != b) & (
+            (code == ac) | (code == bc))
+        return np.where(by_country, np.where(ac == code, bc, ac), np.where(a == code, b, a))
+
+    def piece_label(self, piece: int, code: str) -> tuple[str, str]:
+        """(kind, the unit on the other side of border piece ``piece`` from ``code``)."""
+        a, b = self.b_a[piece], self.b_b[piece]
+        kind = self.b_kind[piece]
+        if kind == "country" and code in (self.b_a_country[piece], self.b_b_country[piece]) \
+                and code not in (a, b):
+            other = self.b_b_country[piece] if self.b_a_country[piece] == code else \
+                self.b_a_country[piece]
+            return kind, other
+        return kind, (b if a == code else a)
+
+
+def boundary_index(bset) -> BoundaryIndex:
+    """The (cached) :class:`BoundaryIndex` of a boundary set."""
+    idx = bset._cache.get("index")
+    if idx is None:
+        idx = bset._cache["index"] = BoundaryIndex(bset)
+    return idx

@@ -1,0 +1,407 @@
+"""Delimited text (CSV, TSV...) read in blocks: one reader for whole files and for streams.
+
+Records are read in input order, block by block, by two parsers with the same result:
+
+* runs of lines holding no quote character (and no lone carriage return) are parsed by Arrow's
+  CSV parser (multi-threaded C++), since without quotes a line is a record and splitting it on
+  the delimiter is all there is to do;
+* anything else (quoted fields, fields with line breaks in them, a run Arrow refuses) goes
+  through Python's :mod:`csv` module, one record at a time, reading as many lines as the record
+  spans.
+
+A record with fewer fields than the header is padded with ``""``; one with more keeps its extra
+fields (as columns ``column_<n>`` when the whole file is read, in the row's note when
+streaming, since a stream's columns are fixed by then). Both are noted per row
+(:attr:`~geoverify.io.table.RawTable.row_notes`); completely empty lines are not records.
+
+Limits: a field longer than :data:`MAX_FIELD_CHARS` is cut there (noted on its row); one longer
+than :data:`HARD_FIELD_CHARS` (an unclosed quote swallowing the file, usually) stops the read
+with an error naming the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from itertools import chain
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from geoverify.errors import ClaimsFileError
+from geoverify.io.table import RawTable, unique_header
+
+#: Delimiters tried when sniffing delimited text, in order of preference on a tie.
+DELIMITERS = (",", ";", "\t", "|")
+#: Stands for "no delimiter": a one-column file is split on a character text never holds.
+SINGLE_COLUMN = "\x1f"
+#: Longest field kept whole (characters); longer ones are cut and noted on their row.
+MAX_FIELD_CHARS = 1_000_000
+#: Longest field read at all: beyond this the file cannot be read (exit 3, naming the line).
+HARD_FIELD_CHARS = 64 * 1024 * 1024
+#: Rows per block.
+BLOCK_ROWS = 131_072
+
+csv.field_size_limit(HARD_FIELD_CHARS)
+
+_SEP_LINE = re.compile(r"sep=(.)\r?\n")
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter among :data:`DELIMITERS` that splits the first records most consistently.
+
+    Each candidate splits (quote-aware) up to 50 records; the header must have at least two
+    fields; the score is the share of records with as many fields as the header, then the
+    number of fields. When no candidate splits the header, the file has one column and
+    :data:`SINGLE_COLUMN` is returned (so ``50.4, 35.6`` in a ``coordinates`` file stays one
+    value).
+    """
+    sample = text[:65536]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rfind("\n")]
+    best, best_score = SINGLE_COLUMN, (-1.0, 0)
+    for delim in DELIMITERS:
+        try:
+            rows = []
+            for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim):
+                if r:
+                    rows.append(r)
+                if len(rows) >= 50:
+                    break
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        body = rows[1:] or rows
+        consistent = sum(1 for r in body if len(r) == width) / len(body)
+        score = (consistent, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+class _Lines:
+    """Lines of text (line ends kept) with a count of the physical lines handed out."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._it = iter(lines)
+        self.line = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        s = next(self._it)
+        self.line += 1
+        return s
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str) -> Iterator[str]:
+    """Lines of ``text`` with their ends, split at ``\r\n``, ``\r`` and ``\n`` only (as
+    :mod:`csv` splits)."""
+    return (m.group(0) for m in _LINE.finditer(text))
+
+
+def _text_lines(chunks: Iterable[str]) -> Iterator[str]:
+    """:func:`split_lines` of text arriving in chunks."""
+    rest = ""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        rest += chunk
+        # complete lines end at the last "\n", or at a "\r" that is not the last character
+        # (it may be followed by "\n" in the next chunk)
+        cut = max(rest.rfind("\n"), rest.rfind("\r", 0, len(rest) - 1))
+        if cut < 0:
+            continue
+        yield from split_lines(rest[:cut + 1])
+        rest = rest[cut + 1:]
+    if rest:
+        yield from split_lines(rest)
+
+
+class Header:
+    """What the first record of a delimited file says."""
+
+    def __init__(self, names: list[str], delimiter: str, line: int) -> None:
+        self.names = names
+        self.delimiter = delimiter
+        self.line = line  # physical line the body starts after
+
+
+def read_header(lines: _Lines, head_text: str, name: str, delimiter: str | None) -> Header:
+    """Skip Excel's ``sep=`` line and blank leading records, sniff the delimiter, read the
+    header record."""
+    first = next(lines, None)
+    if first is None:
+        raise ClaimsFileError(f"claims file {name}: empty file, expected a header row")
+    if first.startswith("\ufeff"):
+        first = first[1:]
+        head_text = head_text[1:] if head_text.startswith("\ufeff") else head_text
+    m = _SEP_LINE.match(first)
+    if m and delimiter is None:
+        delimiter = m.group(1)
+        first = None
+        head_text = head_text[m.end():]
+    if delimiter is None:
+        delimiter = sniff_delimiter(head_text)
+    src = chain([first] if first is not None else [], lines)
+    reader = csv.reader(src, delimiter=delimiter)
+    while True:
+        try:
+            rec = next(reader, None)
+        except csv.Error as exc:
+            raise ClaimsFileError(
+                f"claims file {name}, line {lines.line}: malformed delimited text ({exc})") from exc
+        if rec is None:
+            raise ClaimsFileError(f"claims file {name}: no header row")
+        if rec and any(c.strip() for c in rec):
+            return Header([h.strip() for h in rec], delimiter, lines.line)
+
+
+class Block:
+    """Records of one block: ``columns`` (Arrow strings, header width), per-row ``notes``
+    (0-based within the block), ``surplus`` (row -> extra fields), ``lines`` (first physical
+    line of each row, for messages)."""
+
+    def __init__(self, columns: list[pa.Array], notes: dict[int, str],
+                 surplus: dict[int, list[str]]) -> None:
+        self.columns = columns
+        self.notes = notes
+        self.surplus = surplus
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+
+def read_blocks(lines: _Lines, header: Header, name: str, *, block_rows: int = BLOCK_ROWS,
+                first_row: int = 1) -> Iterator[Block]:
+    """The records after the header, in blocks of about ``block_rows`` rows."""
+    width = len(header.names)
+    delim = header.delimiter
+    parts: list[tuple[str, list]] = []  # ("fast", lines) | ("rows", records)
+    count = 0
+    row = first_row
+    fast: list[str] = []
+    for line in lines:
+        if '"' in line or (line.endswith("\r") and not line.endswith("\r\n")):
+            if fast:
+                parts.append(("fast", fast))
+                fast = []
+            try:
+                rec = next(csv.reader(chain([line], lines), delimiter=delim), None)
+            except csv.Error as exc:
+                raise ClaimsFileError(
+                    f"claims file {name}, line {lines.line}: malformed delimited text "
+                    f"({exc})") from exc
+            if rec is None or not rec:
+                continue
+            if parts and parts[-1][0] == "rows":
+                parts[-1][1].append(rec)
+            else:
+                parts.append(("rows", [rec]))
+            count += 1
+        else:
+            if line in ("\n", "\r\n", ""):
+                continue
+            fast.append(line)
+            count += 1
+        if count >= block_rows:
+            if fast:
+                parts.append(("fast", fast))
+                fast = []
+            yield _block(parts, width, delim, row)
+            row += count
+            parts, count = [], 0
+    if fast:
+        parts.append(("fast", fast))
+    if parts:
+        yield _block(parts, width, delim, row)
+
+
+def _fast(text: str, width: int, delim: str) -> list[pa.Array] | None:
+    """Quote-free lines parsed by Arrow, or None when a line has another number of fields."""
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char=False,
+                                              ignore_empty_lines=True,
+                                              newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+                                                 strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    return [table.column(i).combine_chunks() for i in range(width)]
+
+
+def _block(parts, width: int, delim: str, first_row: int) -> Block:
+    cols: list[list[pa.Array]] = [[] for _ in range(width)]
+    notes: dict[int, str] = {}
+    surplus: dict[int, list[str]] = {}
+    pos = 0
+    for kind, items in parts:
+        if kind == "fast":
+            arrays = _fast("".join(items), width, delim)
+            if arrays is not None:
+                for c, a in zip(cols, arrays):
+                    c.append(a)
+                pos += len(arrays[0]) if arrays else len(items)
+                continue
+            items = [r for r in csv.reader(io.StringIO("".join(items), newline=""),
+                                           delimiter=delim) if r]
+        fixed = []
+        for r in items:
+            if len(r) != width:
+                notes[pos] = (f"row {first_row + pos} has {len(r)} fields where the header has "
+                              f"{width}; " + ("the missing fields are empty" if len(r) < width
+                                              else "the extra fields are kept"))
+                if len(r) > width:
+                    surplus[pos] = r[width:]
+                r = (r + [""] * width)[:width]
+            fixed.append(r)
+            pos += 1
+        for i, c in enumerate(cols):
+            c.append(pa.array([r[i] for r in fixed], type=pa.string()))
+    columns = [pa.concat_arrays(c) if c else pa.array([], pa.string()) for c in cols]
+    # fields beyond the soft cap are cut
+    for i, a in enumerate(columns):
+        if len(a) and pc.max(pc.utf8_length(a)).as_py() > MAX_FIELD_CHARS:
+            long = pc.greater(pc.utf8_length(a), MAX_FIELD_CHARS)
+            for k in [int(x) for x in pc.indices_nonzero(long).to_pylist()]:
+                size = len(a[k].as_py())
+                msg = (f"row {first_row + k}: a field of {size:,} characters was cut to the "
+                       f"first {MAX_FIELD_CHARS:,}")
+                notes[k] = f"{notes[k]}; {msg}" if k in notes else msg
+            columns[i] = pc.if_else(long, pc.utf8_slice_codeunits(a, 0, MAX_FIELD_CHARS), a)
+    return Block(columns, notes, surplus)
+
+
+def _table(name: str, header: Header, blocks: list[Block], digest: str, fmt: str,
+           grow: bool) -> RawTable:
+    import pandas as pd
+
+    width = len(header.names)
+    names = list(header.names)
+    notes: dict[int, str] = {}
+    surplus: dict[int, list[str]] = {}
+    offset = 0
+    for b in blocks:
+        notes.update({offset + k: v for k, v in b.notes.items()})
+        surplus.update({offset + k: v for k, v in b.surplus.items()})
+        offset += len(b)
+    n = offset
+    longest = max((width + len(v) for v in surplus.values()), default=width)
+    if grow and longest > width:
+        names = names + [""] * (longest - width)
+    names = unique_header(names)
+    arrays = [pa.concat_arrays([b.columns[i] for b in blocks]) if blocks else
+              pa.array([], pa.string()) for i in range(width)]
+    if grow and longest > width:
+        for j in range(width, longest):
+            vals = [""] * n
+            for k, extra in surplus.items():
+                if j - width < len(extra):
+                    vals[k] = extra[j - width]
+            arrays.append(pa.array(vals, type=pa.string()))
+        for k, extra in surplus.items():
+            notes[k] = notes[k].replace("the extra fields are kept",
+                                        "the extra fields are in "
+                                        + ", ".join(names[width:width + len(extra)]))
+    else:
+        for k, extra in surplus.items():
+            kept = ", ".join(repr(x[:200]) for x in extra[:20])
+            notes[k] = notes[k].replace("the extra fields are kept",
+                                        f"the extra fields are kept here: {kept}")
+    data = pd.DataFrame({nm: pd.Series(a, dtype=pd.ArrowDtype(pa.string()))
+                         for nm, a in zip(names, arrays)}) if names else pd.DataFrame(index=range(n))
+    table = RawTable(data, name, digest, fmt, row_notes=notes)
+    table.meta["delimiter"] = None if header.delimiter == SINGLE_COLUMN else header.delimiter
+    return table
+
+
+def read_delimited(text: str, name: str, digest: str, delimiter: str | None = None,
+                   fmt: str = "csv") -> RawTable:
+    """Delimited text -> :class:`RawTable`; every record after the header is a row."""
+    if not text.strip():
+        raise ClaimsFileError(f"claims file {name}: empty file, expected a header row")
+    lines = _Lines(split_lines(text))
+    header = read_header(lines, text[:65536], name, delimiter)
+    blocks = list(read_blocks(lines, header, name))
+    _check_closed(blocks, text, header, name)
+    return _table(name, header, blocks, digest, fmt, grow=True)
+
+
+def stream_delimited(chunks: Iterable[str], name: str, *, fmt: str = "csv",
+                     delimiter: str | None = None, block_rows: int = BLOCK_ROWS
+                     ) -> Iterator[RawTable]:
+    """Delimited text arriving in chunks -> RawTables of about ``block_rows`` rows each, all
+    with the header's columns (extra fields stay in the row's note)."""
+    it = iter(chunks)
+    head = ""
+    buffered: list[str] = []
+    for chunk in it:
+        buffered.append(chunk)
+        head += chunk
+        if len(head) >= 65536:
+            break
+    if not head.strip():
+        raise ClaimsFileError(f"claims file {name}: empty file, expected a header row")
+    lines = _Lines(_text_lines(chain(buffered, it)))
+    header = read_header(lines, head[:65536], name, delimiter)
+    first = 1
+    for block in read_blocks(lines, header, name, block_rows=block_rows, first_row=first):
+        yield _table(name, header, [block], "", fmt, grow=False)
+
+
+def _check_closed(blocks: list[Block], text: str, header: Header, name: str) -> None:
+    """An unclosed quote at the end swallows the rest of the file: refuse it, naming the line
+    where the quote opened."""
+    if not blocks or not len(blocks[-1]):
+        return
+    last = blocks[-1]
+    cells = [c[len(c) - 1].as_py() for c in last.columns]
+    if not any(("\n" in v or "\r" in v) for v in cells if v):
+        return
+    line = unclosed_quote_line(text, header.delimiter)
+    if line is not None:
+        raise ClaimsFileError(
+            f"claims file {name}, line {line}: a quoted field opens here and is never "
+            "closed, so the rows after it cannot be told apart; close or remove the quote")
+
+
+def unclosed_quote_line(text: str, delimiter: str) -> int | None:
+    """Line where a quoted field opens and the text ends before it closes, else ``None``."""
+    in_quotes = False
+    at_field_start = True
+    line = 1
+    opened = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if in_quotes:
+            if c == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    i += 2
+                    continue
+                in_quotes = False
+            elif c == "\n":
+                line += 1
+        else:
+            if c == '"' and at_field_start:
+                in_quotes = True
+                opened = line
+            elif c == "\n":
+                line += 1
+            at_field_start = c in (delimiter, "\n", "\r")
+        i += 1
+    return opened if in_quotes else None

@@ -1,0 +1,131 @@
+"""The in-memory executor: a whole table, cut into batches, checked on a thread pool.
+
+The heavy steps of :func:`~geoverify.core.batch.check_batch` (the quadtree lookups, KD-tree
+queries, shapely predicates, Arrow compute) release the GIL, so two threads keep two cores
+busy. Batches are put back in input order; tallies are made once over all frames.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+from geoverify.core.batch import Frames, check_batch, context
+from geoverify.core.result import CheckResult, concat_frames
+from geoverify.core.table import normalise
+from geoverify.core.tally import Tally
+
+#: Rows per batch: large enough to amortise, small enough to bound temporary memory.
+BATCH_ROWS = 65_536
+
+
+def threads() -> int:
+    """Worker threads for batches: the machine's cores, at most 4 (``GEOVERIFY_THREADS``)."""
+    env = os.environ.get("GEOVERIFY_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def slice_raw(raw, start: int, stop: int):
+    """Rows ``start:stop`` (0-based) of a :class:`~geoverify.io.table.RawTable`, with its
+    geometry, problems and notes re-indexed."""
+    stop = min(stop, len(raw.data))
+    if (start, stop) == (0, len(raw.data)):
+        return raw
+    return replace(
+        raw,
+        data=raw.data.iloc[start:stop].reset_index(drop=True),
+        geometry=None if raw.geometry is None else list(raw.geometry[start:stop]),
+        geometry_problems={i - start: m for i, m in raw.geometry_problems.items()
+                           if start <= i < stop},
+        row_notes={i - start: m for i, m in raw.row_notes.items() if start <= i < stop},
+        meta=dict(raw.meta),
+    )
+
+
+def take_raw(raw, rows):
+    """The given rows (0-based positions, in order) of a RawTable."""
+    rows = list(rows)
+    return replace(
+        raw,
+        data=raw.data.iloc[rows].reset_index(drop=True),
+        geometry=None if raw.geometry is None else [raw.geometry[i] for i in rows],
+        geometry_problems={k: raw.geometry_problems[i] for k, i in enumerate(rows)
+                           if i in raw.geometry_problems},
+        row_notes={k: raw.row_notes[i] for k, i in enumerate(rows) if i in raw.row_notes},
+        meta=dict(raw.meta),
+    )
+
+
+def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int = BATCH_ROWS,
+                 progress: Callable[[int], None] | None = None) -> Frames:
+    """Frames of a whole table, batch by batch (in order), on :func:`threads` threads."""
+    n = len(raw.data)
+    starts = list(range(0, n, batch_rows)) or [0]
+
+    def one(s: int) -> Frames:
+        part = slice_raw(raw, s, s + batch_rows)
+        return check_batch(normalise(part, first_row=first_row + s), ctx)
+
+    if len(starts) == 1 or threads() == 1:
+        out = []
+        for s in starts:
+            out.append(one(s))
+            if progress is not None:
+                progress(len(out[-1]))
+        return concat_frames(out)
+    # the first batch alone: it builds the shared indexes once
+    out = [one(starts[0])]
+    if progress is not None:
+        progress(len(out[0]))
+    with ThreadPoolExecutor(max_workers=threads()) as pool:
+        for fr in pool.map(one, starts[1:]):
+            out.append(fr)
+            if progress is not None:
+                progress(len(fr))
+    return concat_frames(out)
+
+
+def check_raw(raw, boundaries, *, control=None, input_info: dict[str, Any] | None = None,
+              progress: Callable[[int], None] | None = None) -> CheckResult:
+    """Check a table already read: the executor behind :func:`geoverify.check`."""
+    ctx = context(boundaries, control)
+    frames = check_frames(raw, ctx, progress=progress)
+    tally = Tally()
+    tally.add(frames.columns)
+    info = input_info if input_info is not None else {
+        "path": raw.path, "sha256": raw.sha256, "rows": len(raw.data)}
+    return CheckResult(table=frames, clips=tally.frame(), input=info,
+                       boundaries=provenance(boundaries, control))
+
+
+def provenance(boundaries, control=None) -> list[dict[str, Any]]:
+    """The boundary provenance a report carries (plus the control layer's, if any)."""
+    out = [dict(p) for p in boundaries.provenance]
+    if control is not None:
+        out.append(control_provenance(control))
+    return out
+
+
+def control_provenance(control) -> dict[str, Any]:
+    """Provenance of a dated control layer (a GeoDataFrame, with ``attrs['provenance']`` when
+    it was read from a file)."""
+    import hashlib
+
+    import shapely
+
+    h = hashlib.sha256()
+    for wkb in shapely.to_wkb(control.geometry.values):
+        h.update(wkb)
+    h.update(control.drop(columns=control.geometry.name).to_csv(index=False).encode("utf-8"))
+    digest = h.hexdigest()
+    meta = control.attrs.get("provenance", {}) if hasattr(control, "attrs") else {}
+    return {"name": meta.get("name", "control"), "level": "CONTROL",
+            "source": meta.get("source", "user-supplied dated control layer"),
+            "version": meta.get("version", ""), "licence": meta.get("licence", "unknown"),
+            "attribution": meta.get("attribution", ""), "sha256": meta.get("sha256", digest),
+            "accuracy_m": {}}

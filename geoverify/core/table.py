@@ -68,6 +68,9 @@ def normalise_claims(raw) -> pd.DataFrame:
         findings = FindingList(row)
         add = findings.add
         get = partial(_get, rec, roles)
+        for note in raw.row_notes.get(i, ()):  # what the reader noticed: ragged-row...
+            add(getattr(note, "code", "ragged-row"), getattr(note, "field", None),
+                getattr(note, "value", None), str(note))
 
         lon = lat = math.nan
         text: str | None = None

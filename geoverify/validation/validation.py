@@ -825,6 +825,12 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
             if on_error == "raise" or not isinstance(exc, (ClaimsFileError, ConfigError)):
                 raise
             errors.append({"file": shown, "message": str(exc)})
+        except Exception as exc:  # a bug or an exhausted resource: lose this file, not the run
+            if on_error == "raise":
+                raise
+            errors.append({"file": shown, "message": (
+                f"{shown}: internal error while checking this file ({type(exc).__name__}: "
+                f"{exc}); the other files were checked; please report it")})
     if provenance is None:
         try:
             provenance = bset_for(settings_for(Path.cwd())).provenance

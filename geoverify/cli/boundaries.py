@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from geoverify.cli.options import Group, configure_logging, quiet_opt, verbose_opt
+from geoverify.io.limits import MAX_FETCH_BYTES
 
 
 def _fmt_opt(default: str = "table"):
@@ -233,15 +234,20 @@ def worldviews_cmd(name):
 @click.option("--name", default=None, help="Set name (default SOURCE-COUNTRY).")
 @click.option("--sha256", "sha256", default=None, help="Expected sha256 of the download.")
 @click.option("--base-url", default=None, help="Override the source's base URL (mirrors).")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=MAX_FETCH_BYTES,
+              show_default=True,
+              help="Refuse a download larger than this many bytes (checked against the "
+                   "announced Content-Length before downloading, and while downloading).")
 @verbose_opt
 @quiet_opt
-def fetch_cmd(source, country, level, name, sha256, base_url, verbose, quiet):
+def fetch_cmd(source, country, level, name, sha256, base_url, max_bytes, verbose, quiet):
     """Download a layer (SOURCE: geoboundaries, gadm, ocha-cod-ab) and add it as a user set."""
     from geoverify.boundaries.fetch import fetch_layer
 
     configure_logging(verbose, quiet)
     m = fetch_layer(source, country, level.upper(), name=name, sha256=sha256, base_url=base_url,
-                    progress=lambda msg: click.echo(msg, err=True, nl=False))
+                    progress=lambda msg: click.echo(msg, err=True, nl=False),
+                    max_bytes=max_bytes)
     e = m["layers"][level.upper()]
     click.echo(f"\ninstalled {m['name']}:{level.upper()} ({e['features']} features, "
                f"sha256 {e['sha256']}); licence: {e['licence']}", err=True)

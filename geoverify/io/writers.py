@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
-import tempfile
+import shutil
 from pathlib import Path
 from typing import Any
 
 from geoverify.errors import ClaimsFileError, ConfigError
+from geoverify.io.tempfiles import sweep_stale, temp_path
 
 REPORT_FORMATS = ("table", "csv", "json", "geojson", "markdown")
 
@@ -177,28 +179,73 @@ def format_report(report: dict[str, Any], fmt: str) -> str:
         raise ConfigError(f"unknown format {fmt!r}; choose one of {', '.join(REPORT_FORMATS)}") from None
 
 
-def write_text_atomic(path: str | Path, text: str, *, overwrite: bool = False) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename.
+def check_output_path(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Refuse an output that cannot be written before any work is done.
 
     Raises
     ------
     ClaimsFileError
-        When the file exists and ``overwrite`` is false, or it cannot be written.
+        The directory does not exist or is not a directory (exit 3 on the command line), or
+        the file exists and ``overwrite`` is false.
     """
     p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.exists():
+        raise ClaimsFileError(f"output {p}: the directory {parent} does not exist; create it "
+                              "first or choose another -o")
+    if not parent.is_dir():
+        raise ClaimsFileError(f"output {p}: {parent} is not a directory")
+    if p.is_dir():
+        raise ClaimsFileError(f"output {p}: is a directory; give a file name")
     if p.exists() and not overwrite:
         raise ClaimsFileError(f"output {p} exists; pass --overwrite to replace it")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, *, overwrite: bool = False):
+    """Write an output atomically: yields a temporary path next to ``path`` (see
+    :mod:`geoverify.io.tempfiles`) to be written; on success it replaces ``path`` with the
+    usual permissions, on any failure (or SIGTERM, which the command line turns into an exit)
+    it is removed. Stale temporary files of earlier killed runs are swept first.
+
+    Raises
+    ------
+    ClaimsFileError
+        As :func:`check_output_path`, or when the directory cannot be written.
+    """
+    p = check_output_path(path, overwrite=overwrite)
+    sweep_stale(p.parent if str(p.parent) else Path("."), p.name)
+    tmp = temp_path(p)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent or Path("."))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
     except OSError as exc:
         raise ClaimsFileError(f"output {p}: cannot write in {p.parent} ({exc.strerror})") from exc
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        yield tmp
         os.replace(tmp, p)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: str | Path, text: str, *, overwrite: bool = False) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename (:func:`atomic_output`).
+
+    Raises
+    ------
+    ClaimsFileError
+        When the file exists and ``overwrite`` is false, its directory does not exist, or it
+        cannot be written.
+    """
+    p = Path(path)
+    with atomic_output(p, overwrite=overwrite) as tmp:
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise ClaimsFileError(f"output {p}: cannot be written ({exc.strerror})") from exc

@@ -8,12 +8,26 @@ from pathlib import Path
 import click
 
 from geoverify.cli.options import (
+    CHECK_SUFFIX_FORMATS,
+    Choice,
     boundaries_opt,
+    check_output,
+    columns_opt,
     configure_logging,
+    format_for,
     format_opt,
+    input_format_opt,
+    one_claims_file,
     output_opt,
     overwrite_opt,
     quiet_opt,
+    refuse_output_on_input,
+    report_notes,
+    resolve_columns,
+    schema_opt,
+    set_current_file,
+    sheet_opt,
+    sheet_value,
     verbose_opt,
 )
 
@@ -39,25 +53,28 @@ def failing_rows(report: dict, fail_on: str) -> list[int]:
 
 @click.command("check")
 @click.argument("claims", metavar="FILE")
-@format_opt("table")
+@format_opt(None)
 @output_opt
 @overwrite_opt
-@click.option("--fail-on", type=click.Choice(["never", "mismatch", "ambiguous", "finding"]),
+@click.option("--raw-text", "raw_text", is_flag=True, default=False,
+              help="CSV: write cells exactly as in the claims file. By default a cell that a "
+                   "spreadsheet would run as a formula (text beginning with =, +, -, @, tab or "
+                   "CR; numbers excepted) gets a leading ' so opening the report is safe; use "
+                   "--raw-text when a program, not a person, reads the CSV.")
+@click.option("--fail-on", type=Choice(["never", "mismatch", "ambiguous", "finding"]),
               default="never", show_default=True,
               help="Exit 1 when a row reaches this level: mismatch (mismatch, outside), "
                    "ambiguous (anything not confirmed but unclaimed), finding (any warning).")
-@click.option("--input-format", "input_format", default=None, metavar="FORMAT",
-              help="Read FILE as this format (csv, tsv, geojson, json, jsonl, kml, kmz, xlsx, "
-                   "gpkg, parquet, fgb) instead of guessing from its name and content.")
-@click.option("--sheet", default=None, help="XLSX sheet name or 0-based index.")
+@input_format_opt
+@sheet_opt
+@columns_opt
 @click.option("--layer", default=None, help="GeoPackage layer name.")
-@click.option("--schema", default=None, metavar="NAME",
-              help="Export adapter: geoconfirmed, cir, timemap, acled, or none (default: sniff).")
+@schema_opt
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV (default: detect).")
 @click.option("--control", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Dated control layer (polygons with party, valid_from, valid_to): each frame "
                    "gets controlled_by as of its own date.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+@click.option("--engine", type=Choice(["local", "dask"]), default="local", show_default=True,
               help="local, or dask: partition FILE (a file, a Parquet dataset directory or a CSV "
                    "glob) and run the same engine on Dask workers.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -74,33 +91,46 @@ def failing_rows(report: dict, fail_on: str) -> list[int]:
                    "extension); stdout gets the per-clip tallies in --format table or json.")
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=50_000, show_default=True,
               help="With --stream: rows per chunk.")
-@click.option("--distances", type=click.Choice(["auto", "all", "none"]), default="auto",
+@click.option("--distances", type=Choice(["auto", "all", "none"]), default="auto",
               show_default=True,
               help="With --stream: measure border distances only where they decide a verdict "
                    "(auto), for every row (all), or never (none).")
 @boundaries_opt
 @verbose_opt
 @quiet_opt
-def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, layer, schema,
-              encoding, control, engine, scheduler, workers, rows_per_partition, out_dir,
-              stream, chunk_rows, distances, boundaries, verbose, quiet):
+def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, sheet, columns,
+              layer, schema, encoding, control, engine, scheduler, workers, rows_per_partition,
+              out_dir, stream, chunk_rows, distances, boundaries, verbose, quiet):
     """Check the claims in FILE (CSV/TSV, XLSX, GeoJSON/JSON/JSONL, KML/KMZ, GeoPackage,
-    GeoParquet, FlatGeobuf; - for stdin)."""
+    GeoParquet, FlatGeobuf; - for stdin).
+
+    FILE may also be a directory or a quoted glob that holds exactly one claims file; for
+    several files use 'geoverify validate' (or --engine dask, which reads a glob or a Parquet
+    dataset directory as one input).
+    """
     from geoverify.api import check
     from geoverify.io.writers import format_report, write_text_atomic
 
     configure_logging(verbose, quiet)
-    if output and Path(output).exists() and not overwrite:
-        raise click.UsageError(f"output {output} exists; pass --overwrite to replace it")
-    if sheet is not None and sheet.isdigit():
-        sheet = int(sheet)
+    set_current_file(claims)
+    if engine != "dask":
+        claims = one_claims_file(claims, "check")
+        set_current_file(claims)
+    refuse_output_on_input(output, [claims])
+    check_output(output, overwrite)
+    sheet = sheet_value(sheet)
     if stream:
-        return _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema,
-                             chunk_rows, distances, boundaries, quiet,
+        return _check_stream(claims, output, fmt or "table", overwrite, fail_on, input_format,
+                             schema, chunk_rows, distances, boundaries, quiet,
                              incompatible={"--sheet": sheet, "--layer": layer,
                                            "--encoding": encoding, "--control": control,
-                                           "--out-dir": out_dir},
+                                           "--out-dir": out_dir, "--columns": columns},
                              engine=engine)
+    fmt = format_for(fmt, output, CHECK_SUFFIX_FORMATS, "table")
+    mapping, mapping_from = resolve_columns(columns, claims if engine != "dask" else None)
+    if mapping_from and mapping_from != "--columns":
+        log.info("using the column mapping in %s: %s", mapping_from,
+                 ",".join(f"{k}={v}" for k, v in mapping.items()))
     read = {"fmt": input_format, "sheet": sheet, "layer": layer, "schema": schema,
             "encoding": encoding}
     if engine == "dask":
@@ -108,18 +138,23 @@ def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, laye
 
         if scheduler and workers:
             raise click.UsageError("give either --scheduler or --workers, not both")
+        if mapping:
+            raise click.UsageError("--columns does not go with --engine dask yet; rename the "
+                                   "columns in the files")
         result = check_dask(claims, out_dir=out_dir, scheduler=scheduler, workers=workers,
                             rows_per_partition=rows_per_partition, overwrite=overwrite,
                             boundaries=boundaries, control=control, **read)
     else:
         if scheduler or workers or out_dir:
             raise click.UsageError("--scheduler, --workers and --out-dir go with --engine dask")
-        result = check(claims, boundaries=boundaries, control=control, **read)
+        result = check(claims, boundaries=boundaries, control=control, columns=mapping or None,
+                       **read)
     report = result.to_dict()
-    text = format_report(report, fmt)
+    report_notes(report["input"])
+    text = format_report(report, fmt, raw_text=raw_text)
     if output:
         write_text_atomic(output, text, overwrite=overwrite)
-        log.info("wrote %s", output)
+        log.info("wrote %s (%s)", output, fmt)
     else:
         click.echo(text, nl=False)
     bad = failing_rows(report, fail_on)

@@ -103,7 +103,8 @@ _UNSUPPORTED_SUFFIXES = {
 def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | None = None,
                schema: str | None = None, layer: str | int | None = None,
                encoding: str | None = None,
-               columns: dict[str, str] | str | None = None) -> RawTable:
+               columns: dict[str, str] | str | None = None,
+               columns_source: str | None = None) -> RawTable:
     """Read a claims file into a :class:`RawTable`.
 
     Parameters
@@ -127,7 +128,8 @@ def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | N
     columns
         A column mapping, ``{role: column}`` or ``"lat=latitude_deg,lon=longitude_deg"``
         (see :func:`geoverify.io.columns.column_mapping`), applied after the adapter: the
-        mapped columns take their role's name.
+        mapped columns take their role's name. ``columns_source`` says where it came from
+        (a configuration file), for messages.
 
     Raises
     ------
@@ -140,7 +142,7 @@ def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | N
     from geoverify.io import adapters
 
     name = str(path)
-    mapping = column_mapping(columns, "columns=")
+    mapping = column_mapping(columns, columns_source or "columns=")
     if schema is not None:
         adapters.check_schema_name(schema)
     raw = read_bytes(path)
@@ -191,7 +193,7 @@ def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | N
         from geoverify.io.kml import folder_as_clip
         table = folder_as_clip(table)
     if mapping:
-        table, _ = apply_column_mapping(table, mapping)
+        table, _ = apply_column_mapping(table, mapping, columns_source)
     return table
 
 

@@ -86,7 +86,7 @@ def column_mapping(value: Any, where: str = "--columns") -> dict[str, str]:
         if r not in ALIASES:
             near = difflib.get_close_matches(r, list(ALIASES), n=1)
             hint = f" (did you mean {near[0]}?)" if near else ""
-            raise ConfigError(f"{where}: unknown column role {role!r}{hint}; roles are "
+            raise ConfigError(f"{where}: unknown role {role!r}{hint}; roles are "
                               + ", ".join(ALIASES))
         if not isinstance(col, str) or not col.strip():
             raise ConfigError(f"{where}: columns: {role} must name a column, got {col!r}")
@@ -102,7 +102,8 @@ def apply_column_mapping(raw, columns: dict[str, str], source: str | None = None
     Returns ``(table, original_name_of)``. A column that already had a role's name and is not
     the mapped one is renamed ``<name> (unmapped)`` so it cannot take the role. A mapped column
     the table does not have is a :class:`ClaimsFileError` listing the columns it has.
-    ``table.meta["columns_mapped"]`` records the mapping applied.
+    ``table.meta["columns_mapped"]`` records the mapping applied and
+    ``table.meta["columns_original"]`` each column's name in the file.
     """
     if not columns:
         return raw, {c: c for c in raw.data.columns}
@@ -130,8 +131,9 @@ def apply_column_mapping(raw, columns: dict[str, str], source: str | None = None
         elif column_key(c) in taken_keys or c in columns:
             rename[c] = f"{c} (unmapped)"
     new = dataclasses.replace(raw, data=data.rename(columns=rename), meta=dict(raw.meta))
-    new.meta["columns_mapped"] = dict(columns)
     original = {rename.get(c, c): c for c in present}
+    new.meta["columns_mapped"] = dict(columns)
+    new.meta["columns_original"] = original
     return new, original
 
 
@@ -180,11 +182,40 @@ def require_coordinates(raw) -> None:
                 'columns = {' + ", ".join(f'{r} = "{c}"' for r, c in pairs.items())
                 + "} in .geoverify.toml)")
     else:
-        msg += ("; map the columns that hold them with --columns, e.g. --columns "
-                "lat=latitude_deg,lon=longitude_deg")
+        need = [r for r in ("lat", "lon") if r not in roles]
+        example = ",".join(f"{r}=<column>" for r in need)
+        msg += (f"; map the column(s) that hold them with --columns {example} (e.g. --columns "
+                "lat=latitude_deg,lon=longitude_deg), or name a coordinates column with "
+                "--columns coordinates=<column>")
     if raw.format in ("csv", "tsv") and len(cols) == 1:
         msg += "; the file was read as one column: is it a CSV file at all?"
     raise ClaimsFileError(msg)
+
+
+def describe_input(raw, rows: int | None = None) -> dict[str, Any]:
+    """The ``input`` record of a report for a table as read: path, sha256, rows, and how it was
+    read: ``format``, ``schema`` (the adapter, or ``None``), ``columns`` (role -> the file's
+    column that gave it; an adapter's derived columns are named as the adapter made them),
+    ``sheet`` (XLSX) and ``notes`` (what the reader wants the user to know: the sheet it
+    chose, a duplicated column)."""
+    cols = [str(c) for c in raw.data.columns]
+    roles = map_columns(cols)
+    mapped = raw.meta.get("columns_mapped") or {}
+    used = {role: mapped.get(role, col) for role, col in roles.items()}
+    notes = list(raw.meta.get("notes") or [])
+    for name, copies in (raw.meta.get("duplicate_columns") or {}).items():
+        notes.append(f"the header has {len(copies)} columns named {name!r}; the first is read "
+                     f"as {name!r}, the others as {', '.join(map(repr, copies[1:]))}")
+    return {
+        "path": raw.path,
+        "sha256": raw.sha256,
+        "rows": len(raw.data) if rows is None else rows,
+        "format": raw.format,
+        "schema": raw.schema,
+        "columns": used,
+        "sheet": raw.meta.get("sheet"),
+        "notes": notes,
+    }
 
 
 def closest_columns(columns: list[str], exclude: set[str] = frozenset()) -> dict[str, str]:
@@ -221,4 +252,5 @@ def _listing(cols: list[str], limit: int = 20) -> str:
 
 
 __all__ = ["ALIASES", "ROLES", "apply_column_mapping", "closest_columns", "column_key",
-           "column_mapping", "has_coordinate_columns", "map_columns", "require_coordinates"]
+           "column_mapping", "describe_input", "has_coordinate_columns", "map_columns",
+           "require_coordinates"]

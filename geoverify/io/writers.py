@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from geoverify.errors import ClaimsFileError, ConfigError
+from geoverify.io.safety import escape_markdown, escape_text, neutralise_formula
 from geoverify.io.tempfiles import sweep_stale, temp_path
 
 REPORT_FORMATS = ("table", "csv", "json", "geojson", "markdown")
@@ -68,8 +69,12 @@ def to_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def to_csv(report: dict[str, Any]) -> str:
+def to_csv(report: dict[str, Any], *, raw_text: bool = False) -> str:
+    """One CSV row per frame. Text a spreadsheet would run as a formula gets a leading ``'``
+    (:func:`geoverify.io.safety.neutralise_formula`) unless ``raw_text``."""
     rows = [flat_frame(f) for f in report["frames"]]
+    if not raw_text:
+        rows = [{k: neutralise_formula(v) for k, v in r.items()} for r in rows]
     extra: list[str] = []
     for r in rows:
         for k in r:
@@ -97,10 +102,7 @@ def to_geojson(report: dict[str, Any]) -> str:
 
 
 def _md_escape(v: Any) -> str:
-    s = _s(v).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    for ch in "<>`*_[]":
-        s = s.replace(ch, "\\" + ch)
-    return s
+    return escape_markdown(_s(v))
 
 
 def _place(f: dict[str, Any]) -> str:
@@ -116,7 +118,7 @@ def _km(v: Any) -> str:
 
 
 def to_markdown(report: dict[str, Any]) -> str:
-    out = ["# geoverify check", "", f"Input: `{_md_escape(report['input']['path'])}` "
+    out = ["# geoverify check", "", f"Input: {_md_escape(report['input']['path'])} "
            f"(sha256 `{report['input']['sha256']}`, {report['input']['rows']} rows)", ""]
     out.append("## Clips")
     out.append("")
@@ -132,15 +134,14 @@ def to_markdown(report: dict[str, Any]) -> str:
             _md_escape(", ".join(x["code"] for x in f["findings"]))]) + " |")
     out += ["", "## Boundaries", ""]
     for b in report["boundaries"]:
-        out.append(f"- {b['name']} ({b['level']}): {_md_escape(b['source'])}; licence "
+        out.append(f"- {_md_escape(b['name'])} ({_md_escape(b['level'])}): "
+                   f"{_md_escape(b['source'])}; licence "
                    f"{_md_escape(b['licence'])}; sha256 `{b['sha256'][:16]}…`")
     return "\n".join(out) + "\n"
 
 
 def _clean_cell(v: Any, width: int = 28) -> str:
-    s = " ".join(_s(v).split())
-    s = "".join(ch if ch.isprintable() else "?" for ch in s)
-    return s if len(s) <= width else s[: width - 1] + "…"
+    return escape_text(_s(v), width)
 
 
 def to_table(report: dict[str, Any]) -> str:
@@ -171,12 +172,19 @@ FORMATTERS = {"table": to_table, "csv": to_csv, "json": to_json, "geojson": to_g
               "markdown": to_markdown}
 
 
-def format_report(report: dict[str, Any], fmt: str) -> str:
-    """Render a report dict in one of :data:`REPORT_FORMATS`."""
-    try:
-        return FORMATTERS[fmt](report)
-    except KeyError:
-        raise ConfigError(f"unknown format {fmt!r}; choose one of {', '.join(REPORT_FORMATS)}") from None
+def format_report(report: dict[str, Any], fmt: str, *, raw_text: bool = False) -> str:
+    """Render a report dict in one of :data:`REPORT_FORMATS`.
+
+    Text from the claims file is made safe for whoever opens the report: CSV cells that a
+    spreadsheet would run as formulas get a leading ``'`` (not with ``raw_text``), Markdown is
+    escaped and the table is printable single lines (see :mod:`geoverify.io.safety`). JSON and
+    GeoJSON are always the raw text.
+    """
+    if fmt not in FORMATTERS:
+        raise ConfigError(f"unknown format {fmt!r}; choose one of {', '.join(REPORT_FORMATS)}")
+    if fmt == "csv":
+        return to_csv(report, raw_text=raw_text)
+    return FORMATTERS[fmt](report)
 
 
 def check_output_path(path: str | Path, *, overwrite: bool = False) -> Path:

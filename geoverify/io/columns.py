@@ -195,13 +195,14 @@ def require_coordinates(raw) -> None:
 def describe_input(raw, rows: int | None = None) -> dict[str, Any]:
     """The ``input`` record of a report for a table as read: path, sha256, rows, and how it was
     read: ``format``, ``schema`` (the adapter, or ``None``), ``columns`` (role -> the file's
-    column that gave it; an adapter's derived columns are named as the adapter made them),
+    column that gave it, or what an adapter made it of: ``province, country (cir adapter)``),
     ``sheet`` (XLSX) and ``notes`` (what the reader wants the user to know: the sheet it
     chose, a duplicated column)."""
     cols = [str(c) for c in raw.data.columns]
     roles = map_columns(cols)
     mapped = raw.meta.get("columns_mapped") or {}
-    used = {role: mapped.get(role, col) for role, col in roles.items()}
+    derived = raw.meta.get("column_sources") or {}
+    used = {role: mapped.get(role) or derived.get(col, col) for role, col in roles.items()}
     notes = list(raw.meta.get("notes") or [])
     for name, copies in (raw.meta.get("duplicate_columns") or {}).items():
         notes.append(f"the header has {len(copies)} columns named {name!r}; the first is read "

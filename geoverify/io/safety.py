@@ -86,6 +86,23 @@ def neutralise_formulas(values):
     return out
 
 
+def csv_record(values, delimiter: str = ",") -> str:
+    """One CSV record ending in ``\\n``: a field holding the delimiter, ``"``, CR or LF is
+    quoted (``"`` doubled).
+
+    Python's :mod:`csv` writer with ``lineterminator="\\n"`` leaves a lone CR unquoted, and
+    every CSV reader (spreadsheets included) ends the record there: a cell could split its row
+    in two. This quotes it. Values are written as given (neutralise them first).
+    """
+    out = []
+    for v in values:
+        v = "" if v is None else str(v)
+        if delimiter in v or '"' in v or "\r" in v or "\n" in v:
+            v = '"' + v.replace('"', '""') + '"'
+        out.append(v)
+    return delimiter.join(out) + "\n"
+
+
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!~&])")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u200e\u200f\u202a-\u202e"
@@ -122,5 +139,5 @@ def escape_text(value: Any, width: int | None = None) -> str:
     return s
 
 
-__all__ = ["FORMULA_START", "escape_markdown", "escape_text", "neutralise_formula",
+__all__ = ["FORMULA_START", "csv_record", "escape_markdown", "escape_text", "neutralise_formula",
            "neutralise_formulas"]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import os
 import shutil
@@ -12,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from geoverify.errors import ClaimsFileError, ConfigError
-from geoverify.io.safety import escape_markdown, escape_text, neutralise_formula
+from geoverify.io.safety import csv_record, escape_markdown, escape_text, neutralise_formula
 from geoverify.io.tempfiles import sweep_stale, temp_path
 
 REPORT_FORMATS = ("table", "csv", "json", "geojson", "markdown")
@@ -71,7 +69,8 @@ def to_json(report: dict[str, Any]) -> str:
 
 def to_csv(report: dict[str, Any], *, raw_text: bool = False) -> str:
     """One CSV row per frame. Text a spreadsheet would run as a formula gets a leading ``'``
-    (:func:`geoverify.io.safety.neutralise_formula`) unless ``raw_text``."""
+    (:func:`geoverify.io.safety.neutralise_formula`) unless ``raw_text``; a cell holding a line
+    break of any kind is quoted (:func:`geoverify.io.safety.csv_record`)."""
     rows = [flat_frame(f) for f in report["frames"]]
     if not raw_text:
         rows = [{k: neutralise_formula(v) for k, v in r.items()} for r in rows]
@@ -80,13 +79,10 @@ def to_csv(report: dict[str, Any], *, raw_text: bool = False) -> str:
         for k in r:
             if k.startswith("extra.") and k not in extra:
                 extra.append(k)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=[*CSV_COLUMNS, *extra], lineterminator="\n",
-                       extrasaction="raise", restval="")
-    w.writeheader()
-    for r in rows:
-        w.writerow(r)
-    return buf.getvalue()
+    columns = [*CSV_COLUMNS, *extra]
+    out = [csv_record(columns)]
+    out += [csv_record([r.get(c, "") for c in columns]) for r in rows]
+    return "".join(out)
 
 
 def to_geojson(report: dict[str, Any]) -> str:

@@ -68,7 +68,8 @@ def neutralise_formulas(values):
             return values
         risky = pc.and_(pc.match_substring_regex(values, _FORMULA_RE),
                         pc.invert(pc.match_substring_regex(values, _NUMBER_RE)))
-        quoted = pc.binary_join_element_wise(pa.scalar("'", values.type), values, "")
+        quoted = pc.binary_join_element_wise(pa.scalar("'", values.type), values,
+                                             pa.scalar("", values.type))
         return pc.if_else(pc.fill_null(risky, False), quoted, values)
     import pandas as pd
 

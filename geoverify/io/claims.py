@@ -10,7 +10,8 @@ Formats (``fmt=``; sniffed from the file name, then from the content, when not g
 ======== ==============================================================================
 csv, tsv delimited text; delimiter sniffed among ``,`` ``;`` tab ``|``; UTF-8 (BOM or
          not), UTF-16/32 with a BOM, BOM-less UTF-16, else Windows-1251
-xlsx     Excel workbook (first sheet, or ``sheet=``), see :mod:`geoverify.io.xlsx`
+xlsx     Excel workbook (the first sheet with coordinate columns, or ``sheet=``), see
+         :mod:`geoverify.io.xlsx`
 json     a list of objects, or an object holding one under ``rows``/``records``/``data``/
          ``frames``/``events``/``items``
 geojson  a FeatureCollection, a Feature, or a list of Features
@@ -27,6 +28,8 @@ ACLED), see :mod:`geoverify.io.adapters`.
 
 Only :func:`read_table` (and :func:`read_bytes`) touch paths; everything else here works on
 bytes already read, so the hash in :attr:`RawTable.sha256` is always that of what was parsed.
+Every reader works within the caps of :mod:`geoverify.io.limits` (input size, cell length,
+JSON and XML nesting, XLSX cells).
 """
 
 from __future__ import annotations

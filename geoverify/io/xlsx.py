@@ -1,9 +1,11 @@
 """Excel workbooks (.xlsx/.xlsm), read with openpyxl in read-only mode.
 
-The first sheet (in workbook order) is read unless ``sheet=`` names another (a name, or a
-0-based index). The first row with any value is the header; every later row up to the last
-one holding a value is a data row, empty ones in between included (so data row *n* is always
-sheet row header + *n*).
+The first sheet (in workbook order) whose header has coordinate columns is read (else the first
+sheet) unless ``sheet=`` names another (a name, or a 0-based index). Only cells holding values
+are kept, and a sheet whose used range exceeds :data:`~geoverify.io.limits.MAX_XLSX_CELLS` is
+refused naming its farthest cell. The first row with any value is the header; every later row
+up to the last one holding a value is a data row, empty ones in between included (so data row
+*n* is always sheet row header + *n*).
 
 Cells become text as a person would read them, without spreadsheet noise:
 

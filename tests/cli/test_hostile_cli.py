@@ -496,3 +496,15 @@ def test_check__duplicated_lat_column_is_reported(tmp_path):
     assert "the header has 2 columns named 'lat'" in r.stderr
     (f,) = json.loads(r.stdout)["frames"]
     assert "duplicate-column" in [x["code"] for x in f["findings"]]
+
+
+def test_options__choices_equal_the_readers_vocabulary():
+    """--input-format and --schema list exactly what the readers accept."""
+    from geoverify.cli import options
+    from geoverify.io import adapters, claims
+
+    assert options.INPUT_FORMATS == claims.FORMATS
+    assert options.INPUT_FORMAT_ALIASES == claims.FORMAT_ALIASES
+    assert set(options.SCHEMAS) == {*adapters.ADAPTERS, "none"}
+    for alias, target in options.SCHEMA_ALIASES.items():
+        assert adapters.check_schema_name(alias) == target

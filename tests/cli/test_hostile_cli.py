@@ -508,3 +508,32 @@ def test_options__choices_equal_the_readers_vocabulary():
     assert set(options.SCHEMAS) == {*adapters.ADAPTERS, "none"}
     for alias, target in options.SCHEMA_ALIASES.items():
         assert adapters.check_schema_name(alias) == target
+
+
+SIGTERM_STREAM_SCRIPT = """
+import os, signal, sys
+import geoverify.run.stream as st
+
+real = st._check_chunk
+
+def killed_after_the_first_chunk(*args, **kwargs):
+    out = real(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGTERM)
+    signal.pause()
+    return out
+
+st._check_chunk = killed_after_the_first_chunk
+from geoverify.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_check__sigterm_during_stream_removes_the_partial_output(tmp_path):
+    src = tmp_path / "big.csv"
+    src.write_text(HEADER + "\n" + "\n".join([GOOD] * 50) + "\n")
+    p = subprocess.run([sys.executable, "-c", SIGTERM_STREAM_SCRIPT, "check", str(src),
+                        "--stream", "--chunk-rows", "10", "-o", str(tmp_path / "x.parquet")],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert p.returncode == 128 + signal.SIGTERM, p.stderr
+    assert "Traceback" not in p.stderr
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["big.csv"]

@@ -235,7 +235,13 @@ def resolve_columns(cli_value: str | None, source: str | None):
     from geoverify.io.config import find_config_mapping
 
     if cli_value:
-        return column_mapping(cli_value, "--columns"), "--columns"
+        from geoverify.errors import ConfigError
+
+        try:
+            return column_mapping(cli_value, "--columns"), "--columns"
+        except ConfigError as exc:  # a bad option value is a usage error
+            raise click.BadParameter(str(exc).removeprefix("--columns: "),
+                                     param_hint="'--columns'") from None
     start = Path.cwd() if source in (None, "-") else Path(source)
     if not start.exists():
         return {}, None

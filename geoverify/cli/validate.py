@@ -24,6 +24,7 @@ from geoverify.cli.options import (
     overwrite_opt,
     quiet_opt,
     refuse_output_on_input,
+    resolve_columns,
     sheet_opt,
     sheet_value,
     verbose_opt,
@@ -78,6 +79,8 @@ def validate_cmd(ctx, paths, config, fmt, output, overwrite, fail_on, baseline, 
 
     configure_logging(verbose, quiet)
     fmt = format_for(fmt, output, VALIDATE_SUFFIX_FORMATS, "text")
+    if columns:
+        columns, _ = resolve_columns(columns, None)  # a bad mapping is a usage error
     for what, out in (("-o", output), ("--write-baseline", write_baseline),
                       ("--summary", summary)):
         refuse_output_on_input(out, _input_files(paths), what)

@@ -204,7 +204,7 @@ def _read_cells(ws, name: str, title: str):
     far_col = 0
     empty: list[tuple[int, str]] = []
     for r in ws.iter_rows():
-        handed += len(r)
+        handed += len(r)  # openpyxl pads each row to its last cell, empty or not
         entries = empty
         for j, c in enumerate(r):
             v = getattr(c, "value", None)
@@ -219,7 +219,7 @@ def _read_cells(ws, name: str, title: str):
             seen_value = seen_value or any(t.strip() for _, t in entries)
             last = entries[-1][0]
             far_col = max(far_col, last + 1)
-            if (len(rows) + 1) * far_col > cap or handed > cap:
+            if (len(rows) + 1) * far_col > cap:
                 ref = f"{get_column_letter(last + 1)}{len(rows) + 1}"
                 raise ClaimsFileError(
                     f"claims file {name}, sheet {title!r}: the used range reaches cell {ref} "
@@ -227,6 +227,13 @@ def _read_cells(ws, name: str, title: str):
                     f"{len(rows) + 1:,} rows x {far_col:,} columns, more than the "
                     f"{cap:,} cells geoverify reads from a sheet; if {ref} is a stray value, "
                     "delete it and save again, else save the data as CSV")
+        if handed > cap:
+            ref = f"{get_column_letter(max(len(r), 1))}{len(rows) + 1}"
+            raise ClaimsFileError(
+                f"claims file {name}, sheet {title!r}: the rows up to {ref} span more than the "
+                f"{cap:,} cells geoverify reads from a sheet (cells far to the right, even "
+                "empty ones, count); delete the columns beyond the data and save again, or "
+                "save the data as CSV")
         rows.append(entries)
     return rows, numeric, other
 

@@ -537,3 +537,13 @@ def test_check__sigterm_during_stream_removes_the_partial_output(tmp_path):
     assert p.returncode == 128 + signal.SIGTERM, p.stderr
     assert "Traceback" not in p.stderr
     assert sorted(x.name for x in tmp_path.iterdir()) == ["big.csv"]
+
+
+def test_check__bad_columns_value_is_a_usage_error(good):
+    for command in ("check", "validate", "map"):
+        r = run(command, good, "--columns", "lati=lat")
+        assert r.exit_code == 2, command
+        assert "unknown role 'lati' (did you mean lat?)" in r.stderr
+    r = run("check", good, "--columns", "lat=nothere,lon=lon")
+    assert r.exit_code == 3
+    assert "names 'nothere', which the file does not have" in r.stderr

@@ -321,3 +321,24 @@ def test_read_table__xlsx_picks_the_sheet_with_coordinates_and_says_so(tmp_path)
     table = read_table(p, columns={"lat": "Breite", "lon": "Laenge"})
     assert table.meta["sheet"] == "Frames"
     assert os.path.exists(p)
+
+
+def test_read_table__xlsx_empty_cells_far_right_count_towards_the_cap(tmp_path, monkeypatch):
+    """openpyxl pads every row to its last cell, empty or not: those cells are capped too (a
+    crafted sheet with an empty cell in XFD on a million rows would take hours)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["lat", "lon"])
+    for i in range(2, 12):
+        ws.cell(row=i, column=1, value=50.1)
+        ws.cell(row=i, column=2, value=35.0)
+        ws.cell(row=i, column=26, value="")
+    p = tmp_path / "padded.xlsx"
+    wb.save(p)
+    assert len(read_table(p).data) == 10
+    monkeypatch.setattr(limits, "MAX_XLSX_CELLS", 100)
+    with pytest.raises(ClaimsFileError, match=r"padded\.xlsx, sheet 'Sheet': the rows up to Z5 "
+                                              r"span more than the 100 cells"):
+        read_table(p)

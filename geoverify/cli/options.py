@@ -12,8 +12,11 @@ from typing import Any
 
 import click
 
-from geoverify.errors import GeoverifyError
-from geoverify.io.writers import REPORT_FORMATS
+from geoverify.errors import ClaimsFileError, ConfigError, GeoverifyError
+from geoverify.io.columns import column_mapping
+from geoverify.io.config import find_config_mapping
+from geoverify.io.dataset import CLAIMS_SUFFIXES, discover
+from geoverify.io.writers import REPORT_FORMATS, check_output_path
 
 #: Exit code when geoverify cannot run (unreadable file, unknown layer, bad config).
 EXIT_CANNOT_RUN = 3
@@ -183,8 +186,6 @@ def check_output(output: str | None, overwrite: bool) -> None:
     error (exit 2); a missing directory cannot run (exit 3, naming it)."""
     if not output:
         return
-    from geoverify.io.writers import check_output_path
-
     if Path(output).exists() and not Path(output).is_dir() and not overwrite:
         raise click.UsageError(f"output {output} exists; pass --overwrite to replace it")
     check_output_path(output, overwrite=True)
@@ -196,9 +197,6 @@ _GLOB_CHARS = set("*?[")
 def expand_claims(claims: str) -> list[str]:
     """The claims files FILE names: itself; the claims files in a directory (searched as
     ``validate`` does); or the files a quoted glob matches."""
-    from geoverify.errors import ClaimsFileError
-    from geoverify.io.dataset import CLAIMS_SUFFIXES, discover
-
     if claims == "-" or Path(claims).is_file():
         return [claims]
     if Path(claims).is_dir():
@@ -231,12 +229,7 @@ def resolve_columns(cli_value: str | None, source: str | None):
     """The column mapping to use and where it came from: ``--columns``, else the ``columns``
     of the configuration found from ``source``'s directory upward (the working directory for
     stdin), else none."""
-    from geoverify.io.columns import column_mapping
-    from geoverify.io.config import find_config_mapping
-
     if cli_value:
-        from geoverify.errors import ConfigError
-
         try:
             return column_mapping(cli_value, "--columns"), "--columns"
         except ConfigError as exc:  # a bad option value is a usage error

@@ -35,7 +35,7 @@ import pandas as pd
 from geoverify._version import __version__
 from geoverify.codes import CHECKS, FIX, RANK
 from geoverify.errors import ClaimsFileError, ConfigError, GeoverifyError
-from geoverify.io.columns import apply_column_mapping
+from geoverify.io.columns import apply_column_mapping, column_mapping, require_coordinates
 from geoverify.validation import detectors
 from geoverify.validation.settings import ValidateSettings, settings_from_mapping
 
@@ -724,8 +724,6 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
 
     if on_error not in ("raise", "collect"):
         raise ConfigError(f"on_error={on_error!r}; use 'raise' or 'collect'")
-    from geoverify.io.columns import column_mapping, require_coordinates
-
     forced_columns = column_mapping(columns, "--columns") if columns else None
     if isinstance(paths, (str, Path)):
         paths = [paths]

@@ -89,12 +89,6 @@ def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None,
         Column mapping for headers geoverify does not recognise: ``{"lat": "latitude_deg",
         "lon": "longitude_deg"}`` or ``"lat=latitude_deg,lon=longitude_deg"``.
 
-    Raises
-    ------
-    ClaimsFileError
-        The file cannot be read, or no column can hold the coordinates (the message lists
-        the columns, the closest matches and the ``columns`` that would map them).
-
     Returns
     -------
     geopandas.GeoDataFrame
@@ -102,6 +96,12 @@ def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None,
         date, precision_m, role, extra, findings`` and point geometry (empty when unlocated).
         ``attrs["input"]`` holds the path, sha256, row count, format, adapter and column
         mapping (as the report's ``input``).
+
+    Raises
+    ------
+    ClaimsFileError
+        The file cannot be read, or no column can hold the coordinates (the message lists
+        the columns, the closest matches and the ``columns`` that would map them).
     """
     import geopandas as gpd
 

@@ -120,6 +120,11 @@ def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, s
     check_output(output, overwrite)
     sheet = sheet_value(sheet)
     if stream:
+        _, mapping_from = resolve_columns(None, claims)
+        if mapping_from:  # never read the columns silently another way than check would
+            raise click.UsageError(
+                f"--stream cannot apply the column mapping in {mapping_from} yet; rename the "
+                "columns in the file, or check it without --stream")
         return _check_stream(claims, output, fmt or "table", overwrite, fail_on, input_format,
                              schema, chunk_rows, distances, boundaries, quiet,
                              incompatible={"--sheet": sheet, "--layer": layer,

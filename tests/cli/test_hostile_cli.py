@@ -547,3 +547,12 @@ def test_check__bad_columns_value_is_a_usage_error(good):
     r = run("check", good, "--columns", "lat=nothere,lon=lon")
     assert r.exit_code == 3
     assert "names 'nothere', which the file does not have" in r.stderr
+
+
+def test_check__stream_does_not_ignore_a_configured_column_mapping(tmp_path):
+    (tmp_path / ".geoverify.toml").write_text('columns = {lat = "latitude_deg"}\n')
+    p = tmp_path / "c.csv"
+    p.write_text("latitude_deg,lon\n50.43005,35.59057\n")
+    r = run("check", p, "--stream", "-o", tmp_path / "x.csv")
+    assert r.exit_code == 2
+    assert "--stream cannot apply the column mapping" in r.stderr

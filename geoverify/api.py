@@ -49,20 +49,28 @@ def _raw_from_frame(df: pd.DataFrame):
                     problems, numeric_columns=numeric)
 
 
-def _raw(claims: Any, fmt: str | None = None, **options: Any):
+def _raw(claims: Any, fmt: str | None = None, *, columns: Any = None, **options: Any):
+    """The raw table of ``claims``, with the column mapping applied; refused (ClaimsFileError)
+    when no column can hold the coordinates."""
     from geoverify.io.claims import read_table
+    from geoverify.io.columns import apply_column_mapping, column_mapping, require_coordinates
 
     if isinstance(claims, (str, Path)):
-        return read_table(claims, fmt=fmt, **{k: v for k, v in options.items() if v is not None})
-    if isinstance(claims, pd.DataFrame):
-        return _raw_from_frame(claims)
-    raise ClaimsFileError(
-        f"claims must be a path, a DataFrame or a GeoDataFrame, not {type(claims).__name__}")
+        raw = read_table(claims, fmt=fmt, columns=columns,
+                         **{k: v for k, v in options.items() if v is not None})
+    elif isinstance(claims, pd.DataFrame):
+        raw, _ = apply_column_mapping(_raw_from_frame(claims), column_mapping(columns, "columns="))
+    else:
+        raise ClaimsFileError(
+            f"claims must be a path, a DataFrame or a GeoDataFrame, not {type(claims).__name__}")
+    require_coordinates(raw)
+    return raw
 
 
 def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None,
                 sheet: str | int | None = None, schema: str | None = None,
-                layer: str | None = None, encoding: str | None = None):
+                layer: str | None = None, encoding: str | None = None,
+                columns: dict[str, str] | str | None = None):
     """Read claims into a GeoDataFrame, one row per input row (nothing dropped).
 
     Parameters
@@ -78,26 +86,40 @@ def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None,
         ``none``; by default adapters are sniffed.
     encoding
         Force a text encoding instead of detecting it.
+    columns
+        Column mapping for headers geoverify does not recognise: ``{"lat": "latitude_deg",
+        "lon": "longitude_deg"}`` or ``"lat=latitude_deg,lon=longitude_deg"``.
 
     Returns
     -------
     geopandas.GeoDataFrame
         Columns ``row, id, clip, frame, lon, lat, coordinates_text, notation, claimed, source,
         date, precision_m, role, extra, findings`` and point geometry (empty when unlocated).
-        ``attrs["input"]`` holds the path, sha256 and row count.
+        ``attrs["input"]`` holds the path, sha256, row count, format, adapter and column
+        mapping (as the report's ``input``).
+
+    Raises
+    ------
+    ClaimsFileError
+        The file cannot be read, or no column can hold the coordinates (the message lists
+        the columns, the closest matches and the ``columns`` that would map them).
     """
     import geopandas as gpd
 
-    raw = _raw(source, fmt, sheet=sheet, schema=schema, layer=layer, encoding=encoding)
+    from geoverify.io.columns import describe_input
+
+    raw = _raw(source, fmt, sheet=sheet, schema=schema, layer=layer, encoding=encoding,
+               columns=columns)
     df = claims_frame(normalise(raw))
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
-    gdf.attrs["input"] = {"path": raw.path, "sha256": raw.sha256, "rows": len(df)}
+    gdf.attrs["input"] = describe_input(raw, len(df))
     return gdf
 
 
 def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
           sheet: str | int | None = None, schema: str | None = None, layer: str | None = None,
-          encoding: str | None = None, control: Any = None, progress=None) -> CheckResult:
+          encoding: str | None = None, control: Any = None,
+          columns: dict[str, str] | str | None = None, progress=None) -> CheckResult:
     """Check claims: where each frame is, whether that agrees with its claim, tallies per clip.
 
     Parameters
@@ -106,7 +128,7 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
         A path, a DataFrame, or a GeoDataFrame of points.
     boundaries
         Name of a boundary set (``"embedded"``) or a loaded :class:`BoundarySet`.
-    fmt, sheet, schema, layer, encoding
+    fmt, sheet, schema, layer, encoding, columns
         Reading options, as for :func:`read_claims`.
     control
         Optional dated control layer (a path or a GeoDataFrame with ``party``,
@@ -120,7 +142,8 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
         ``.frames`` (GeoDataFrame, one row per input row), ``.clips`` (DataFrame) and
         ``.to_dict()`` (the JSON report).
     """
-    raw = _raw(claims, fmt, sheet=sheet, schema=schema, layer=layer, encoding=encoding)
+    raw = _raw(claims, fmt, sheet=sheet, schema=schema, layer=layer, encoding=encoding,
+               columns=columns)
     bset = _load_boundaries(boundaries)
     if progress is not None:
         progress.total = len(raw.data)

@@ -36,8 +36,6 @@ CODES: dict[str, str] = {
     "disputed-area": "info",
     "on-border": "info",
     "near-coast": "info",
-    # reading
-    "ragged-row": "warning",
     # other fields
     "invalid-precision": "warning",
     "invalid-role": "warning",
@@ -46,6 +44,10 @@ CODES: dict[str, str] = {
     "invalid-url": "error",
     "duplicate-row": "warning",
     "conflicting-location": "error",
+    # what the reader had to do to keep a row
+    "ragged-row": "warning",
+    "cell-too-long": "warning",
+    "duplicate-column": "error",
 }
 
 
@@ -71,7 +73,8 @@ CHECK_ORDER = (
     "multiple-units", "claim-mismatch", "near-border", "outside-boundaries", "disputed-area",
     "on-border", "duplicate-row", "conflicting-location", "invalid-date", "missing-source",
     "invalid-url", "invalid-precision", "invalid-role", "viewport-only", "short-plus-code",
-    "ambiguous-utm-hemisphere", "verdict-changed",
+    "ambiguous-utm-hemisphere", "ragged-row", "duplicate-column", "cell-too-long",
+    "verdict-changed",
 )
 CHECKS = CHECK_ORDER + tuple(sorted(set(ALL_CODES) - set(CHECK_ORDER)))
 
@@ -107,12 +110,16 @@ DESCRIPTIONS = {
     "missing-source": "No source link for the row (or no source column in the file).",
     "invalid-url": "The source is not an http(s) URL with a host.",
     "invalid-precision": "The precision column is not a non-negative number of metres.",
-    "ragged-row": "The row has more or fewer fields than the header; nothing was dropped.",
     "invalid-role": "The role is neither camera nor target.",
     "viewport-only": "A map link gives only the map's view, not a pinned point.",
     "short-plus-code": "A short plus code, read against its reference place.",
     "ambiguous-utm-hemisphere": "A UTM zone letter that may mean a hemisphere or a band.",
     "verdict-changed": "The row's verdict or region differs from the baseline or git ref.",
+    "ragged-row": "The row has more or fewer fields than the header (extra values are kept in "
+                  "extra columns, missing ones read as empty).",
+    "cell-too-long": "A cell longer than geoverify keeps (1,048,576 characters) was cut.",
+    "duplicate-column": "The header names the same column twice and the copies disagree on "
+                        "this row; the first is used.",
 }
 
 #: What to do, appended to findings whose message from ``check`` does not say.
@@ -125,5 +132,7 @@ FIX = {
     "possibly-swapped": "check the order of latitude and longitude",
     "invalid-precision": "write the precision as a number of metres",
     "invalid-role": "use camera or target",
+    "ragged-row": "quote values that contain the delimiter, or fix the row's field count",
+    "duplicate-column": "remove or rename one of the columns",
 }
 

@@ -17,7 +17,6 @@ import http.client
 import json
 import os
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from geoverify.errors import BoundaryLayerError, ConfigError
+from geoverify.io import limits
+from geoverify.io.tempfiles import sweep_stale, temp_path
 
 CHUNK = 64 * 1024
 
@@ -59,36 +60,65 @@ def source_url(source: dict[str, Any], country: str, level: str,
     return source["url"].format(base=base, iso3=iso3, iso2=iso2, level=level, n=level[-1])
 
 
+def _too_big(url: str, cap: int, what: str) -> FetchError:
+    return FetchError(
+        f"download of {url} refused: {what}, more than the {limits.size_text(cap)} a boundary "
+        "layer may have (--max-bytes); nothing was installed; if the layer really is that "
+        "large, raise --max-bytes, or download it yourself and install it with `geoverify "
+        "boundaries add FILE --name NAME --level LEVEL`")
+
+
 def download(url: str, dest: Path, *, sha256: str | None = None, timeout: float = 60.0,
-             progress: Callable[[str], None] | None = None) -> str:
-    """Download ``url`` to ``dest``; returns its sha256.
+             progress: Callable[[str], None] | None = None,
+             max_bytes: int | None = None) -> str:
+    """Download ``url`` to ``dest`` (streamed to disk); returns its sha256.
+
+    At most ``max_bytes`` (default :data:`geoverify.io.limits.MAX_FETCH_BYTES`, 1 GiB) are
+    accepted: a ``Content-Length`` above it is refused before the body is read, and a body
+    that grows past it is cut off there.
 
     Raises
     ------
     FetchError
-        Offline or refused, HTTP error, truncated body, or sha256 different from ``sha256``.
+        Offline or refused, HTTP error, truncated body, larger than ``max_bytes``, or sha256
+        different from ``sha256``.
     """
+    try:
+        return _download(url, dest, sha256=sha256, timeout=timeout, progress=progress,
+                         max_bytes=max_bytes)
+    except BaseException:
+        Path(dest).unlink(missing_ok=True)  # never leave a partial download behind
+        raise
+
+
+def _download(url: str, dest: Path, *, sha256, timeout, progress, max_bytes) -> str:
+    cap = limits.MAX_FETCH_BYTES if max_bytes is None else int(max_bytes)
     h = hashlib.sha256()
     got = 0
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp, open(dest, "wb") as out:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             total = resp.headers.get("Content-Length")
             total = int(total) if total and total.isdigit() else None
-            while True:
-                try:
-                    block = resp.read(CHUNK)
-                except http.client.IncompleteRead as exc:
-                    raise FetchError(
-                        f"download of {url} was cut off after {got + len(exc.partial)} of "
-                        f"{total} bytes; nothing was installed, try again") from exc
-                if not block:
-                    break
-                out.write(block)
-                h.update(block)
-                got += len(block)
-                if progress:
-                    pct = f" {100 * got / total:5.1f}%" if total else ""
-                    progress(f"\rdownloading {url}: {got / 1e6:.2f} MB{pct}")
+            if total is not None and total > cap:
+                raise _too_big(url, cap, f"the server announces {total:,} bytes")
+            with open(dest, "wb") as out:
+                while True:
+                    try:
+                        block = resp.read(CHUNK)
+                    except http.client.IncompleteRead as exc:
+                        raise FetchError(
+                            f"download of {url} was cut off after {got + len(exc.partial)} of "
+                            f"{total} bytes; nothing was installed, try again") from exc
+                    if not block:
+                        break
+                    got += len(block)
+                    if got > cap:
+                        raise _too_big(url, cap, f"the body passed {cap:,} bytes")
+                    out.write(block)
+                    h.update(block)
+                    if progress:
+                        pct = f" {100 * got / total:5.1f}%" if total else ""
+                        progress(f"\rdownloading {url}: {got / 1e6:.2f} MB{pct}")
     except FetchError:
         raise
     except urllib.error.HTTPError as exc:
@@ -115,8 +145,11 @@ def download(url: str, dest: Path, *, sha256: str | None = None, timeout: float 
 def fetch_layer(source: str, country: str, level: str, *, name: str | None = None,
                 sha256: str | None = None, base_url: str | None = None,
                 sources: dict[str, Any] | None = None, timeout: float = 60.0,
-                progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                progress: Callable[[str], None] | None = None,
+                max_bytes: int | None = None) -> dict[str, Any]:
     """Download one country's ``level`` layer from ``source`` and add it as a user set.
+
+    ``max_bytes`` caps the download (default :data:`geoverify.io.limits.MAX_FETCH_BYTES`).
 
     Returns the set's manifest. The layer entry records the URL, the download's sha256, the
     source's licence and attribution, and a ``notice`` when the licence forbids redistribution.
@@ -135,10 +168,13 @@ def fetch_layer(source: str, country: str, level: str, *, name: str | None = Non
     fields = src.get("fields", {}).get(level, {})
     root = data_root()
     root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".download-", dir=root))
+    sweep_stale(root, "download")  # downloads of killed runs
+    tmp = temp_path(root / "download")
+    tmp.mkdir()
     try:
         dest = tmp / f"{source}-{country.upper()}-{level}.{src.get('format', 'geojson')}"
-        digest = download(url, dest, sha256=sha256, timeout=timeout, progress=progress)
+        digest = download(url, dest, sha256=sha256, timeout=timeout, progress=progress,
+                          max_bytes=max_bytes)
         acc = src.get("accuracy_m", {}).get(level)
         return add_layer(
             dest, name=name, level=level, code_field=fields.get("code"),

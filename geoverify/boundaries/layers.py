@@ -26,7 +26,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,7 @@ from geoverify.io.boundaries import (
     to_wgs84,
     write_layer,
 )
+from geoverify.io.tempfiles import sweep_stale, temp_path
 
 log = logging.getLogger("geoverify")
 
@@ -387,7 +387,9 @@ def add_layer(path: str | Path, *, name: str, level: str, code_field: str | None
              "added": datetime.now(UTC).isoformat(timespec="seconds"), **facts,
              **(extra or {})}
     manifest["layers"][level] = entry
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
+    sweep_stale(root)  # sets half-written by killed runs
+    tmp = temp_path(root / name)
+    tmp.mkdir()
     try:
         for lv in LEVELS:
             if lv == level:

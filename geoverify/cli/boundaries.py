@@ -9,11 +9,20 @@ from typing import Any
 
 import click
 
-from geoverify.cli.options import Group, configure_logging, quiet_opt, verbose_opt
+from geoverify.cli.options import (
+    Choice,
+    Group,
+    configure_logging,
+    quiet_opt,
+    set_current_file,
+    verbose_opt,
+)
+from geoverify.io.limits import MAX_FETCH_BYTES
+from geoverify.io.safety import neutralise_formula
 
 
 def _fmt_opt(default: str = "table"):
-    return click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "csv"]),
+    return click.option("-f", "--format", "fmt", type=Choice(["table", "json", "csv"]),
                         default=default, show_default=True, help="Output format on stdout.")
 
 
@@ -37,7 +46,7 @@ def _emit(records: list[dict[str, Any]], fmt: str, columns: list[str]) -> None:
 
         w = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
         w.writeheader()
-        w.writerows(records)
+        w.writerows({k: neutralise_formula(v) for k, v in r.items()} for r in records)
     else:
         if not records:
             click.echo("(none)")
@@ -81,8 +90,8 @@ def list_cmd(fmt, verbose, quiet):
 
 @boundaries_group.command("info")
 @click.argument("name")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option("-f", "--format", "fmt", type=Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format on stdout.")
 @verbose_opt
 @quiet_opt
 def info_cmd(name, fmt, verbose, quiet):
@@ -110,7 +119,9 @@ def info_cmd(name, fmt, verbose, quiet):
 @boundaries_group.command("add")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--name", required=True, help="Name of the set (used as --boundaries NAME).")
-@click.option("--level", required=True, type=click.Choice(["ADM0", "ADM1"], case_sensitive=False))
+@click.option("--level", required=True, type=Choice(["ADM0", "ADM1"]),
+              help="What the layer's polygons are: ADM0 (countries) or ADM1 (regions: "
+                   "oblasts, provinces, states). A set has at most one layer of each.")
 @click.option("--code-field", default=None, help="Field holding each feature's code.")
 @click.option("--name-field", default=None, help="Field holding each feature's name.")
 @click.option("--country-field", default=None, help="ADM1: field holding the country code.")
@@ -130,6 +141,7 @@ def add_cmd(path, name, level, code_field, name_field, country_field, layer, acc
     from geoverify.boundaries.layers import add_layer, set_dir
 
     configure_logging(verbose, quiet)
+    set_current_file(path)
     m = add_layer(path, name=name, level=level.upper(), code_field=code_field,
                   name_field=name_field, country_field=country_field, accuracy_m=accuracy_m,
                   licence=licence, attribution=attribution, source=source, version=version,
@@ -191,6 +203,7 @@ def diff_cmd(a, b, claims, fmt, verbose, quiet):
     from geoverify.core.diff import DIFF_COLUMNS, diff_sets
 
     configure_logging(verbose, quiet)
+    set_current_file(claims)
     pts = _read_points(claims)
     d = diff_sets(load_boundaries(a), load_boundaries(b), pts["lon"].astype(float),
                   pts["lat"].astype(float), rows=pts["row"].to_numpy())
@@ -200,7 +213,9 @@ def diff_cmd(a, b, claims, fmt, verbose, quiet):
 
 @boundaries_group.command("control")
 @click.argument("layer", type=click.Path(exists=True, dir_okay=False))
-@click.option("--claims", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--claims", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Claims file whose frames (with their date column) are looked up in the "
+                   "control LAYER.")
 @_fmt_opt()
 @verbose_opt
 @quiet_opt
@@ -211,7 +226,10 @@ def control_cmd(layer, claims, fmt, verbose, quiet):
     from geoverify.io.boundaries import read_vector
 
     configure_logging(verbose, quiet)
-    rows = control_report(read_vector(layer), _read_points(claims))
+    set_current_file(layer)
+    control = read_vector(layer)
+    set_current_file(claims)
+    rows = control_report(control, _read_points(claims))
     _emit(rows, fmt, ["row", "date", "lon", "lat", "controlled_by"])
 
 
@@ -229,19 +247,24 @@ def worldviews_cmd(name):
 @boundaries_group.command("fetch")
 @click.argument("source")
 @click.argument("country")
-@click.argument("level", type=click.Choice(["ADM0", "ADM1"], case_sensitive=False))
+@click.argument("level", type=Choice(["ADM0", "ADM1"]))
 @click.option("--name", default=None, help="Set name (default SOURCE-COUNTRY).")
 @click.option("--sha256", "sha256", default=None, help="Expected sha256 of the download.")
 @click.option("--base-url", default=None, help="Override the source's base URL (mirrors).")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=MAX_FETCH_BYTES,
+              show_default=True,
+              help="Refuse a download larger than this many bytes (checked against the "
+                   "announced Content-Length before downloading, and while downloading).")
 @verbose_opt
 @quiet_opt
-def fetch_cmd(source, country, level, name, sha256, base_url, verbose, quiet):
+def fetch_cmd(source, country, level, name, sha256, base_url, max_bytes, verbose, quiet):
     """Download a layer (SOURCE: geoboundaries, gadm, ocha-cod-ab) and add it as a user set."""
     from geoverify.boundaries.fetch import fetch_layer
 
     configure_logging(verbose, quiet)
     m = fetch_layer(source, country, level.upper(), name=name, sha256=sha256, base_url=base_url,
-                    progress=lambda msg: click.echo(msg, err=True, nl=False))
+                    progress=lambda msg: click.echo(msg, err=True, nl=False),
+                    max_bytes=max_bytes)
     e = m["layers"][level.upper()]
     click.echo(f"\ninstalled {m['name']}:{level.upper()} ({e['features']} features, "
                f"sha256 {e['sha256']}); licence: {e['licence']}", err=True)

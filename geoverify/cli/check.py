@@ -8,13 +8,27 @@ from pathlib import Path
 import click
 
 from geoverify.cli.options import (
+    CHECK_SUFFIX_FORMATS,
+    Choice,
     boundaries_opt,
+    check_output,
+    columns_opt,
     configure_logging,
+    format_for,
     format_opt,
+    input_format_opt,
+    one_claims_file,
     output_opt,
     overwrite_opt,
     quiet_libraries,
     quiet_opt,
+    refuse_output_on_input,
+    report_notes,
+    resolve_columns,
+    schema_opt,
+    set_current_file,
+    sheet_opt,
+    sheet_value,
     verbose_opt,
 )
 from geoverify.cli.progress import Progress
@@ -48,11 +62,15 @@ def failing_rows(result, fail_on: str) -> list[int]:
     return rows[np.isin(verdict, list(bad))].tolist()
 
 
-def write_result(result, fmt: str, output, overwrite: bool) -> None:
-    """Write a check's report in ``fmt`` to ``output`` (a path, atomically) or stdout."""
+def write_result(result, fmt: str, output, overwrite: bool, *, raw_text: bool = False) -> None:
+    """Write a check's report in ``fmt`` to ``output`` (a path, atomically) or stdout.
+
+    CSV text cells a spreadsheet would run as a formula get a leading ``'`` unless
+    ``raw_text`` (:func:`geoverify.io.safety.neutralise_formulas`)."""
     from geoverify.io.writers import (
         AtomicFile,
         json_report_chunks,
+        neutralise_table,
         to_markdown,
         to_table,
         write_csv_table,
@@ -60,7 +78,10 @@ def write_result(result, fmt: str, output, overwrite: bool) -> None:
 
     with AtomicFile(output, overwrite=overwrite) as fh:
         if fmt == "csv":
-            write_csv_table(result.flat_table(), fh)
+            table = result.flat_table()
+            if not raw_text:
+                table = neutralise_table(table)
+            write_csv_table(table, fh)
         elif fmt in ("json", "geojson"):
             clips = result.clips.to_dict("records")
             for chunk in json_report_chunks(result.header(), iter_records(result.table), clips,
@@ -73,27 +94,30 @@ def write_result(result, fmt: str, output, overwrite: bool) -> None:
 
 @click.command("check")
 @click.argument("claims", metavar="FILE")
-@format_opt("table")
+@format_opt(None)
 @output_opt
 @overwrite_opt
-@click.option("--fail-on", type=click.Choice(["never", "mismatch", "ambiguous", "finding"]),
+@click.option("--raw-text", "raw_text", is_flag=True, default=False,
+              help="CSV: write cells exactly as in the claims file. By default a cell that a "
+                   "spreadsheet would run as a formula (text beginning with =, +, -, @, tab or "
+                   "CR; numbers excepted) gets a leading ' so opening the report is safe; use "
+                   "--raw-text when a program, not a person, reads the CSV.")
+@click.option("--fail-on", type=Choice(["never", "mismatch", "ambiguous", "finding"]),
               default="never", show_default=True,
               help="Exit 1 when a row reaches this level: mismatch (mismatch, outside), "
                    "ambiguous (anything not confirmed but unclaimed), finding (any warning).")
-@click.option("--input-format", "input_format", default=None, metavar="FORMAT",
-              help="Read FILE as this format (csv, tsv, geojson, json, jsonl, kml, kmz, xlsx, "
-                   "gpkg, parquet, fgb) instead of guessing from its name and content.")
-@click.option("--sheet", default=None, help="XLSX sheet name or 0-based index.")
+@input_format_opt
+@sheet_opt
+@columns_opt
 @click.option("--layer", default=None, help="GeoPackage layer name.")
-@click.option("--schema", default=None, metavar="NAME",
-              help="Export adapter: geoconfirmed, cir, timemap, acled, or none (default: sniff).")
+@schema_opt
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV (default: detect).")
 @click.option("--control", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Dated control layer (polygons with party, valid_from, valid_to): each frame "
                    "gets controlled_by as of its own date.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+@click.option("--engine", type=Choice(["local", "dask"]), default="local", show_default=True,
               help="local, or dask: partition FILE (a file, a Parquet dataset directory or a CSV "
-                   "glob) and run the same engine on Dask workers.")
+                   "glob) and run the same pipeline on Dask workers.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="With --engine dask: an existing cluster's scheduler, e.g. tcp://host:8786.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
@@ -101,65 +125,81 @@ def write_result(result, fmt: str, output, overwrite: bool) -> None:
 @click.option("--rows-per-partition", type=click.IntRange(min=1), default=100_000,
               show_default=True, help="With --engine dask: rows per task.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
-              help="With --engine dask: also write a partitioned Parquet result and report.json.")
+              help="With --engine dask: write the frames as a partitioned Parquet result there "
+                   "(part-*.parquet and _report.json) instead of gathering them; stdout gets "
+                   "the per-clip tallies.")
 @click.option("--stream", is_flag=True, default=False,
-              help="Stream a large CSV/TSV or Parquet FILE in chunks with bounded memory, writing "
-                   "frames to -o as they are checked (CSV, Parquet or JSON Lines, from -o's "
-                   "extension); stdout gets the per-clip tallies in --format table or json.")
+              help="Stream a large CSV/TSV or Parquet FILE in blocks with bounded memory, "
+                   "writing frames to -o as they are checked (CSV, Parquet or JSON Lines, from "
+                   "-o's extension); stdout gets the per-clip tallies in --format table or json.")
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=131_072, show_default=True,
               help="With --stream: rows per block.")
 @boundaries_opt
 @verbose_opt
 @quiet_opt
-def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, layer, schema,
-              encoding, control, engine, scheduler, workers, rows_per_partition, out_dir,
-              stream, chunk_rows, boundaries, verbose, quiet):
+def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, sheet, columns,
+              layer, schema, encoding, control, engine, scheduler, workers, rows_per_partition,
+              out_dir, stream, chunk_rows, boundaries, verbose, quiet):
     """Check the claims in FILE (CSV/TSV, XLSX, GeoJSON/JSON/JSONL, KML/KMZ, GeoPackage,
-    GeoParquet, FlatGeobuf; - for stdin)."""
+    GeoParquet, FlatGeobuf; - for stdin).
+
+    FILE may also be a directory or a quoted glob that holds exactly one claims file; for
+    several files use 'geoverify validate' (or --engine dask, which reads a glob or a Parquet
+    dataset directory as one input).
+    """
     from geoverify.api import check
 
     configure_logging(verbose, quiet)
-    if output and Path(output).exists() and not overwrite:
-        raise click.UsageError(f"output {output} exists; pass --overwrite to replace it")
-    if sheet is not None and sheet.isdigit():
-        sheet = int(sheet)
+    set_current_file(claims)
+    if engine != "dask":
+        claims = one_claims_file(claims, "check")
+        set_current_file(claims)
+    refuse_output_on_input(output, [claims])
+    check_output(output, overwrite)
+    sheet = sheet_value(sheet)
+    mapping, mapping_from = resolve_columns(columns, claims if engine != "dask" else None)
+    if mapping_from and mapping_from != "--columns":
+        log.info("using the column mapping in %s: %s", mapping_from,
+                 ",".join(f"{k}={v}" for k, v in mapping.items()))
     if stream:
-        return _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema,
-                             chunk_rows, boundaries, quiet, encoding, control,
+        return _check_stream(claims, output, fmt or "table", overwrite, fail_on, input_format,
+                             schema, chunk_rows, boundaries, quiet, encoding, control,
+                             mapping, raw_text,
                              incompatible={"--sheet": sheet, "--layer": layer,
                                            "--out-dir": out_dir},
                              engine=engine)
     read = {"fmt": input_format, "sheet": sheet, "layer": layer, "schema": schema,
             "encoding": encoding}
+    progress = Progress(quiet=quiet > 0)
     if engine == "dask":
         from geoverify.run.distributed import check_dask
 
         try:
-            import distributed  # noqa: F401  (sets its loggers up: quiet them afterwards)
+            import distributed  # noqa: F401  (it sets its loggers up on import: quiet them)
         except ImportError:
             pass
         quiet_libraries(verbose)
-
         if scheduler and workers:
             raise click.UsageError("give either --scheduler or --workers, not both")
-        progress = Progress(quiet=quiet > 0)
         result = check_dask(claims, out_dir=out_dir, scheduler=scheduler, workers=workers,
                             rows_per_partition=rows_per_partition, overwrite=overwrite,
                             boundaries=boundaries, control=control, progress=progress.advance,
-                            **read)
+                            columns=mapping or None, **read)
         progress.finish()
         if out_dir is not None:
-            return _summary_only(result.summary_dict(), fmt, fail_on, output, overwrite)
+            return _summary_only(result.summary_dict(), fmt or "table", fail_on, output,
+                                 overwrite)
     else:
         if scheduler or workers or out_dir:
             raise click.UsageError("--scheduler, --workers and --out-dir go with --engine dask")
-        progress = Progress(quiet=quiet > 0)
-        result = check(claims, boundaries=boundaries, control=control, progress=progress,
-                       **read)
+        result = check(claims, boundaries=boundaries, control=control, columns=mapping or None,
+                       progress=progress, **read)
         progress.finish()
-    write_result(result, fmt, output, overwrite)
+    report_notes(result.input)
+    fmt = format_for(fmt, output, CHECK_SUFFIX_FORMATS, "table")
+    write_result(result, fmt, output, overwrite, raw_text=raw_text)
     if output:
-        log.info("wrote %s", output)
+        log.info("wrote %s (%s)", output, fmt)
     bad = failing_rows(result, fail_on)
     if bad:
         shown = ", ".join(map(str, bad[:20])) + (" ..." if len(bad) > 20 else "")
@@ -194,7 +234,8 @@ STREAM_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndj
 
 
 def _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema, chunk_rows,
-                  boundaries, quiet, encoding, control, *, incompatible, engine):
+                  boundaries, quiet, encoding, control, mapping, raw_text, *, incompatible,
+                  engine):
     """``check --stream``: frames to -o as they are checked, tallies to stdout."""
     from geoverify.api import _control_layer
     from geoverify.run.stream import check_stream, sniff_input
@@ -217,8 +258,10 @@ def _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema,
     report = check_stream(claims, output, out_format=out_format, chunk_rows=chunk_rows,
                           boundaries=boundaries, control=_control_layer(control),
                           progress=progress.advance, input_format=input_format, schema=schema,
-                          encoding=encoding, overwrite=overwrite)
+                          encoding=encoding, overwrite=overwrite, columns=mapping or None,
+                          raw_text=raw_text)
     progress.finish()
+    report_notes(report["input"])
     _summary_only(report, fmt, fail_on, None, True)
 
 

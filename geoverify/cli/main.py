@@ -1,11 +1,14 @@
 """The ``geoverify`` command line: a thin shell around the Python API.
 
-Exit codes: 0 all good, 1 results at or above ``--fail-on``, 2 usage error, 3 cannot run.
+Exit codes: 0 all good, 1 results at or above ``--fail-on``, 2 usage error, 3 cannot run
+(128 + 15 = 143 when terminated by SIGTERM, after cleaning up).
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 import click
 
@@ -34,13 +37,32 @@ def _register() -> None:
 _register()
 
 
+class Terminated(SystemExit):
+    """SIGTERM, turned into an exit so that every ``finally`` runs (temporary files are
+    removed, a local Dask cluster is closed) instead of the process vanishing."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point."""
+    installed = None
+    if threading.current_thread() is threading.main_thread():
+        installed = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         cli.main(args=argv, prog_name="geoverify", standalone_mode=True)
+    except Terminated as exc:
+        print("geoverify: terminated (SIGTERM); unfinished outputs were removed",
+              file=sys.stderr)
+        return exc.code
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    finally:
+        if installed is not None:
+            signal.signal(signal.SIGTERM, installed)
     return EXIT_OK
 
 

@@ -14,10 +14,19 @@ from pathlib import Path
 import click
 
 from geoverify.cli.options import (
+    Choice,
+    check_output,
+    columns_opt,
     configure_logging,
+    format_for,
+    internal_error_message,
     output_opt,
     overwrite_opt,
     quiet_opt,
+    refuse_output_on_input,
+    resolve_columns,
+    sheet_opt,
+    sheet_value,
     verbose_opt,
 )
 from geoverify.io.reports import VALIDATE_FORMATS
@@ -32,11 +41,13 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="Configuration file (.toml or setup.cfg) instead of the one found from each "
                    "file's directory upward.")
-@click.option("-f", "--format", "fmt", type=click.Choice(VALIDATE_FORMATS), default="text",
-              show_default=True, help="Report format on stdout or -o.")
+@click.option("-f", "--format", "fmt", type=Choice(VALIDATE_FORMATS, aliases={"md": "markdown"}),
+              default=None,
+              help="Report format on stdout or -o. Default: from -o's extension (.json, .xml, "
+                   ".sarif, .md), else text.")
 @output_opt
 @overwrite_opt
-@click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning", "never"]),
+@click.option("--fail-on", "fail_on", type=Choice(["error", "warning", "never"]),
               default="error", show_default=True,
               help="Exit 1 when a new finding has this severity or a higher one.")
 @click.option("--baseline", "baseline", type=click.Path(dir_okay=False), default=None,
@@ -53,11 +64,13 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 @click.option("--force-exclude", "force_exclude", is_flag=True, default=False,
               help="Skip named files that a directory search would skip (hidden, not a claims "
                    "file, the configuration's exclude patterns); the pre-commit hook uses it.")
+@columns_opt
+@sheet_opt
 @verbose_opt
 @quiet_opt
 @click.pass_context
 def validate_cmd(ctx, paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline,
-                 since, summary, boundaries, force_exclude, verbose, quiet):
+                 since, summary, boundaries, force_exclude, columns, sheet, verbose, quiet):
     """Validate claims files, and directories of them, for CI and pre-commit.
 
     Finds swapped or rounded coordinates, (0, 0) points, duplicated rows, one frame placed in
@@ -69,30 +82,49 @@ def validate_cmd(ctx, paths, config, fmt, output, overwrite, fail_on, baseline, 
     from geoverify.errors import GeoverifyError
 
     configure_logging(verbose, quiet)
-    if output and Path(output).exists() and not overwrite:
-        raise click.UsageError(f"output {output} exists; pass --overwrite to replace it")
+    fmt = format_for(fmt, output, VALIDATE_SUFFIX_FORMATS, "text")
+    if columns:
+        columns, _ = resolve_columns(columns, None)  # a bad mapping is a usage error
+    for what, out in (("-o", output), ("--write-baseline", write_baseline),
+                      ("--summary", summary)):
+        refuse_output_on_input(out, _input_files(paths), what)
     if write_baseline and since:
         raise click.UsageError("--write-baseline records every finding; it cannot be combined "
                                "with --since, which reports only some rows")
-    if write_baseline and Path(write_baseline).exists() and not overwrite:
-        raise click.UsageError(f"baseline {write_baseline} exists; pass --overwrite to replace it")
     try:
+        check_output(output, overwrite)
+        if write_baseline and Path(write_baseline).exists() and not overwrite:
+            raise click.UsageError(
+                f"baseline {write_baseline} exists; pass --overwrite to replace it")
+        check_output(write_baseline, True)
+        check_output(summary, True)
         code = _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline,
-                    since, summary, boundaries, force_exclude)
+                    since, summary, boundaries, force_exclude, columns, sheet_value(sheet))
     except GeoverifyError as exc:
         click.echo(f"geoverify: error: {exc}", err=True)
         code = EXIT_CANNOT_RUN
+    except click.UsageError:
+        raise
     except Exception as exc:  # a bug must not look like a finding (1) or a usage error (2)
-        click.echo(f"geoverify: internal error, please report it: {type(exc).__name__}: {exc}",
-                   err=True)
+        click.echo(internal_error_message(exc, None), err=True)
         if verbose:
             click.echo(traceback.format_exc(), err=True)
         code = EXIT_CANNOT_RUN
     ctx.exit(code)
 
 
+#: ``-o`` extension -> ``validate`` report format.
+VALIDATE_SUFFIX_FORMATS = {".json": "json", ".xml": "junit", ".sarif": "sarif",
+                           ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
+
+
+def _input_files(paths) -> list[str]:
+    """The files among PATH... (directories are searched; an output in one is skipped)."""
+    return [p for p in paths if Path(p).is_file()]
+
+
 def _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline, since,
-         summary, boundaries, force_exclude=False) -> int:
+         summary, boundaries, force_exclude=False, columns=None, sheet=None) -> int:
     from geoverify.io.baseline import write_baseline as save_baseline
     from geoverify.io.reports import format_validation, to_markdown
     from geoverify.io.writers import write_text_atomic
@@ -101,9 +133,11 @@ def _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baselin
     skip = [p for p in (output, write_baseline, summary) if p]
     result = validate(list(paths), config=config, baseline=baseline, since=since,
                       boundaries=boundaries, on_error="collect", skip=skip,
-                      force_exclude=force_exclude)
+                      force_exclude=force_exclude, columns=columns, sheet=sheet)
     report = result.to_dict()
-    text = format_validation(report, fmt, fail_on)
+    # findings recorded by --write-baseline do not fail this run: say so in the report too
+    shown_fail_on = "never" if write_baseline and not report["errors"] else fail_on
+    text = format_validation(report, fmt, shown_fail_on)
     if output:
         write_text_atomic(output, text, overwrite=overwrite)
         log.info("wrote %s", output)
@@ -112,7 +146,7 @@ def _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baselin
     if summary:
         try:
             with open(summary, "a", encoding="utf-8") as fh:
-                fh.write(to_markdown(report, fail_on) + "\n")
+                fh.write(to_markdown(report, shown_fail_on) + "\n")
         except OSError as exc:
             from geoverify.errors import ClaimsFileError
 
@@ -123,9 +157,10 @@ def _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baselin
         return EXIT_CANNOT_RUN
     if write_baseline:
         save_baseline(write_baseline, baseline_document(result), overwrite=overwrite)
-        click.echo(f"geoverify: wrote the baseline {write_baseline} "
-                   f"({sum(1 for f in result.findings if f.status != 'allowed')} finding(s))",
-                   err=True)
+        recorded = sum(1 for f in result.findings if f.status != "allowed")
+        click.echo(f"geoverify: wrote the baseline {write_baseline}: {recorded} finding(s) "
+                   "recorded; they do not fail this run or later runs with --baseline "
+                   f"{write_baseline} (exit 0)", err=True)
         return EXIT_OK
     failing = result.failing(fail_on)
     if failing:

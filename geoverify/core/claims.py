@@ -179,11 +179,18 @@ class NameIndex:
         problems: list[tuple[str, str]] = []
         if not known:
             return Resolution(text, [], [("unknown-claim", self._unknown(text))])
+        countries = {u.code for _, us in known for u in us if u.level == "country"}
+        regions = [u for _, us in known for u in us if u.level == "adm1"]
         if unknown:
             problems.append(("unknown-claim", "part of the claim is not a known place: "
                              + "; ".join(self._unknown(p) for p in unknown)))
-        countries = {u.code for _, us in known for u in us if u.level == "country"}
-        regions = [u for _, us in known for u in us if u.level == "adm1"]
+            if not regions:
+                # "Donestk Oblast, Ukraine": the unknown part is the more specific claim;
+                # judging the country alone would silently weaken it, so it stays unresolved
+                problems[-1] = (problems[-1][0], problems[-1][1] + "; not judged against "
+                                + ", ".join(sorted(countries)) + " alone, which would weaken "
+                                "the claim")
+                return Resolution(text, [], problems)
         if regions:
             # keep regions consistent with a named country when there is one
             fitting = [r for r in regions if not countries or r.country in countries]

@@ -169,9 +169,13 @@ def normalise(raw, *, first_row: int = 1) -> ClaimsBatch:
     coord_text: list | pa.Array = _null_text(n)
     notation: list | pa.Array = _null_text(n)
 
-    for i, note in sorted(getattr(raw, "row_notes", {}).items()):
-        if i < n:
-            found.add([i], "ragged-row", None, [None], [f"row {rows[i]}: {note}"], SEQ_READ)
+    for i, notes in sorted(getattr(raw, "row_notes", {}).items()):
+        if i >= n:
+            continue
+        for note in (notes if isinstance(notes, list) else [notes]):
+            # what the reader noticed (ragged-row, cell-too-long, duplicate-column...)
+            found.add([i], getattr(note, "code", "ragged-row"), getattr(note, "field", None),
+                      [getattr(note, "value", None)], [str(note)], SEQ_READ)
 
     col_found = FindingsBuilder()
     if "lat" in roles or "lon" in roles:

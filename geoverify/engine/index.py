@@ -349,15 +349,17 @@ class BoundaryIndex:
         todo = np.arange(len(lon))
         if hint is not None:
             hd, hp, he = hint
-            land = (hp >= 0) & (self.b_kind[np.maximum(hp, 0)] == "country") if len(hp) else \
-                np.zeros(0, dtype=bool)
+            land = np.zeros(len(hp), dtype=bool)
+            if len(self.b_kind):
+                land = (hp >= 0) & (self.b_kind[np.maximum(hp, 0)] == "country")
             dist[land], piece[land], exact[land] = hd[land], hp[land], he[land]
             todo = np.flatnonzero(~land)
         if len(todo):
             lines, idx = self.land_lines()
             r = lines.nearest(lon[todo], lat[todo])
             dist[todo], exact[todo] = r.distance_m, r.exact
-            piece[todo] = np.where(r.piece >= 0, idx[np.maximum(r.piece, 0)], -1)
+            if len(idx):
+                piece[todo] = np.where(r.piece >= 0, idx[np.maximum(r.piece, 0)], -1)
         return dist, piece, exact
 
     def _lines_of(self, level: str, code: str) -> _UnitLines:

@@ -46,8 +46,9 @@ engine's version and parameters, so a changed layer never reuses a stale index.
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,9 @@ import pandas as pd
 import shapely
 
 from geoverify.engine.distance import local_distance_m
+from geoverify.io.tempfiles import sweep_stale, temp_path
+
+log = logging.getLogger("geoverify")
 
 #: Bump when the index format or the build rules change (part of the cache key).
 ENGINE_VERSION = 1
@@ -508,6 +512,8 @@ class Engine:
         self.band = float(band)
         self.index = index
         self.tree = tree if tree is not None else shapely.STRtree(self.geoms)
+        #: Set by :func:`engine_for` for an index loaded from the cache: rebuilds it.
+        self._rebuild = None
 
     # -- lookups -------------------------------------------------------------------------------
     def leaves(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -524,6 +530,8 @@ class Engine:
         act = np.flatnonzero(v >= 0)
         level = R
         while len(act):
+            if level >= d:
+                raise IndexError("quadtree node below the finest level: damaged index")
             level += 1
             s = d - level
             q = ((fy[act] >> s) & 1) * 2 + ((fx[act] >> s) & 1)
@@ -533,7 +541,23 @@ class Engine:
         return -1 - v
 
     def locate(self, lon, lat) -> Located:
-        """Candidate units of every point: the exact ``intersects`` answer plus the coastal band."""
+        """Candidate units of every point: the exact ``intersects`` answer plus the coastal band.
+
+        An index loaded from the cache that fails in use (an ``IndexError`` or ``ValueError``
+        from arrays that passed the checksum but do not fit) is rebuilt once and the query run
+        again, so a damaged cache never changes an answer or stops a run.
+        """
+        try:
+            return self._locate(lon, lat)
+        except (IndexError, ValueError):
+            if self._rebuild is None:
+                raise
+            rebuild, self._rebuild = self._rebuild, None
+            log.info("engine cache failed in use; rebuilding the index")
+            self.index = rebuild()
+            return self._locate(lon, lat)
+
+    def _locate(self, lon, lat) -> Located:
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)
         n = len(lon)
@@ -663,21 +687,88 @@ def _cache_path(boundaries, band: float, depth: int) -> Path:
     return cache_dir() / "engine" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".npz")
 
 
-def load_index(path: Path, depth: int) -> QuadIndex | None:
+_ARRAYS = ("root", "child", "leaf_kind", "leaf_unit", "w_ptr", "w_idx", "b_ptr", "b_idx")
+
+
+def index_checksum(index: QuadIndex) -> str:
+    """sha256 over the names, dtypes, shapes and bytes of an index's arrays."""
+    h = hashlib.sha256()
+    for k in _ARRAYS:
+        a = np.ascontiguousarray(getattr(index, k))
+        h.update(f"{k}:{a.dtype.str}:{a.shape};".encode())
+        h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
+
+
+def check_index(index: QuadIndex, n_units: int | None = None) -> None:
+    """Raise ``ValueError`` unless the index's arrays fit together: shapes, dtypes, pointer
+    ranges and unit numbers (what a damaged or foreign cache file would get wrong)."""
+    R = min(ROOT_LEVEL, index.depth)
+    root, child = index.root, index.child
+    arrays = index.arrays()
+    if any(not np.issubdtype(a.dtype, np.integer) for a in arrays.values()):
+        raise ValueError("non-integer array")
+    if root.shape != (180 * 2 ** R, 360 * 2 ** R) or child.ndim != 1 or len(child) % 4:
+        raise ValueError("root or child table of the wrong shape")
+    nleaves = len(index.leaf_kind)
+    nblocks = len(child) // 4
+    if index.leaf_unit.shape != (nleaves,):
+        raise ValueError("leaf arrays of different lengths")
+    for ptr, idx in ((index.w_ptr, index.w_idx), (index.b_ptr, index.b_idx)):
+        if ptr.shape != (nleaves + 1,) or idx.ndim != 1 or ptr[0] != 0 or ptr[-1] != len(idx):
+            raise ValueError("pointer array of the wrong shape")
+        if len(ptr) > 1 and (np.diff(ptr) < 0).any():
+            raise ValueError("pointer array not sorted")
+        if len(idx) and (idx.min() < 0 or (n_units is not None and idx.max() >= n_units)):
+            raise ValueError("unit number out of range")
+    if len(index.leaf_kind) and (index.leaf_kind.min() < INSIDE or index.leaf_kind.max() > MIXED):
+        raise ValueError("unknown leaf kind")
+    lu = index.leaf_unit
+    if len(lu) and (lu.min() < -1 or (n_units is not None and lu.max() >= n_units)):
+        raise ValueError("leaf unit out of range")
+    for table in (root, child):
+        if table.size and (table.max() >= nblocks or table.min() < -nleaves):
+            raise ValueError("node or leaf pointer out of range")
+
+
+def load_index(path: Path, depth: int, *, layer: str | None = None,
+               n_units: int | None = None) -> QuadIndex | None:
+    """The cached index at ``path``, or ``None`` when it cannot be trusted.
+
+    A cache file carries the engine version, the depth, the layer key it was built for and a
+    checksum of its arrays (:func:`index_checksum`); any mismatch, a missing or misshapen
+    array (:func:`check_index`), a truncated or unreadable file makes it ``None``, and the
+    caller rebuilds the index.
+    """
     try:
-        with np.load(path) as z:
-            arrays = {k: z[k] for k in z.files}
-        return QuadIndex(depth=depth, **arrays)
-    except Exception:  # unreadable or stale cache: rebuild
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+            arrays = {k: z[k] for k in _ARRAYS}
+        built_depth = meta.get("depth")
+        if (meta.get("engine_version") != ENGINE_VERSION or not isinstance(built_depth, int)
+                or not 0 <= built_depth <= depth
+                or (layer is not None and meta.get("layer") != layer)):
+            return None
+        index = QuadIndex(depth=built_depth, **arrays)  # cells stop at their finest level
+        if meta.get("checksum") != index_checksum(index):
+            return None
+        check_index(index, n_units)
+        return index
+    except Exception:  # unreadable, truncated, foreign or stale cache: rebuild
         return None
 
 
-def save_index(index: QuadIndex, path: Path) -> None:
+def save_index(index: QuadIndex, path: Path, *, layer: str = "") -> None:
+    """Write the index atomically with its checksum and the layer key it belongs to."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    sweep_stale(path.parent)
+    meta = json.dumps({"engine_version": ENGINE_VERSION, "depth": index.depth, "layer": layer,
+                       "checksum": index_checksum(index)})
+    tmp = temp_path(path)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **index.arrays())
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=np.frombuffer(meta.encode("utf-8"), dtype=np.uint8),
+                     **index.arrays())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -698,18 +789,31 @@ def engine_for(boundaries, *, depth: int = DEPTH, cache: bool = True, tree=None)
     band = float(boundaries.accuracy_m.get("coastline", 0.0))
     index = None
     path = None
+    layer = ""
     if cache:
         path = _cache_path(boundaries, band, depth)
+        layer = f"{_layer_key(boundaries)}-b{band:g}"
         if path.exists():
-            index = load_index(path, depth)
-    if index is None:
-        index = build_index(geoms, band, depth=depth, tree=tree)
+            index = load_index(path, depth, layer=layer, n_units=len(geoms))
+            if index is None:
+                log.info("engine cache %s cannot be trusted (damaged or stale); rebuilding it",
+                         path)
+
+    def build() -> QuadIndex:
+        built = build_index(geoms, band, depth=depth, tree=tree)
         if path is not None:
             try:
-                save_index(index, path)
+                save_index(built, path, layer=layer)
             except OSError:
                 pass  # a read-only cache is not an error: the index is rebuilt next time
+        return built
+
+    from_cache = index is not None
+    if index is None:
+        index = build()
     engine = Engine(geoms, band, index, tree=tree)
+    if from_cache:
+        engine._rebuild = build  # an error in use rebuilds the index once (see Engine.locate)
     store[key] = engine
     return engine
 

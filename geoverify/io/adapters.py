@@ -478,6 +478,34 @@ def _apply(table: RawTable, adapter: Adapter, sniffed: bool) -> RawTable:
                    numeric_columns=frozenset(numeric))
     out.meta["schema_sniffed"] = sniffed
     out.meta["renamed"] = renamed
+    out.meta["column_sources"] = _column_sources(table, mapped, adapter)
+    return out
+
+
+#: What an adapter's derived columns are made of, for the report's ``input.columns``.
+DERIVED = {
+    "geoconfirmed": {"clip": "name", "date": "name (leading date)", "title": "name",
+                     "source": "description (first source link)", "category": "folder"},
+    "cir": {"claimed": "province, country", "place": "town, district, province, country",
+            "clip": "url (else id)", "date": "date (day first)"},
+    "timemap": {"date": "date (month first)", "claimed": "location (a place name)",
+                "coordinates": "location (a coordinate)", "source": "sources (first URL)"},
+    "acled": {"claimed": "admin1, country", "date": "event_date", "clip": "event_id_cnty",
+              "place": "location, admin3, admin2, admin1, country"},
+}
+
+
+def _column_sources(table: RawTable, mapped: dict[str, list[str]], adapter: Adapter):
+    """Each column the adapter made -> the original column it copies, else how it was made."""
+    out: dict[str, str] = {}
+    originals = {c: ["" if v is None else str(v).strip() for v in table.data[c].tolist()]
+                 for c in table.data.columns}
+    for col, values in mapped.items():
+        same = next((c for c, v in originals.items() if v == values and any(values)), None)
+        if same is not None:
+            out[col] = str(same)
+        elif col in DERIVED.get(adapter.name, {}):
+            out[col] = f"{DERIVED[adapter.name][col]} ({adapter.name} adapter)"
     return out
 
 

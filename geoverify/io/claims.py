@@ -10,7 +10,8 @@ Formats (``fmt=``; sniffed from the file name, then from the content, when not g
 ======== ==============================================================================
 csv, tsv delimited text; delimiter sniffed among ``,`` ``;`` tab ``|``; UTF-8 (BOM or
          not), UTF-16/32 with a BOM, BOM-less UTF-16, else Windows-1251
-xlsx     Excel workbook (first sheet, or ``sheet=``), see :mod:`geoverify.io.xlsx`
+xlsx     Excel workbook (the first sheet with coordinate columns, or ``sheet=``), see
+         :mod:`geoverify.io.xlsx`
 json     a list of objects, or an object holding one under ``rows``/``records``/``data``/
          ``frames``/``events``/``items``
 geojson  a FeatureCollection, a Feature, or a list of Features
@@ -27,6 +28,8 @@ ACLED), see :mod:`geoverify.io.adapters`.
 
 Only :func:`read_table` (and :func:`read_bytes`) touch paths; everything else here works on
 bytes already read, so the hash in :attr:`RawTable.sha256` is always that of what was parsed.
+Every reader works within the caps of :mod:`geoverify.io.limits` (input size, cell length,
+JSON and XML nesting, XLSX cells).
 """
 
 from __future__ import annotations
@@ -35,18 +38,25 @@ import hashlib
 import io
 import json
 import math
+import os
 import re
+import stat
 import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from geoverify.errors import ClaimsFileError, ConfigError
+from geoverify.io import limits
+from geoverify.io.columns import apply_column_mapping, column_mapping
 from geoverify.io.delimited import DELIMITERS, SINGLE_COLUMN, read_delimited, sniff_delimiter
 from geoverify.io.table import (
     MAX_UNZIPPED_BYTES,
     RawTable,
     _JSONFloat,
+    cap_cells,
     cell_text,
     is_numeric_column,
     records_table,
@@ -90,7 +100,9 @@ _UNSUPPORTED_SUFFIXES = {
 
 def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | None = None,
                schema: str | None = None, layer: str | int | None = None,
-               encoding: str | None = None) -> RawTable:
+               encoding: str | None = None,
+               columns: dict[str, str] | str | None = None,
+               columns_source: str | None = None) -> RawTable:
     """Read a claims file into a :class:`RawTable`.
 
     Parameters
@@ -101,7 +113,8 @@ def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | N
     fmt
         One of :data:`FORMATS` (or an alias in :data:`FORMAT_ALIASES`); sniffed when omitted.
     sheet
-        XLSX only: sheet name, or 0-based index. Default: the first sheet.
+        XLSX only: sheet name, or 0-based index. Default: the first sheet whose header has
+        coordinate columns (else the first sheet); ``meta["notes"]`` says which was read.
     schema
         Adapter for a known export shape: ``"geoconfirmed"``, ``"cir"``, ``"timemap"``,
         ``"acled"``; ``"none"`` to read the columns as they are. Default: sniffed from the
@@ -110,6 +123,11 @@ def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | N
         GeoPackage only: layer name, or 0-based index. Default: the first layer.
     encoding
         Text formats only: force a text encoding instead of detecting it.
+    columns
+        A column mapping, ``{role: column}`` or ``"lat=latitude_deg,lon=longitude_deg"``
+        (see :func:`geoverify.io.columns.column_mapping`), applied after the adapter: the
+        mapped columns take their role's name. ``columns_source`` says where it came from
+        (a configuration file), for messages.
 
     Raises
     ------
@@ -122,6 +140,7 @@ def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | N
     from geoverify.io import adapters
 
     name = str(path)
+    mapping = column_mapping(columns, columns_source or "columns=")
     if schema is not None:
         adapters.check_schema_name(schema)
     raw = read_bytes(path)
@@ -153,7 +172,7 @@ def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | N
         table.meta["encoding"] = used
     elif fmt == "xlsx":
         from geoverify.io.xlsx import read_xlsx
-        table = read_xlsx(raw, name, digest, sheet=sheet)
+        table = read_xlsx(raw, name, digest, sheet=sheet, columns=mapping)
     elif fmt in ("kml", "kmz"):
         from geoverify.io.kml import read_kml, read_kmz
         table = read_kmz(raw, name, digest) if fmt == "kmz" else read_kml(raw, name, digest)
@@ -165,10 +184,14 @@ def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | N
         table = read_parquet(raw, name, digest)
     else:  # pragma: no cover - _canonical_format guards this
         raise ClaimsFileError(f"claims file {name}: unknown format {fmt!r}")
+    if len(raw) > limits.MAX_CELL_CHARS or fmt in ("xlsx", "kmz", "gpkg", "fgb", "parquet"):
+        cap_cells(table)  # text formats hold no cell longer than the file
     table = adapters.apply_schema(table, schema)
     if fmt in ("kml", "kmz") and table.schema is None:
         from geoverify.io.kml import folder_as_clip
         table = folder_as_clip(table)
+    if mapping:
+        table, _ = apply_column_mapping(table, mapping, columns_source)
     return table
 
 
@@ -182,22 +205,63 @@ def _canonical_format(fmt: str, name: str) -> str:
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """Read a claims file (or stdin for ``-``) as bytes, with a clear error."""
+    """Read a claims file (or stdin for ``-``) as bytes, with a clear error.
+
+    At most :func:`geoverify.io.limits.max_input_bytes` bytes are read (1 GiB unless
+    ``$GEOVERIFY_MAX_INPUT_BYTES`` says otherwise): a larger file, or an endless one such as
+    ``/dev/zero`` or a stream that never ends, is refused with :class:`ClaimsFileError`.
+    """
+    cap = limits.max_input_bytes()
     if str(path) == "-":
         stream = getattr(sys.stdin, "buffer", None)
-        if stream is None:
-            data = sys.stdin.read()
-            return data.encode("utf-8") if isinstance(data, str) else data
-        return stream.read()
+        if stream is None:  # a text stream (tests, notebooks)
+            data = sys.stdin.read(cap + 1)
+            data = data.encode("utf-8") if isinstance(data, str) else data
+        else:
+            data = _read_capped(stream, cap)
+        if len(data) > cap:
+            raise _too_large("standard input (-)", cap)
+        return data
     p = Path(path)
     try:
-        return p.read_bytes()
+        with open(p, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if stat.S_ISREG(st.st_mode) and st.st_size > cap:
+                raise _too_large(str(path), cap, st.st_size)
+            data = _read_capped(fh, cap)
+    except ClaimsFileError:
+        raise
     except FileNotFoundError as exc:
         raise ClaimsFileError(f"claims file {path}: no such file") from exc
     except IsADirectoryError as exc:
         raise ClaimsFileError(f"claims file {path}: is a directory, not a file") from exc
     except OSError as exc:
         raise ClaimsFileError(f"claims file {path}: cannot be read ({exc.strerror})") from exc
+    if len(data) > cap:
+        raise _too_large(str(path), cap)
+    return data
+
+
+def _read_capped(fh, cap: int, chunk: int = 1 << 20) -> bytes:
+    """Up to ``cap + 1`` bytes from a binary stream, read in chunks (so an endless stream
+    costs at most the cap)."""
+    parts: list[bytes] = []
+    got = 0
+    while got <= cap:
+        block = fh.read(min(chunk, cap + 1 - got))
+        if not block:
+            break
+        parts.append(block)
+        got += len(block)
+    return b"".join(parts)
+
+
+def _too_large(name: str, cap: int, size: int | None = None) -> ClaimsFileError:
+    has = f" (it has {size:,} bytes)" if size is not None else ""
+    return ClaimsFileError(
+        f"claims file {name}: larger than {limits.size_text(cap)}, the most geoverify reads into "
+        f"memory{has}; check a large CSV or Parquet file with --stream, split the file, or "
+        "raise the cap with the environment variable GEOVERIFY_MAX_INPUT_BYTES")
 
 
 # ---------------------------------------------------------------------------
@@ -350,19 +414,64 @@ _UTF8_SEQUENCE = re.compile(
 
 
 # ---------------------------------------------------------------------------
+# ---------------------------------------------------------------------------
 # JSON, GeoJSON, JSON lines
 
 
 def _loads(text: str, name: str, where: str = "") -> Any:
     try:
         return json.loads(text, parse_float=_JSONFloat)
+    except RecursionError as exc:
+        raise _too_deep(name, where) from exc
     except ValueError as exc:
         raise ClaimsFileError(f"claims file {name}{where}: not valid JSON ({exc})") from exc
 
 
+def _too_deep(name: str, where: str = "") -> ClaimsFileError:
+    return ClaimsFileError(
+        f"claims file {name}{where}: JSON arrays and objects nested more than "
+        f"{limits.MAX_JSON_DEPTH} levels deep, more than geoverify reads; claims need a few "
+        "levels (a list of objects, or GeoJSON features)")
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def json_too_deep_line(text: str, cap: int | None = None) -> int | None:
+    """The line where valid JSON text first nests deeper than ``cap`` levels (default
+    :data:`~geoverify.io.limits.MAX_JSON_DEPTH`), else ``None``.
+
+    Linear and without recursion: strings are blanked out, then the running depth of the
+    brackets is summed with numpy, a block at a time.
+    """
+    cap = limits.MAX_JSON_DEPTH if cap is None else cap
+    if text.count("[") + text.count("{") <= cap:
+        return None
+    data = _JSON_STRING.sub('""', text).encode("utf-8", "surrogatepass")
+    depth = 0
+    line = 1
+    block = 1 << 24
+    for start in range(0, len(data), block):
+        b = np.frombuffer(data, dtype=np.uint8, count=min(block, len(data) - start), offset=start)
+        step = ((b == 0x5B) | (b == 0x7B)).astype(np.int32) - ((b == 0x5D) | (b == 0x7D))
+        running = np.cumsum(step) + depth
+        over = np.flatnonzero(running > cap)
+        if len(over):
+            return line + int(np.count_nonzero(b[: over[0]] == 0x0A))
+        depth = int(running[-1]) if len(running) else depth
+        line += int(np.count_nonzero(b == 0x0A))
+    return None
+
+
 def read_json(text: str, name: str, digest: str) -> RawTable:
-    """JSON or GeoJSON text -> :class:`RawTable`."""
+    """JSON or GeoJSON text -> :class:`RawTable`.
+
+    Nesting deeper than :data:`~geoverify.io.limits.MAX_JSON_DEPTH` is refused.
+    """
     doc = _loads(text, name)
+    line = json_too_deep_line(text)
+    if line is not None:
+        raise _too_deep(name, f", line {line}")
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
         feats = doc.get("features")
         if not isinstance(feats, list):
@@ -400,6 +509,9 @@ def read_jsonl(text: str, name: str, digest: str) -> RawTable:
         if not line:
             continue
         objs.append(_loads(line, name, f", line {lineno}"))
+    deep = json_too_deep_line(text)
+    if deep is not None:
+        raise _too_deep(name, f", line {deep}")
     if objs and all(isinstance(o, dict) and o.get("type") == "Feature" for o in objs):
         table = _features_table(objs, name, digest, None)
         table.format = "jsonl"

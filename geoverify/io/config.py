@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from geoverify.errors import ConfigError
+from geoverify.io import limits
 
 CONFIG_NAMES = (".geoverify.toml", "pyproject.toml", "setup.cfg")
 INI_SECTIONS = ("tool:geoverify", "geoverify")
@@ -54,15 +55,33 @@ def find_config_mapping(start: str | Path) -> tuple[Path, dict[str, Any]] | None
     return None
 
 
+def _read_text(p: Path) -> str:
+    """The text of a configuration file, refusing one over
+    :data:`~geoverify.io.limits.MAX_CONFIG_BYTES`."""
+    cap = limits.MAX_CONFIG_BYTES
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(cap + 1)
+        if len(data) > cap:
+            raise ConfigError(f"configuration {p}: larger than {limits.size_text(cap)}, more "
+                              "than a configuration file needs")
+        return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"configuration {p}: cannot be read ({exc})") from exc
+
+
 def _mapping(p: Path, *, explicit: bool) -> dict[str, Any] | None:
     """The settings mapping in ``p``, or ``None`` when it holds no geoverify settings."""
     if p.suffix.lower() == ".toml":
+        text = _read_text(p)
         try:
-            doc = tomllib.loads(p.read_text(encoding="utf-8"))
+            doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"configuration {p}: not valid TOML ({exc})") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"configuration {p}: cannot be read ({exc})") from exc
+        except RecursionError as exc:  # tomllib recurses once per level of nesting
+            raise ConfigError(
+                f"configuration {p}: arrays or tables nested too deeply to read; a geoverify "
+                "configuration needs two or three levels") from exc
         tool = doc.get("tool", {}).get("geoverify") if isinstance(doc.get("tool"), dict) else None
         if tool is not None:
             return tool
@@ -74,9 +93,10 @@ def _mapping(p: Path, *, explicit: bool) -> dict[str, Any] | None:
 
 def _ini_mapping(p: Path, *, explicit: bool) -> dict[str, Any] | None:
     parser = configparser.ConfigParser(interpolation=None)
+    text = _read_text(p)
     try:
-        parser.read_string(p.read_text(encoding="utf-8"), source=str(p))
-    except (configparser.Error, OSError, UnicodeDecodeError) as exc:
+        parser.read_string(text, source=str(p))
+    except configparser.Error as exc:
         raise ConfigError(f"configuration {p}: cannot be read ({exc})") from exc
     section = next((s for s in INI_SECTIONS if parser.has_section(s)), None)
     if section is None:

@@ -14,9 +14,9 @@ fields (as columns ``column_<n>`` when the whole file is read, in the row's note
 streaming, since a stream's columns are fixed by then). Both are noted per row
 (:attr:`~geoverify.io.table.RawTable.row_notes`); completely empty lines are not records.
 
-Limits: a field longer than :data:`MAX_FIELD_CHARS` is cut there (noted on its row); one longer
-than :data:`HARD_FIELD_CHARS` (an unclosed quote swallowing the file, usually) stops the read
-with an error naming the line.
+Limits: a field longer than :data:`geoverify.io.limits.MAX_CELL_CHARS` is cut there (a
+``cell-too-long`` note on its row); one longer than :data:`HARD_FIELD_CHARS` (an unclosed quote
+swallowing the file, usually) stops the read with an error naming the line.
 """
 
 from __future__ import annotations
@@ -32,14 +32,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from geoverify.errors import ClaimsFileError
-from geoverify.io.table import RawTable, unique_header
+from geoverify.io import limits
+from geoverify.io.table import RawTable, note_duplicate_columns, short_text, unique_header
 
 #: Delimiters tried when sniffing delimited text, in order of preference on a tie.
 DELIMITERS = (",", ";", "\t", "|")
 #: Stands for "no delimiter": a one-column file is split on a character text never holds.
 SINGLE_COLUMN = "\x1f"
-#: Longest field kept whole (characters); longer ones are cut and noted on their row.
-MAX_FIELD_CHARS = 1_000_000
 #: Longest field read at all: beyond this the file cannot be read (exit 3, naming the line).
 HARD_FIELD_CHARS = 64 * 1024 * 1024
 #: Rows per block.
@@ -168,14 +167,15 @@ def read_header(lines: _Lines, head_text: str, name: str, delimiter: str | None)
 
 class Block:
     """Records of one block: ``columns`` (Arrow strings, header width), per-row ``notes``
-    (0-based within the block), ``surplus`` (row -> extra fields), ``lines`` (first physical
-    line of each row, for messages)."""
+    (0-based within the block: lists of ``(code, field, value, message)``), ``surplus`` (row
+    -> the fields beyond the header), ``first_row`` (global number of its first row)."""
 
-    def __init__(self, columns: list[pa.Array], notes: dict[int, str],
-                 surplus: dict[int, list[str]]) -> None:
+    def __init__(self, columns: list[pa.Array], notes: dict[int, list[tuple]],
+                 surplus: dict[int, list[str]], first_row: int) -> None:
         self.columns = columns
         self.notes = notes
         self.surplus = surplus
+        self.first_row = first_row
 
     def __len__(self) -> int:
         return len(self.columns[0]) if self.columns else 0
@@ -187,10 +187,11 @@ def read_blocks(lines: _Lines, header: Header, name: str, *, block_rows: int = B
     width = len(header.names)
     delim = header.delimiter
     parts: list[tuple[str, list]] = []  # ("fast", lines) | ("rows", records)
-    count = 0
+    line_of: list[int] = []  # physical line where each record starts
     row = first_row
     fast: list[str] = []
     for line in lines:
+        start = lines.line
         if '"' in line or (line.endswith("\r") and not line.endswith("\r\n")):
             if fast:
                 parts.append(("fast", fast))
@@ -201,29 +202,28 @@ def read_blocks(lines: _Lines, header: Header, name: str, *, block_rows: int = B
                 raise ClaimsFileError(
                     f"claims file {name}, line {lines.line}: malformed delimited text "
                     f"({exc})") from exc
-            if rec is None or not rec:
+            if not rec:
                 continue
             if parts and parts[-1][0] == "rows":
                 parts[-1][1].append(rec)
             else:
                 parts.append(("rows", [rec]))
-            count += 1
         else:
             if line in ("\n", "\r\n", ""):
                 continue
             fast.append(line)
-            count += 1
-        if count >= block_rows:
+        line_of.append(start)
+        if len(line_of) >= block_rows:
             if fast:
                 parts.append(("fast", fast))
                 fast = []
-            yield _block(parts, width, delim, row)
-            row += count
-            parts, count = [], 0
+            yield _block(parts, width, delim, row, line_of, header.names)
+            row += len(line_of)
+            parts, line_of = [], []
     if fast:
         parts.append(("fast", fast))
     if parts:
-        yield _block(parts, width, delim, row)
+        yield _block(parts, width, delim, row, line_of, header.names)
 
 
 def _fast(text: str, width: int, delim: str) -> list[pa.Array] | None:
@@ -244,9 +244,10 @@ def _fast(text: str, width: int, delim: str) -> list[pa.Array] | None:
     return [table.column(i).combine_chunks() for i in range(width)]
 
 
-def _block(parts, width: int, delim: str, first_row: int) -> Block:
+def _block(parts, width: int, delim: str, first_row: int, line_of: list[int],
+           names: list[str]) -> Block:
     cols: list[list[pa.Array]] = [[] for _ in range(width)]
-    notes: dict[int, str] = {}
+    notes: dict[int, list[tuple]] = {}
     surplus: dict[int, list[str]] = {}
     pos = 0
     for kind, items in parts:
@@ -262,28 +263,43 @@ def _block(parts, width: int, delim: str, first_row: int) -> Block:
         fixed = []
         for r in items:
             if len(r) != width:
-                notes[pos] = (f"row {first_row + pos} has {len(r)} fields where the header has "
-                              f"{width}; " + ("the missing fields are empty" if len(r) < width
-                                              else "the extra fields are kept"))
-                if len(r) > width:
+                where = f"row {first_row + pos} (line {line_of[pos]})"
+                if len(r) < width:
+                    notes.setdefault(pos, []).append((
+                        "ragged-row", None, None,
+                        f"{where} has {len(r)} fields where the header has {width}; the "
+                        f"missing fields ({', '.join(names[len(r):width])}) are read as empty"))
+                else:
                     surplus[pos] = r[width:]
+                    notes.setdefault(pos, []).append((
+                        "ragged-row", None, short_text(delim.join(r[width:]), 200),
+                        f"{where} has {len(r)} fields where the header has {width}; the extra "
+                        f"values are kept in {{kept}}; check the row for an unquoted "
+                        f"{_delimiter_name(delim)} inside a value"))
                 r = (r + [""] * width)[:width]
             fixed.append(r)
             pos += 1
         for i, c in enumerate(cols):
             c.append(pa.array([r[i] for r in fixed], type=pa.string()))
     columns = [pa.concat_arrays(c) if c else pa.array([], pa.string()) for c in cols]
-    # fields beyond the soft cap are cut
+    # cells beyond the cap are cut, with a note on their row
+    cap = limits.MAX_CELL_CHARS
     for i, a in enumerate(columns):
-        if len(a) and pc.max(pc.utf8_length(a)).as_py() > MAX_FIELD_CHARS:
-            long = pc.greater(pc.utf8_length(a), MAX_FIELD_CHARS)
+        if len(a) and (pc.max(pc.utf8_length(a)).as_py() or 0) > cap:
+            long = pc.greater(pc.utf8_length(a), cap)
             for k in [int(x) for x in pc.indices_nonzero(long).to_pylist()]:
-                size = len(a[k].as_py())
-                msg = (f"row {first_row + k}: a field of {size:,} characters was cut to the "
-                       f"first {MAX_FIELD_CHARS:,}")
-                notes[k] = f"{notes[k]}; {msg}" if k in notes else msg
-            columns[i] = pc.if_else(long, pc.utf8_slice_codeunits(a, 0, MAX_FIELD_CHARS), a)
-    return Block(columns, notes, surplus)
+                text = a[k].as_py()
+                notes.setdefault(k, []).append((
+                    "cell-too-long", names[i], short_text(text, 60),
+                    f"row {first_row + k}, {names[i]}: the cell holds {len(text):,} characters, "
+                    f"more than the {cap:,} geoverify keeps; only the first {cap:,} are used"))
+            columns[i] = pc.if_else(long, pc.utf8_slice_codeunits(a, 0, cap), a)
+    return Block(columns, notes, surplus, first_row)
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}.get(
+        delimiter, repr(delimiter))
 
 
 def _table(name: str, header: Header, blocks: list[Block], digest: str, fmt: str,
@@ -292,7 +308,7 @@ def _table(name: str, header: Header, blocks: list[Block], digest: str, fmt: str
 
     width = len(header.names)
     names = list(header.names)
-    notes: dict[int, str] = {}
+    notes: dict[int, list[tuple]] = {}
     surplus: dict[int, list[str]] = {}
     offset = 0
     for b in blocks:
@@ -303,7 +319,8 @@ def _table(name: str, header: Header, blocks: list[Block], digest: str, fmt: str
     longest = max((width + len(v) for v in surplus.values()), default=width)
     if grow and longest > width:
         names = names + [""] * (longest - width)
-    names = unique_header(names)
+    duplicates: dict[str, list[str]] = {}
+    names = unique_header(names, duplicates)
     arrays = [pa.concat_arrays([b.columns[i] for b in blocks]) if blocks else
               pa.array([], pa.string()) for i in range(width)]
     if grow and longest > width:
@@ -313,18 +330,19 @@ def _table(name: str, header: Header, blocks: list[Block], digest: str, fmt: str
                 if j - width < len(extra):
                     vals[k] = extra[j - width]
             arrays.append(pa.array(vals, type=pa.string()))
-        for k, extra in surplus.items():
-            notes[k] = notes[k].replace("the extra fields are kept",
-                                        "the extra fields are in "
-                                        + ", ".join(names[width:width + len(extra)]))
-    else:
-        for k, extra in surplus.items():
-            kept = ", ".join(repr(x[:200]) for x in extra[:20])
-            notes[k] = notes[k].replace("the extra fields are kept",
-                                        f"the extra fields are kept here: {kept}")
     data = pd.DataFrame({nm: pd.Series(a, dtype=pd.ArrowDtype(pa.string()))
                          for nm, a in zip(names, arrays)}) if names else pd.DataFrame(index=range(n))
-    table = RawTable(data, name, digest, fmt, row_notes=notes)
+    table = RawTable(data, name, digest, fmt)
+    for k in sorted(notes):
+        for code, field, value, message in notes[k]:
+            if "{kept}" in message:
+                extra = surplus.get(k, [])
+                kept = (", ".join(names[width:width + len(extra)]) if grow else
+                        "this finding: " + ", ".join(repr(x[:200]) for x in extra[:20]))
+                message = message.replace("{kept}", kept)
+                field = names[width] if grow and len(names) > width else field
+            table.note(k, code, field, value, message)
+    note_duplicate_columns(table, duplicates, first_row=blocks[0].first_row if blocks else 1)
     table.meta["delimiter"] = None if header.delimiter == SINGLE_COLUMN else header.delimiter
     return table
 

@@ -12,7 +12,9 @@ Geometry: a ``Point``'s ``coordinates`` ``lon,lat[,alt]`` (the text is kept). A 
 without geometry keeps its row with no geometry; a ``LineString``, ``Polygon``... keeps its row
 with a geometry problem. A ``MultiGeometry`` holding exactly one ``Point`` is that point.
 
-Safety: XML is parsed with :mod:`defusedxml`; a DTD that declares entities (the
+Safety: elements nested more than :data:`~geoverify.io.limits.MAX_XML_DEPTH` levels deep
+(256: Folders inside Folders...) are refused, so reading is linear in the file's size. XML is
+parsed with :mod:`defusedxml`; a DTD that declares entities (the
 "billion laughs" file) or refers to external entities is refused with
 :class:`~geoverify.errors.ClaimsFileError` before anything is expanded or fetched. A KMZ is
 read through :func:`read_zip_member`, which refuses members that decompress to more than
@@ -28,6 +30,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from geoverify.errors import ClaimsFileError
+from geoverify.io import limits
 from geoverify.io._zip import open_zip, read_zip_member
 from geoverify.io.columns import map_columns
 from geoverify.io.table import RawTable, records_table, short_text
@@ -87,11 +90,19 @@ def read_kml(data: bytes, name: str, digest: str, fmt: str = "kml") -> RawTable:
     extended_keys: list[str] = []
     has_links = False
     any_folder = False
-    # Depth-first, document order, without recursion (folders can nest arbitrarily deep).
-    stack: list[tuple[Element, tuple[str, ...]]] = [(root, ())]
+    # Depth-first, document order, without recursion; nesting is capped, so the folder path
+    # each element carries costs at most MAX_XML_DEPTH and the walk is linear in the file.
+    cap = limits.MAX_XML_DEPTH
+    stack: list[tuple[Element, tuple[str, ...], int]] = [(root, (), 1)]
     while stack:
-        el, folders = stack.pop()
+        el, folders, depth = stack.pop()
         tag = _local(el.tag)
+        if depth > cap:
+            inside = f", {len(folders)} <Folder>s inside one another" if folders else ""
+            raise ClaimsFileError(
+                f"claims file {name}: XML elements nested more than {cap} levels deep{inside}; "
+                "geoverify reads at most that (KML from Google Earth or GeoConfirmed nests a "
+                "few levels)")
         if tag == "Placemark":
             rec, keys = _placemark(el)
             for k in keys:
@@ -112,7 +123,7 @@ def read_kml(data: bytes, name: str, digest: str, fmt: str = "kml") -> RawTable:
         if tag == "Document" and document is None:
             document = _text(_child(el, "name"))
         inner = folders + ((_text(_child(el, "name")),) if tag == "Folder" else ())
-        stack.extend((c, inner) for c in reversed(list(el)) if _local(c.tag))
+        stack.extend((c, inner, depth + 1) for c in reversed(list(el)) if _local(c.tag))
     if not records and has_links:
         raise ClaimsFileError(
             f"claims file {name}: the KML holds no placemarks, only links to other files "

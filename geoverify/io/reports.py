@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from geoverify.codes import ALL_CODES, RANK
+from geoverify.io.safety import escape_markdown, escape_text
 
 VALIDATE_FORMATS = ("text", "json", "junit", "sarif", "github", "markdown")
 
@@ -49,8 +50,7 @@ def _where(f: dict[str, Any]) -> str:
 
 
 def _oneline(text: Any) -> str:
-    s = " ".join(str(text).split())
-    return "".join(c if c.isprintable() else "?" for c in s)
+    return escape_text(text)
 
 
 # ---------------------------------------------------------------------------
@@ -62,8 +62,9 @@ def to_text(report: dict[str, Any], fail_on: str = "error") -> str:
     lines = []
     for f in _order([f for f in report["findings"] if f["status"] == "new"]):
         mark = "" if is_failing(f, fail_on) or fail_on == "never" else " (below --fail-on)"
-        key = f" [id {f['key']}]" if f["key"] and not f["key"].startswith("sha256:") else ""
-        lines.append(f"{_where(f)}: {f['severity']} {f['code']}{mark}: {_oneline(f['message'])}"
+        key = f" [id {_oneline(f['key'])}]" if f["key"] and not f["key"].startswith("sha256:") else ""
+        lines.append(f"{_oneline(_where(f))}: {f['severity']} {f['code']}{mark}: "
+                     f"{_oneline(f['message'])}"
                      + key)
     if lines:
         lines.append("")
@@ -72,7 +73,8 @@ def to_text(report: dict[str, Any], fail_on: str = "error") -> str:
         lines.append(f"{hidden['baselined']} finding(s) recorded in the baseline, not shown")
     allowed = [f for f in report["findings"] if f["status"] == "allowed"]
     for f in _order(allowed):
-        lines.append(f"allowed: {_where(f)} {f['code']} (id {f['key']}): {_oneline(f['reason'])}")
+        lines.append(f"allowed: {_oneline(_where(f))} {f['code']} (id {_oneline(f['key'])}): "
+                     f"{_oneline(f['reason'])}")
     for a in report["allow_unused"]:
         lines.append(f"unused allow entry in {a['config'] or 'the configuration'}: id {a['id']} "
                      f"{a['code']}" + (f" (file {a['file']})" if a.get("file") else "")
@@ -84,7 +86,7 @@ def to_text(report: dict[str, Any], fail_on: str = "error") -> str:
         lines.append(f"boundary layer {b['name']} changed since the baseline "
                      f"(sha256 {b['was'][:12]}… -> {str(b['now'])[:12]}…); verdicts may differ")
     for e in report["errors"]:
-        lines.append(f"{e['file']}: could not be checked: {_oneline(e['message'])}")
+        lines.append(f"{_oneline(e['file'])}: could not be checked: {_oneline(e['message'])}")
     failing = sum(1 for f in report["findings"] if is_failing(f, fail_on))
     lines.append(report["summary"]["headline"]
                  + (f"; {failing} at or above --fail-on {fail_on}" if fail_on != "never" else ""))
@@ -383,13 +385,9 @@ def to_github(report: dict[str, Any], fail_on: str = "error") -> str:
 # ---------------------------------------------------------------------------
 # Markdown
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!])")
-
-
 def md(text: Any) -> str:
     """Text safe in a Markdown table cell (no HTML, no links, no line breaks)."""
-    s = _oneline("" if text is None else text)
-    return _MD_SPECIAL.sub(r"\\\1", s)
+    return escape_markdown("" if text is None else text)
 
 
 def to_markdown(report: dict[str, Any], fail_on: str = "error", limit: int = 100) -> str:

@@ -15,8 +15,25 @@ from typing import Any
 
 import pandas as pd
 
+from geoverify.io import limits
+from geoverify.io.columns import map_columns
+
 #: Largest decompressed member read from a KMZ or XLSX archive (a zip-bomb guard).
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RowNote:
+    """What a reader noticed about one row: a finding in the making (``ragged-row``,
+    ``cell-too-long``, ``duplicate-column``), with the field, the value and the message."""
+
+    code: str
+    field: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass
@@ -47,8 +64,9 @@ class RawTable:
         The adapter applied (``"geoconfirmed"``, ``"cir"``, ``"timemap"``, ``"acled"``), or
         ``None``.
     row_notes
-        Row index (0-based) -> what the reader had to do to keep the row (a ragged CSV row,
-        ...). Informational; nothing in the row was dropped.
+        Row index (0-based) -> list of :class:`RowNote`: what the reader had to do to keep the
+        row (a ragged CSV row, a cell cut to :data:`~geoverify.io.limits.MAX_CELL_CHARS`, two
+        columns of the same name that disagree). Each becomes a finding on its row.
     meta
         What the reader learned about the file: ``encoding``, ``delimiter``, ``sheet``,
         ``sheets``, ``header_row``, ``layer``, ``layers``, ``document``, ``member``...
@@ -66,9 +84,14 @@ class RawTable:
     geometry_problems: dict[int, str] = field(default_factory=dict)
     crs: str | None = None
     schema: str | None = None
-    row_notes: dict[int, str] = field(default_factory=dict)
+    row_notes: dict[int, list[RowNote]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     numeric_columns: frozenset[str] = frozenset()
+
+    def note(self, i: int, code: str, field: str | None, value: str | None,
+             message: str) -> None:
+        """Record a :class:`RowNote` on row ``i`` (0-based)."""
+        self.row_notes.setdefault(i, []).append(RowNote(code, field, value, message))
 
 
 
@@ -136,11 +159,17 @@ def format_duration(td: _dt.timedelta) -> str:
     return text
 
 
-def unique_header(header: list[str]) -> list[str]:
-    """Header names made unique (``name``, ``name_2``...); blanks become ``column_<n>``."""
+def unique_header(header: list[str], duplicates: dict[str, list[str]] | None = None) -> list[str]:
+    """Header names made unique (``name``, ``name_2``...); blanks become ``column_<n>``.
+
+    When ``duplicates`` is given, it receives ``{name: [the unique names it became]}`` for
+    every name the header holds more than once (so a reader can say so instead of renaming
+    silently).
+    """
     seen: dict[str, int] = {}
     taken = set(header)
     out = []
+    became: dict[str, list[str]] = {}
     for i, h in enumerate(header):
         h = h or f"column_{i + 1}"
         if h in seen:
@@ -151,12 +180,64 @@ def unique_header(header: list[str]) -> list[str]:
             h2 = f"{h}_{n}"
             taken.add(h2)
             out.append(h2)
+            became[h].append(h2)
             continue
         seen[h] = 1
+        became[h] = [h]
         out.append(h)
+    if duplicates is not None:
+        duplicates.update({h: names for h, names in became.items() if len(names) > 1})
     return out
 
 
+def note_duplicate_columns(table: RawTable, duplicates: dict[str, list[str]],
+                           first_row: int = 1) -> None:
+    """Say what happened to a header name given twice or more.
+
+    ``table.meta["duplicate_columns"]`` records ``{name: [unique names]}``; when the name is a
+    column role (``lat``, ``claimed``...), every row whose copies disagree gets a
+    ``duplicate-column`` note (the first copy is the one used).
+    """
+    if not duplicates:
+        return
+    table.meta["duplicate_columns"] = {k: list(v) for k, v in duplicates.items()}
+    data = table.data
+    for name, copies in duplicates.items():
+        if not map_columns([name]):
+            continue  # not a role: both columns travel in ``extra``
+        cols = [data[c].tolist() for c in copies if c in data.columns]
+        if len(cols) < 2:
+            continue
+        for i, values in enumerate(zip(*cols, strict=True)):
+            distinct = [v for v in dict.fromkeys(str(v).strip() for v in values) if v]
+            if len(distinct) > 1:
+                shown = " and ".join(repr(short_text(v, 60)) for v in distinct)
+                table.note(i, "duplicate-column", name, distinct[0],
+                           f"row {first_row + i}: the file has {len(copies)} columns named {name!r} "
+                           f"holding different values ({shown}); the first is used and the "
+                           f"others are kept as {', '.join(copies[1:])}; remove one, or choose "
+                           f"with --columns {map_columns([name]).popitem()[0]}={copies[1]}")
+
+
+def cap_cells(table: RawTable) -> None:
+    """Cut every cell longer than :data:`~geoverify.io.limits.MAX_CELL_CHARS` to that length,
+    in place, with a ``cell-too-long`` note on its row (the file is still read)."""
+    cap = limits.MAX_CELL_CHARS
+    data = table.data
+    for col in data.columns:
+        values = data[col]
+        long_rows = [i for i, v in enumerate(values.tolist())
+                     if isinstance(v, str) and len(v) > cap]
+        if not long_rows:
+            continue
+        values = values.copy()
+        for i in long_rows:
+            text = values.iat[i]
+            values.iat[i] = text[:cap]
+            table.note(i, "cell-too-long", str(col), short_text(text, 60),
+                       f"row {i + 1}, {col}: the cell holds {len(text):,} characters, more than "
+                       f"the {cap:,} geoverify keeps; only the first {cap:,} are used")
+        data[col] = values
 
 
 def records_table(records: list[dict], name: str, digest: str, fmt: str, geometry=None,

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import contextlib
 import json
 import os
-import tempfile
+import shutil
 from pathlib import Path
 from typing import Any
 
 from geoverify.errors import ClaimsFileError, ConfigError
+from geoverify.io.safety import (
+    csv_record,
+    escape_markdown,
+    escape_text,
+    neutralise_formula,
+    neutralise_formulas,
+)
+from geoverify.io.tempfiles import sweep_stale, temp_path
 
 REPORT_FORMATS = ("table", "csv", "json", "geojson", "markdown")
 
@@ -76,20 +83,22 @@ def to_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def to_csv(report: dict[str, Any]) -> str:
+def to_csv(report: dict[str, Any], *, raw_text: bool = False) -> str:
+    """One CSV row per frame. Text a spreadsheet would run as a formula gets a leading ``'``
+    (:func:`geoverify.io.safety.neutralise_formula`) unless ``raw_text``; a cell holding a line
+    break of any kind is quoted (:func:`geoverify.io.safety.csv_record`)."""
     rows = [flat_frame(f) for f in report["frames"]]
+    if not raw_text:
+        rows = [{k: neutralise_formula(v) for k, v in r.items()} for r in rows]
     extra: list[str] = []
     for r in rows:
         for k in r:
             if k.startswith("extra.") and k not in extra:
                 extra.append(k)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=[*CSV_COLUMNS, *extra], lineterminator="\n",
-                       extrasaction="raise", restval="")
-    w.writeheader()
-    for r in rows:
-        w.writerow(r)
-    return buf.getvalue()
+    columns = [*CSV_COLUMNS, *extra]
+    out = [csv_record(columns)]
+    out += [csv_record([r.get(c, "") for c in columns]) for r in rows]
+    return "".join(out)
 
 
 def to_geojson(report: dict[str, Any]) -> str:
@@ -105,10 +114,7 @@ def to_geojson(report: dict[str, Any]) -> str:
 
 
 def _md_escape(v: Any) -> str:
-    s = _s(v).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    for ch in "<>`*_[]":
-        s = s.replace(ch, "\\" + ch)
-    return s
+    return escape_markdown(_s(v))
 
 
 def _place(f: dict[str, Any]) -> str:
@@ -131,7 +137,7 @@ def _line_km(f: dict[str, Any]) -> str:
 
 
 def to_markdown(report: dict[str, Any]) -> str:
-    out = ["# geoverify check", "", f"Input: `{_md_escape(report['input']['path'])}` "
+    out = ["# geoverify check", "", f"Input: {_md_escape(report['input']['path'])} "
            f"(sha256 `{report['input']['sha256']}`, {report['input']['rows']} rows)", ""]
     out.append("## Clips")
     out.append("")
@@ -147,15 +153,14 @@ def to_markdown(report: dict[str, Any]) -> str:
             _md_escape(", ".join(x["code"] for x in f["findings"]))]) + " |")
     out += ["", "## Boundaries", ""]
     for b in report["boundaries"]:
-        out.append(f"- {b['name']} ({b['level']}): {_md_escape(b['source'])}; licence "
+        out.append(f"- {_md_escape(b['name'])} ({_md_escape(b['level'])}): "
+                   f"{_md_escape(b['source'])}; licence "
                    f"{_md_escape(b['licence'])}; sha256 `{b['sha256'][:16]}…`")
     return "\n".join(out) + "\n"
 
 
 def _clean_cell(v: Any, width: int = 28) -> str:
-    s = " ".join(_s(v).split())
-    s = "".join(ch if ch.isprintable() else "?" for ch in s)
-    return s if len(s) <= width else s[: width - 1] + "…"
+    return escape_text(_s(v), width)
 
 
 def to_table(report: dict[str, Any]) -> str:
@@ -186,17 +191,24 @@ FORMATTERS = {"table": to_table, "csv": to_csv, "json": to_json, "geojson": to_g
               "markdown": to_markdown}
 
 
-def format_report(report: dict[str, Any], fmt: str) -> str:
-    """Render a report dict in one of :data:`REPORT_FORMATS`."""
-    try:
-        return FORMATTERS[fmt](report)
-    except KeyError:
-        raise ConfigError(f"unknown format {fmt!r}; choose one of {', '.join(REPORT_FORMATS)}") from None
+def format_report(report: dict[str, Any], fmt: str, *, raw_text: bool = False) -> str:
+    """Render a report dict in one of :data:`REPORT_FORMATS`.
+
+    Text from the claims file is made safe for whoever opens the report: CSV cells that a
+    spreadsheet would run as formulas get a leading ``'`` (not with ``raw_text``), Markdown is
+    escaped and the table is printable single lines (see :mod:`geoverify.io.safety`). JSON and
+    GeoJSON are always the raw text.
+    """
+    if fmt not in FORMATTERS:
+        raise ConfigError(f"unknown format {fmt!r}; choose one of {', '.join(REPORT_FORMATS)}")
+    if fmt == "csv":
+        return to_csv(report, raw_text=raw_text)
+    return FORMATTERS[fmt](report)
 
 
 class AtomicFile:
-    """A binary output file written to a temporary name beside it and renamed into place when
-    the ``with`` block ends without error (removed otherwise).
+    """A binary output file written under a temporary name (:func:`atomic_output`) and
+    renamed into place when the ``with`` block ends without error (removed otherwise).
 
     ``path`` ``None`` or ``-`` writes to standard output instead.
     """
@@ -204,8 +216,8 @@ class AtomicFile:
     def __init__(self, path: str | Path | None, *, overwrite: bool = False) -> None:
         self.path = None if path in (None, "-") else Path(path)
         self.overwrite = overwrite
-        self.tmp: str | None = None
         self.fh = None
+        self._cm = None
 
     def __enter__(self):
         if self.path is None:
@@ -213,41 +225,88 @@ class AtomicFile:
 
             self.fh = sys.stdout.buffer
             return self.fh
-        p = self.path
-        if p.exists() and not self.overwrite:
-            raise ClaimsFileError(f"output {p} exists; pass --overwrite to replace it")
+        self._cm = atomic_output(self.path, overwrite=self.overwrite)
+        tmp = self._cm.__enter__()
         try:
-            fd, self.tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent or Path("."))
+            self.fh = open(tmp, "wb")
         except OSError as exc:
-            raise ClaimsFileError(
-                f"output {p}: cannot write in {p.parent} ({exc.strerror})") from exc
-        self.fh = os.fdopen(fd, "wb")
+            self._cm.__exit__(type(exc), exc, None)
+            raise ClaimsFileError(f"output {self.path}: cannot be written ({exc.strerror})") \
+                from exc
         return self.fh
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type, exc, tb):
         if self.path is None:
             self.fh.flush()
-            return
+            return None
         try:
             self.fh.close()
-            if exc_type is not None:
-                return
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self.tmp, 0o666 & ~umask)
-            os.replace(self.tmp, self.path)
-            self.tmp = None
-        finally:
-            if self.tmp is not None:
-                Path(self.tmp).unlink(missing_ok=True)
+        except BaseException as err:
+            self._cm.__exit__(type(err), err, err.__traceback__)
+            raise
+        return self._cm.__exit__(exc_type, exc, tb)
 
 
-def write_csv_table(table, fh) -> None:
-    """Write an Arrow table of frames as CSV (header, ``\n`` line ends, quoting as needed)."""
-    import pyarrow.csv as pacsv
+def neutralise_table(table):
+    """An Arrow table with every text column passed through
+    :func:`geoverify.io.safety.neutralise_formulas` (numbers stay numbers)."""
+    import pyarrow as pa
 
-    pacsv.write_csv(table, fh, pacsv.WriteOptions(include_header=True, quoting_style="needed",
-                                                  batch_size=65_536))
+    cols = []
+    for col in table.columns:
+        t = col.type
+        cols.append(neutralise_formulas(col) if pa.types.is_string(t)
+                    or pa.types.is_large_string(t) else col)
+    return pa.table(cols, names=table.column_names)
+
+
+_NEEDS_QUOTES = r'[",\r\n]'
+
+
+def csv_text_columns(table) -> list:
+    """Each column of an Arrow table as CSV field text (Arrow strings): quoted only where a
+    value holds a comma, a quote or a line break; floats written as Python writes them
+    (``278.3``, ``0.0``), nulls as empty fields."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from geoverify.io.table import column_texts
+
+    out = []
+    for col in table.columns:
+        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        t = col.type
+        if pa.types.is_floating(t):
+            text = pc.if_else(col.is_valid(), column_texts(col), pa.scalar("", pa.string()))
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            text = pc.fill_null(col.cast(pa.string()), "")
+        else:
+            text = pc.fill_null(pc.cast(col, pa.string()), "")
+        needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
+        if pc.any(needs).as_py():
+            quoted = pc.binary_join_element_wise(
+                pa.scalar('"'), pc.replace_substring(text, '"', '""'), pa.scalar('"'), "")
+            text = pc.if_else(needs, quoted, text)
+        out.append(text)
+    return out
+
+
+def write_csv_table(table, fh, *, header: bool = True, block_rows: int = 65_536) -> None:
+    """Write an Arrow table of frames as CSV: a header, ``\n`` line ends, fields quoted only
+    where they must be (see :func:`csv_text_columns`)."""
+    import pyarrow.compute as pc
+
+    if header:
+        fh.write((csv_record(table.column_names).rstrip("\r\n") + "\n").encode("utf-8"))
+    n = table.num_rows
+    for lo in range(0, n, block_rows):
+        part = table.slice(lo, block_rows)
+        cols = csv_text_columns(part)
+        if not cols:
+            fh.write(b"\n" * part.num_rows)
+            continue
+        lines = pc.binary_join_element_wise(*cols, ",") if len(cols) > 1 else cols[0]
+        fh.write(("\n".join(lines.to_pylist()) + "\n").encode("utf-8"))
 
 
 def json_report_chunks(header: dict[str, Any], records, clips: list[dict[str, Any]],
@@ -284,28 +343,73 @@ def json_report_chunks(header: dict[str, Any], records, clips: list[dict[str, An
     yield ("]" if first else "\n" + indent[:-2] + "]") + closing
 
 
-def write_text_atomic(path: str | Path, text: str, *, overwrite: bool = False) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename.
+def check_output_path(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Refuse an output that cannot be written before any work is done.
 
     Raises
     ------
     ClaimsFileError
-        When the file exists and ``overwrite`` is false, or it cannot be written.
+        The directory does not exist or is not a directory (exit 3 on the command line), or
+        the file exists and ``overwrite`` is false.
     """
     p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.exists():
+        raise ClaimsFileError(f"output {p}: the directory {parent} does not exist; create it "
+                              "first or choose another -o")
+    if not parent.is_dir():
+        raise ClaimsFileError(f"output {p}: {parent} is not a directory")
+    if p.is_dir():
+        raise ClaimsFileError(f"output {p}: is a directory; give a file name")
     if p.exists() and not overwrite:
         raise ClaimsFileError(f"output {p} exists; pass --overwrite to replace it")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, *, overwrite: bool = False):
+    """Write an output atomically: yields a temporary path next to ``path`` (see
+    :mod:`geoverify.io.tempfiles`) to be written; on success it replaces ``path`` with the
+    usual permissions, on any failure (or SIGTERM, which the command line turns into an exit)
+    it is removed. Stale temporary files of earlier killed runs are swept first.
+
+    Raises
+    ------
+    ClaimsFileError
+        As :func:`check_output_path`, or when the directory cannot be written.
+    """
+    p = check_output_path(path, overwrite=overwrite)
+    sweep_stale(p.parent if str(p.parent) else Path("."), p.name)
+    tmp = temp_path(p)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent or Path("."))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
     except OSError as exc:
         raise ClaimsFileError(f"output {p}: cannot write in {p.parent} ({exc.strerror})") from exc
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        yield tmp
         os.replace(tmp, p)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: str | Path, text: str, *, overwrite: bool = False) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename (:func:`atomic_output`).
+
+    Raises
+    ------
+    ClaimsFileError
+        When the file exists and ``overwrite`` is false, its directory does not exist, or it
+        cannot be written.
+    """
+    p = Path(path)
+    with atomic_output(p, overwrite=overwrite) as tmp:
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise ClaimsFileError(f"output {p}: cannot be written ({exc.strerror})") from exc

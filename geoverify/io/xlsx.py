@@ -1,9 +1,11 @@
 """Excel workbooks (.xlsx/.xlsm), read with openpyxl in read-only mode.
 
-The first sheet (in workbook order) is read unless ``sheet=`` names another (a name, or a
-0-based index). The first row with any value is the header; every later row up to the last
-one holding a value is a data row, empty ones in between included (so data row *n* is always
-sheet row header + *n*).
+The first sheet (in workbook order) whose header has coordinate columns is read (else the first
+sheet) unless ``sheet=`` names another (a name, or a 0-based index). Only cells holding values
+are kept, and a sheet whose used range exceeds :data:`~geoverify.io.limits.MAX_XLSX_CELLS` is
+refused naming its farthest cell. The first row with any value is the header; every later row
+up to the last one holding a value is a data row, empty ones in between included (so data row
+*n* is always sheet row header + *n*).
 
 Cells become text as a person would read them, without spreadsheet noise:
 
@@ -28,9 +30,11 @@ from typing import Any
 import pandas as pd
 
 from geoverify.errors import ClaimsFileError
+from geoverify.io import limits
 from geoverify.io import table as _table
 from geoverify.io._zip import open_zip
-from geoverify.io.table import RawTable, format_duration, unique_header
+from geoverify.io.columns import has_coordinate_columns
+from geoverify.io.table import RawTable, format_duration, note_duplicate_columns, unique_header
 
 
 def _has_time(number_format: str | None) -> bool:
@@ -72,8 +76,14 @@ def _kind(value: Any) -> str:
     return "other"
 
 
-def read_xlsx(data: bytes, name: str, digest: str, *, sheet: str | int | None = None) -> RawTable:
-    """XLSX bytes -> :class:`RawTable` (one sheet)."""
+def read_xlsx(data: bytes, name: str, digest: str, *, sheet: str | int | None = None,
+              columns: dict[str, str] | None = None) -> RawTable:
+    """XLSX bytes -> :class:`RawTable` (one sheet).
+
+    Without ``sheet=``, the first sheet whose header has coordinate columns (``lat`` and
+    ``lon``, or ``coordinates``, or the columns ``columns`` maps to them) is read, else the
+    first sheet; ``meta["notes"]`` says which when the workbook has several.
+    """
     import openpyxl
 
     with open_zip(data, name, "XLSX workbook") as zf:
@@ -94,18 +104,25 @@ def read_xlsx(data: bytes, name: str, digest: str, *, sheet: str | int | None = 
         raise ClaimsFileError(
             f"claims file {name}: not a readable XLSX workbook ({type(exc).__name__}: {exc})"
         ) from exc
+    notes: list[str] = []
     try:
         names = list(wb.sheetnames)
-        ws = _pick_sheet(wb, names, sheet, name)
+        if sheet is None and len(names) > 1:
+            ws = _sheet_with_coordinates(wb, names, name, columns)
+            if ws is None:
+                ws = wb[names[0]]
+                notes.append(f"read sheet {names[0]!r}, the first; no sheet of the workbook "
+                             f"({', '.join(map(repr, names))}) has coordinate columns in its "
+                             "header")
+            else:
+                notes.append(f"read sheet {ws.title!r}, the first with coordinate columns (the "
+                             f"workbook has {', '.join(map(repr, names))}; choose another with "
+                             "--sheet)")
+        else:
+            ws = _pick_sheet(wb, names, sheet, name)
         title = ws.title
         try:
-            ws.reset_dimensions()  # do not trust a stored (possibly wrong) dimension
-            rows, kinds = [], []
-            for r in ws.iter_rows():
-                values = [getattr(c, "value", None) for c in r]
-                rows.append([xlsx_cell_text(v, getattr(c, "number_format", None))
-                             for v, c in zip(values, r, strict=True)])
-                kinds.append([_kind(v) for v in values])
+            rows, numeric_cols, other_cols = _read_cells(ws, name, title)
         except ClaimsFileError:
             raise
         except Exception as exc:
@@ -114,44 +131,132 @@ def read_xlsx(data: bytes, name: str, digest: str, *, sheet: str | int | None = 
                 f"{exc})") from exc
     finally:
         wb.close()
-    while rows and not any(c.strip() for c in rows[-1]):
+    while rows and not any(t.strip() for _, t in rows[-1]):
         rows.pop()
-    header_at = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
+    header_at = next((i for i, r in enumerate(rows) if any(t.strip() for _, t in r)), None)
     if header_at is None:
         others = [n for n in names if n != title]
         hint = f"; the workbook's other sheets: {', '.join(others)} (use sheet=)" if others else ""
         raise ClaimsFileError(f"claims file {name}: sheet {title!r} is empty{hint}")
-    header_cells = [h.strip() for h in rows[header_at]]
+    header_cells = {j: t.strip() for j, t in rows[header_at]}
     body = rows[header_at + 1:]
-
-    def used(j: int) -> bool:
-        return bool(j < len(header_cells) and header_cells[j]) or any(
-            j < len(r) and r[j].strip() for r in body)
-
-    width = max([len(header_cells)] + [len(r) for r in body])
-    while width > 1 and not used(width - 1):  # formatted but empty columns on the right
-        width -= 1
-    named = max((j + 1 for j, h in enumerate(header_cells) if h), default=0)
-    header = unique_header((header_cells + [""] * width)[:width])
-    notes: dict[int, str] = {}
+    named = max((j + 1 for j, h in header_cells.items() if h), default=0)
+    # the header's span, then only the columns beyond it that hold a value (a stray value far
+    # to the right costs one column, not thousands of empty ones)
+    beyond = sorted({j for r in body for j, t in r if j >= named and t.strip()})
+    keep = list(range(max(named, 1))) + beyond
+    position = {j: k for k, j in enumerate(keep)}
+    duplicates: dict[str, list[str]] = {}
+    header = unique_header([header_cells.get(j) or f"column_{j + 1}" for j in keep], duplicates)
+    width = len(keep)
     fixed = []
+    ragged: list[tuple[int, list[int], list[str]]] = []
     for i, r in enumerate(body):
-        r = (r + [""] * width)[:width]
-        extra = [header[j] for j in range(named, width) if r[j].strip()]
-        if extra:
-            notes[i] = f"row {i + 1} has values beyond the header, in {', '.join(extra)}"
-        fixed.append(r)
-    body_kinds = kinds[header_at + 1:header_at + 1 + len(body)]
-    numeric = frozenset(
-        header[j] for j in range(width)
-        if any(len(k) > j and k[j] == "number" for k in body_kinds)
-        and all(len(k) <= j or k[j] in ("number", "empty") for k in body_kinds))
+        row = [""] * width
+        extra_j, extra_v = [], []
+        for j, t in r:
+            k = position.get(j)
+            if k is None:
+                continue  # only blank text can be in a column that is not kept
+            row[k] = t
+            if j >= named and t.strip():
+                extra_j.append(k)
+                extra_v.append(t)
+        if extra_j:
+            ragged.append((i, extra_j, extra_v))
+        fixed.append(row)
+    numeric = frozenset(header[position[j]] for j in numeric_cols - other_cols if j in position)
     data_frame = pd.DataFrame(fixed, columns=header, dtype=object)
     if not fixed:
         data_frame = pd.DataFrame({h: pd.Series([], dtype=object) for h in header})
-    table = RawTable(data_frame, name, digest, "xlsx", row_notes=notes, numeric_columns=numeric)
+    table = RawTable(data_frame, name, digest, "xlsx", numeric_columns=numeric)
+    for i, ks, values in ragged:
+        cols = [header[k] for k in ks]
+        table.note(i, "ragged-row", cols[0], _table.short_text(" | ".join(values), 200),
+                   f"row {i + 1} (sheet row {header_at + i + 2}) has values beyond the header, "
+                   f"in {', '.join(cols)}")
+    note_duplicate_columns(table, duplicates)
     table.meta.update({"sheet": title, "sheets": names, "header_row": header_at + 1})
+    if notes:
+        table.meta["notes"] = notes
     return table
+
+
+def _read_cells(ws, name: str, title: str):
+    """The non-empty cells of a sheet, row by row: ``(rows, numeric, other)`` where each row is
+    a list of ``(column index, text)`` and ``numeric``/``other`` are the column indexes holding
+    a number / something else below the first row with a value.
+
+    Nothing is padded: an empty row is an empty list. The used range (rows up to the last
+    value times columns up to the farthest value) is capped at
+    :data:`~geoverify.io.limits.MAX_XLSX_CELLS`, and so are the cells openpyxl hands over,
+    so a stray value in ``XFD1048576`` is refused at once, naming the cell.
+    """
+    from openpyxl.utils import get_column_letter
+
+    cap = limits.MAX_XLSX_CELLS
+    ws.reset_dimensions()  # do not trust a stored (possibly wrong) dimension
+    rows: list[list[tuple[int, str]]] = []
+    numeric: set[int] = set()
+    other: set[int] = set()
+    seen_value = False
+    handed = 0
+    far_col = 0
+    empty: list[tuple[int, str]] = []
+    for r in ws.iter_rows():
+        handed += len(r)  # openpyxl pads each row to its last cell, empty or not
+        entries = empty
+        for j, c in enumerate(r):
+            v = getattr(c, "value", None)
+            if v is None or v == "":
+                continue
+            if entries is empty:
+                entries = []
+            entries.append((j, xlsx_cell_text(v, getattr(c, "number_format", None))))
+            if seen_value:
+                (numeric if _kind(v) == "number" else other).add(j)
+        if entries:
+            seen_value = seen_value or any(t.strip() for _, t in entries)
+            last = entries[-1][0]
+            far_col = max(far_col, last + 1)
+            if (len(rows) + 1) * far_col > cap:
+                ref = f"{get_column_letter(last + 1)}{len(rows) + 1}"
+                raise ClaimsFileError(
+                    f"claims file {name}, sheet {title!r}: the used range reaches cell {ref} "
+                    f"(holding {_table.short_text(entries[-1][1], 40)!r}): "
+                    f"{len(rows) + 1:,} rows x {far_col:,} columns, more than the "
+                    f"{cap:,} cells geoverify reads from a sheet; if {ref} is a stray value, "
+                    "delete it and save again, else save the data as CSV")
+        if handed > cap:
+            ref = f"{get_column_letter(max(len(r), 1))}{len(rows) + 1}"
+            raise ClaimsFileError(
+                f"claims file {name}, sheet {title!r}: the rows up to {ref} span more than the "
+                f"{cap:,} cells geoverify reads from a sheet (cells far to the right, even "
+                "empty ones, count); delete the columns beyond the data and save again, or "
+                "save the data as CSV")
+        rows.append(entries)
+    return rows, numeric, other
+
+
+def _sheet_with_coordinates(wb, names: list[str], name: str, columns: dict[str, str] | None,
+                            scan_rows: int = 100):
+    """The first sheet whose header (first row with a value, among the first ``scan_rows``)
+    has coordinate columns, or ``None``."""
+    for n in names:
+        ws = wb[n]
+        try:
+            ws.reset_dimensions()
+            for k, r in enumerate(ws.iter_rows(values_only=True)):
+                if k >= scan_rows:
+                    break
+                cells = [xlsx_cell_text(v).strip() for v in r]
+                if any(cells):
+                    if has_coordinate_columns([c for c in cells if c], columns):
+                        return ws
+                    break
+        except Exception:  # a sheet that cannot be read is not the one with coordinates
+            continue
+    return None
 
 
 def _pick_sheet(wb, names: list[str], sheet: str | int | None, name: str):

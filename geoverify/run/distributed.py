@@ -38,6 +38,7 @@ from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
 from geoverify.errors import ClaimsFileError, ConfigError, GeoverifyError
 from geoverify.io.claims import read_table
+from geoverify.io.columns import describe_input, require_coordinates
 from geoverify.io.writers import to_json, write_text_atomic
 from geoverify.run.memory import control_provenance, slice_raw
 
@@ -130,12 +131,14 @@ def run_part(raw, start: int, stop: int, first_row: int, index: int, boundaries:
 
 
 def read_file(path: str, read_options: dict[str, Any]):
-    """Read one file of a dataset on a worker."""
-    return read_table(path, **read_options)
+    """Read one file of a dataset on a worker (column mapping applied, coordinates required)."""
+    raw = read_table(path, **read_options)
+    require_coordinates(raw)
+    return raw
 
 
-def table_meta(raw) -> tuple[int, str, str]:
-    return len(raw.data), raw.sha256, raw.path
+def table_meta(raw) -> tuple[int, str, str, dict[str, Any]]:
+    return len(raw.data), raw.sha256, raw.path, describe_input(raw)
 
 
 def part_file_name(index: int) -> str:
@@ -297,7 +300,8 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
     progress
         Called with the rows of each partition as it completes.
     read_options
-        ``fmt``, ``sheet``, ``schema``, ``layer``, ``encoding`` as for :func:`geoverify.check`.
+        ``fmt``, ``sheet``, ``schema``, ``layer``, ``encoding``, ``columns`` as for
+        :func:`geoverify.check`.
 
     Raises
     ------
@@ -314,12 +318,15 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
     if rows_per_partition < 1:
         raise ConfigError(f"rows_per_partition={rows_per_partition}: must be at least 1")
     read_options = {k: v for k, v in read_options.items() if v is not None}
-    unknown = set(read_options) - {"fmt", "sheet", "schema", "layer", "encoding"}
+    unknown = set(read_options) - {"fmt", "sheet", "schema", "layer", "encoding", "columns"}
     if unknown:
         raise ConfigError(f"check_dask: unknown option(s) {', '.join(sorted(unknown))}")
     path, files = resolve_source(source)
     control = _control_layer(control)
-    raw = read_table(path, **read_options) if files is None else None  # hashes the file bytes
+    raw = None
+    if files is None:
+        raw = read_table(path, **read_options)  # hashes the file bytes
+        require_coordinates(raw)
     out = _prepare_out_dir(out_dir, overwrite)
     tmp = None
     if out is not None:
@@ -368,14 +375,14 @@ def _run(c, raw, files, path, boundaries, rows_per_partition, read_options, cont
             tasks.append(c.submit(run_part, piece, 0, len(piece.data), s + 1, k, boundaries,
                                   tmp_dir, control, pure=False, key=f"geoverify-part-{k}-"
                                   f"{uuid.uuid4().hex}"))
-        info = {"path": raw.path, "sha256": raw.sha256, "rows": n}
+        info = describe_input(raw)
     else:
         tables = c.map(read_file, files, read_options=read_options, pure=False)
         metas = c.gather(c.map(table_meta, tables, pure=False))
         offset = 0
         k = 0
         manifest = hashlib.sha256()
-        for t, (n_file, digest, fpath) in zip(tables, metas):
+        for t, (n_file, digest, fpath, _) in zip(tables, metas):
             manifest.update(f"{digest}  {fpath}\n".encode())
             for s in range(0, max(n_file, 1), rows_per_partition):
                 stop = min(s + rows_per_partition, n_file)
@@ -383,7 +390,7 @@ def _run(c, raw, files, path, boundaries, rows_per_partition, read_options, cont
                                       tmp_dir, control, pure=False))
                 k += 1
             offset += n_file
-        info = {"path": path, "sha256": manifest.hexdigest(), "rows": offset}
+        info = {**metas[0][3], "path": path, "sha256": manifest.hexdigest(), "rows": offset}
     parts = []
     try:
         for fut in distributed.as_completed(tasks):

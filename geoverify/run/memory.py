@@ -17,6 +17,7 @@ from geoverify.core.batch import Frames, check_batch, context
 from geoverify.core.result import CheckResult, concat_frames
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
+from geoverify.io.columns import describe_input
 
 #: Rows per batch: large enough to amortise, small enough to bound temporary memory.
 BATCH_ROWS = 65_536
@@ -97,8 +98,7 @@ def check_raw(raw, boundaries, *, control=None, input_info: dict[str, Any] | Non
     frames = check_frames(raw, ctx, progress=progress)
     tally = Tally()
     tally.add(frames.columns)
-    info = input_info if input_info is not None else {
-        "path": raw.path, "sha256": raw.sha256, "rows": len(raw.data)}
+    info = input_info if input_info is not None else describe_input(raw)
     return CheckResult(table=frames, clips=tally.frame(), input=info,
                        boundaries=provenance(boundaries, control))
 

@@ -33,9 +33,15 @@ from geoverify.core.tally import Tally
 from geoverify.errors import ClaimsFileError, ConfigError
 from geoverify.io import adapters
 from geoverify.io.claims import ascii_share_is_utf8, utf16_without_bom
+from geoverify.io.columns import (
+    apply_column_mapping,
+    column_mapping,
+    describe_input,
+    require_coordinates,
+)
 from geoverify.io.delimited import stream_delimited
 from geoverify.io.vector import iter_parquet
-from geoverify.io.writers import AtomicFile, write_csv_table
+from geoverify.io.writers import AtomicFile, neutralise_table, write_csv_table
 from geoverify.run.memory import provenance, threads
 
 OUT_FORMATS = ("csv", "parquet", "jsonl")
@@ -137,11 +143,13 @@ def read_chunks(path: Path, fmt: str, chunk_rows: int, *, encoding: str | None =
 class FrameSink:
     """Frames written as they come: CSV, Parquet or JSON Lines, atomically."""
 
-    def __init__(self, path: str | Path, fmt: str, *, overwrite: bool) -> None:
+    def __init__(self, path: str | Path, fmt: str, *, overwrite: bool,
+                 raw_text: bool = False) -> None:
         if fmt not in OUT_FORMATS:
             raise ConfigError(f"unknown stream format {fmt!r}; choose one of "
                               f"{', '.join(OUT_FORMATS)}")
         self.fmt = fmt
+        self.raw_text = raw_text
         self.file = AtomicFile(path, overwrite=overwrite)
         self.fh = None
         self.writer = None
@@ -166,18 +174,14 @@ class FrameSink:
             self.rows += len(frames)
             return
         table = flat_table(frames)
+        if self.fmt == "csv" and not self.raw_text:
+            table = neutralise_table(table)
         if self.schema is None:
             self.schema = table.schema
         elif table.schema != self.schema:
             table = table.select(self.schema.names).cast(self.schema)
         if self.fmt == "csv":
-            if self.writer is None:
-                import pyarrow.csv as pacsv
-
-                self.writer = pacsv.CSVWriter(self.fh, self.schema,
-                                              write_options=pacsv.WriteOptions(
-                                                  include_header=True, quoting_style="needed"))
-            self.writer.write_table(table)
+            write_csv_table(table, self.fh, header=self.rows == 0)
         else:
             if self.writer is None:
                 import pyarrow.parquet as pq
@@ -191,7 +195,8 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
                  chunk_rows: int = CHUNK_ROWS, boundaries: Any = "embedded", control=None,
                  progress: Callable[[int], None] | None = None,
                  input_format: str | None = None, schema: str | None = None,
-                 encoding: str | None = None, overwrite: bool = True) -> dict[str, Any]:
+                 encoding: str | None = None, overwrite: bool = True, columns=None,
+                 raw_text: bool = False) -> dict[str, Any]:
     """Check a large CSV/TSV/Parquet claims file block by block, writing frames as it goes.
 
     Parameters
@@ -211,8 +216,11 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
         Optional dated control layer (a GeoDataFrame), as for :func:`geoverify.check`.
     progress
         Called with the number of rows of each block written.
-    input_format, schema, encoding
+    input_format, schema, encoding, columns
         As for :func:`geoverify.check` (``input_format`` is ``csv``, ``tsv`` or ``parquet``).
+    raw_text
+        CSV: write text cells as they are (by default a cell a spreadsheet would run as a
+        formula gets a leading ``'``).
 
     Returns
     -------
@@ -239,15 +247,25 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
     chunks = read_chunks(src, fmt, int(chunk_rows), encoding=encoding, hashed=hashed)
     tally = Tally()
     offset = 0
+    described: dict[str, Any] = {}
+
+    def prepare(raw):
+        raw = adapters.apply_schema(raw, schema)
+        if columns:
+            raw, _ = apply_column_mapping(raw, column_mapping(columns, "columns="))
+        return raw
 
     def work(raw, first_row: int) -> Frames:
-        raw = adapters.apply_schema(raw, schema)
         return check_batch(normalise(raw, first_row=first_row), ctx)
 
-    with FrameSink(out_path, out_format, overwrite=overwrite) as sink, \
+    with FrameSink(out_path, out_format, overwrite=overwrite, raw_text=raw_text) as sink, \
             ThreadPoolExecutor(max_workers=threads()) as pool:
         pending: deque = deque()
         for raw in chunks:
+            raw = prepare(raw)
+            if not described:
+                require_coordinates(raw)
+                described.update(describe_input(raw))
             pending.append(pool.submit(work, raw, offset + 1))
             offset += len(raw.data)
             while len(pending) > threads():
@@ -264,7 +282,7 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
         digest = hashed.sha.hexdigest()
     return {
         "geoverify_version": __version__,
-        "input": {"path": str(path), "sha256": digest, "rows": offset},
+        "input": {**described, "path": str(path), "sha256": digest, "rows": offset},
         "boundaries": provenance(bset, control),
         "clips": tally.records(),
         "output": {"path": str(out_path), "format": out_format, "rows": sink.rows},

@@ -16,6 +16,7 @@ from typing import Any
 
 from geoverify.codes import ALL_CODES, LEVELS
 from geoverify.errors import ConfigError
+from geoverify.io.columns import column_mapping
 from geoverify.io.config import find_config_mapping, read_config_mapping
 
 #: Column roles a ``columns`` mapping may name (the roles of :mod:`geoverify.core.table`).
@@ -171,23 +172,7 @@ def settings_from_mapping(data: dict[str, Any], source: str | None = None) -> Va
 
 
 def _columns(v: Any, where: str) -> dict[str, str]:
-    if not isinstance(v, dict):
-        raise ConfigError(f"{where}: columns must be a table such as "
-                          '{lat = "Latitude", lon = "Longitude"}')
-    out: dict[str, str] = {}
-    for role, col in v.items():
-        r = str(role).strip().lower().replace("-", "_")
-        if r == "precision":
-            r = "precision_m"
-        if r not in ROLES:
-            raise ConfigError(f"{where}: columns: unknown role {role!r}; roles are "
-                              + ", ".join(ROLES))
-        if not isinstance(col, str) or not col.strip():
-            raise ConfigError(f"{where}: columns: {role} must name a column, got {col!r}")
-        out[r] = col.strip()
-    if len(set(out.values())) != len(out):
-        raise ConfigError(f"{where}: columns: one column is mapped to two roles: {out}")
-    return out
+    return column_mapping(v, f"{where}: columns") if v else {}
 
 
 def _severity(v: Any, where: str) -> dict[str, str]:

@@ -37,6 +37,7 @@ from geoverify._version import __version__
 from geoverify.codes import CHECKS, FIX, RANK
 from geoverify.core.table import claims_frame, normalise
 from geoverify.errors import ClaimsFileError, ConfigError, GeoverifyError
+from geoverify.io.columns import apply_column_mapping, column_mapping, require_coordinates
 from geoverify.run.memory import check_raw, take_raw
 from geoverify.validation import detectors
 from geoverify.validation.settings import ValidateSettings, settings_from_mapping
@@ -266,35 +267,22 @@ def row_contents(raw) -> list[str]:
 
 
 def rename_columns(raw, columns: dict[str, str], source: str | None = None):
-    """A copy of a raw table whose mapped columns carry their role's name.
+    """A copy of a raw table whose mapped columns carry their role's name: ``(table,
+    original_name_of)`` (see :func:`geoverify.io.columns.apply_column_mapping`). A table the
+    reader mapped already is returned as it is."""
+    if raw.meta.get("columns_mapped") is not None:
+        original = raw.meta.get("columns_original") or {}
+        return raw, {c: original.get(c, c) for c in raw.data.columns}
+    return apply_column_mapping(raw, columns, source)
 
-    Returns ``(table, original_name_of)``. A column that already had a role's name and is not
-    the mapped one is renamed ``<name> (unmapped)`` so it cannot take the role.
-    """
-    if not columns:
-        return raw, {c: c for c in raw.data.columns}
-    from geoverify.io.columns import column_key as _key
 
-    data = raw.data
-    present = list(data.columns)
-    missing = [c for c in columns.values() if c not in present]
-    if missing:
-        raise ConfigError(
-            f"configuration {source or ''}: columns maps to {', '.join(map(repr, missing))}, "
-            f"which {raw.path} does not have; its columns are {', '.join(map(repr, present))}")
-    from geoverify.io.columns import ALIASES
-
-    rename: dict[str, str] = {}
-    targets = {col: role for role, col in columns.items()}
-    taken_keys = {a for role in columns for a in ALIASES.get(role, (role,))}
-    for c in present:
-        if c in targets:
-            rename[c] = targets[c]
-        elif _key(c) in taken_keys or c in columns:
-            rename[c] = f"{c} (unmapped)"
-    new = replace(raw, data=data.rename(columns=rename))
-    original = {rename.get(c, c): c for c in present}
-    return new, original
+def _as_read(raw):
+    """The table with the column names of the file (before a column mapping), for positions."""
+    original = raw.meta.get("columns_original")
+    if not original:
+        return raw
+    return replace(raw, data=raw.data.set_axis([original.get(c, c) for c in raw.data.columns],
+                                               axis=1))
 
 
 def _check_table(raw, bset):
@@ -684,7 +672,8 @@ def _changes(old: dict[str, dict[str, Any]], outcome: TableOutcome, settings, fi
 
 def validate(paths, *, config: Any = None, baseline: Any = None, since: str | None = None,
              boundaries: Any = None, today: _dt.date | None = None, on_error: str = "raise",
-             skip=(), force_exclude: bool = False) -> ValidationResult:
+             skip=(), force_exclude: bool = False, columns: Any = None,
+             sheet: str | int | None = None) -> ValidationResult:
     """Validate claims files and directories of claims files.
 
     Parameters
@@ -717,6 +706,16 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
     force_exclude
         Skip named files that a directory search would skip too (hidden, not a claims suffix,
         the configuration's ``exclude``): for pre-commit, which names every staged file.
+    columns
+        A column mapping (``{role: column}`` or ``"lat=latitude_deg,lon=longitude_deg"``)
+        used for every file instead of the configuration's ``columns``.
+    sheet
+        XLSX files: the sheet to read (name or 0-based index); default the first sheet with
+        coordinate columns.
+
+    A file in which no column can hold the coordinates is an error of that file (with its
+    columns and the closest matches), as is a file that cannot be read; with
+    ``on_error="collect"`` the other files are still checked, whatever went wrong.
 
     Raises
     ------
@@ -731,6 +730,7 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
 
     if on_error not in ("raise", "collect"):
         raise ConfigError(f"on_error={on_error!r}; use 'raise' or 'collect'")
+    forced_columns = column_mapping(columns, "--columns") if columns else None
     if isinstance(paths, (str, Path)):
         paths = [paths]
     cache: dict[Path, ValidateSettings] = {}
@@ -787,14 +787,19 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
         shown = dataset.display_path(path)
         try:
             s = settings_for(path)
+            if forced_columns is not None:
+                s = replace(s, columns=forced_columns)
             which = s.source or id(s)
             if which not in seen_settings:
                 seen_settings.add(which)
                 all_rules.extend((s, j) for j in range(len(s.allow)))
             bset = bset_for(s)
             provenance = provenance or bset.provenance
-            raw = read_table(path)
-            positions = dataset.record_positions(path, raw)
+            xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+            raw = read_table(path, sheet=sheet if xlsx else None, columns=s.columns or None,
+                             columns_source=s.source)
+            require_coordinates(raw)
+            positions = dataset.record_positions(path, _as_read(raw))
             outcome = validate_table(raw, s, bset, file=shown, positions=positions, today=today)
             changes: dict[str, Any] = {}
             file_findings = outcome.findings
@@ -839,6 +844,12 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
             if on_error == "raise" or not isinstance(exc, (ClaimsFileError, ConfigError)):
                 raise
             errors.append({"file": shown, "message": str(exc)})
+        except Exception as exc:  # a bug or an exhausted resource: lose this file, not the run
+            if on_error == "raise":
+                raise
+            errors.append({"file": shown, "message": (
+                f"{shown}: internal error while checking this file ({type(exc).__name__}: "
+                f"{exc}); the other files were checked; please report it")})
     if provenance is None:
         try:
             provenance = bset_for(settings_for(Path.cwd())).provenance
@@ -925,7 +936,7 @@ def _since(path, ref, raw, settings, bset, outcome: TableOutcome, shown, positio
                                   "region_changed": 0, "verdict_changed": 0}
     try:
         old_table, _ = rename_columns(old_raw, settings.columns, settings.source)
-    except ConfigError:  # the mapped columns are not there yet: every row is new
+    except (ConfigError, ClaimsFileError):  # the mapped columns are not there yet: all new
         old_table = None
     if old_table is not None:
         old_claims = claims_frame(normalise(old_table))

@@ -95,12 +95,19 @@ def test_read_table__kml_with_only_network_links(tmp_path):
 
 
 def test_read_table__kml_deeply_nested_folders(tmp_path):
-    depth = 3000
-    body = "<Folder><name>f</name>" * depth + \
-        "<Placemark><name>deep</name><Point><coordinates>35.6,50.4</coordinates></Point>" \
-        "</Placemark>" + "</Folder>" * depth
-    table = read_table(_kml(tmp_path, body))
+    from geoverify.io.limits import MAX_XML_DEPTH
+
+    def body(depth):
+        return ("<Folder><name>f</name>" * depth
+                + "<Placemark><name>deep</name><Point><coordinates>35.6,50.4</coordinates>"
+                "</Point></Placemark>" + "</Folder>" * depth)
+
+    # kml > Document > folders > Placemark > Point > coordinates: the cap less 5 levels is read
+    table = read_table(_kml(tmp_path, body(MAX_XML_DEPTH - 5)))
     assert table.data.loc[0, "name"] == "deep"
+    assert table.data.loc[0, "folder"].count("f") == MAX_XML_DEPTH - 5
+    with pytest.raises(ClaimsFileError, match=f"nested more than {MAX_XML_DEPTH} levels"):
+        read_table(_kml(tmp_path, body(3000)))
 
 
 def test_read_table__kml_in_utf16_with_declaration(tmp_path):
@@ -171,7 +178,10 @@ def test_read_table__xlsx_rows_and_header_position(tmp_path):
     table = read_table(path)
     assert table.data.columns.tolist() == ["id", "lat", "lon", "column_4"]
     assert table.data["id"].tolist() == ["r-1", "", "r-3"]  # the empty middle row is kept
-    assert table.row_notes == {2: "row 3 has values beyond the header, in column_4"}
+    assert {i: [(n.code, n.field, n.value, n.message) for n in notes]
+            for i, notes in table.row_notes.items()} == {
+        2: [("ragged-row", "column_4", "stray value",
+             "row 3 (sheet row 4) has values beyond the header, in column_4")]}
 
 
 def test_read_table__xlsx_empty_sheet_names_the_others(tmp_path):
@@ -184,8 +194,12 @@ def test_read_table__xlsx_empty_sheet_names_the_others(tmp_path):
     wb.save(path)
     with pytest.raises(ClaimsFileError, match=r"sheet 'Cover' is empty; the workbook's other "
                                               r"sheets: Data \(use sheet=\)"):
-        read_table(path)
+        read_table(path, sheet="Cover")
     assert read_table(path, sheet="data").data.columns.tolist() == ["lat", "lon"]
+    # without sheet=, the sheet with coordinate columns is read, and the table says so
+    table = read_table(path)
+    assert table.meta["sheet"] == "Data"
+    assert "first with coordinate columns" in table.meta["notes"][0]
 
 
 # ---------------------------------------------------------------------------

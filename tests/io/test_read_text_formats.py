@@ -132,7 +132,9 @@ def test_read_table__ragged_rows_keep_every_row(tmp_path):
                                           "extra one", "extra two"]
     assert table.data.loc[1, "lon"] == ""
     assert sorted(table.row_notes) == [1, 2]
-    assert "column_5, column_6" in table.row_notes[2]
+    assert [n.code for n in table.row_notes[2]] == ["ragged-row"]
+    assert "column_5, column_6" in table.row_notes[2][0].message
+    assert "line 4" in table.row_notes[2][0].message
     claims = geoverify.read_claims(path)
     assert claims["row"].tolist() == [1, 2, 3, 4, 5]
     assert claims["id"].tolist() == ["r-1", "r-2", "r-3", None, "r-5"]

@@ -43,6 +43,11 @@ def client(cluster):
         c.close()
 
 
+def _local(*args, **kwargs) -> dict:
+    """``geoverify.check(...).to_dict()``: what every Dask run must equal."""
+    return geoverify.check(*args, **kwargs).to_dict()
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     path = write_claims_csv(tmp_path_factory.mktemp("dask") / "claims.csv", N_ROWS)
@@ -52,7 +57,7 @@ def generated(tmp_path_factory):
 
 
 def test_example_identical(cluster):
-    local = geoverify.check(str(EXAMPLE)).to_dict()
+    local = _local(str(EXAMPLE))
     res = gd.check_dask(str(EXAMPLE), scheduler=cluster.scheduler_address, rows_per_partition=5)
     assert len(res.partitions) == 3
     assert to_json(res.to_dict()) == to_json(local)
@@ -163,7 +168,7 @@ def test_control_layer_identical(client, generated):
          "valid_to": ["2023-12-31", "2024-01-01"]},
         geometry=[shapely.box(35.0, 50.0, 36.5, 51.0), shapely.box(36.5, 50.0, 38.0, 51.0)],
         crs="EPSG:4326")
-    local = geoverify.check(str(path), control=control).to_dict()
+    local = _local(str(path), control=control)
     assert {f["controlled_by"] for f in local["frames"]} >= {"RU", "UA", None}
     res = gd.check_dask(str(path), client=client, rows_per_partition=500, control=control)
     assert to_json(res.to_dict()) == to_json(local)

@@ -8,7 +8,7 @@ import json
 import pytest
 from gv_validate_helpers import csv_text, fixed_rows, init_repo, make_row, run
 
-from geoverify.errors import ConfigError
+from geoverify.errors import ClaimsFileError, ConfigError
 from geoverify.io.dataset import display_path
 from geoverify.validation.settings import (
     ValidateSettings,
@@ -97,9 +97,11 @@ def test_config__columns_mapping_renames_before_check(tmp_path):
     f = result.findings[0]
     assert f.field == "Behauptet" and f.line == 7
     assert f.column == len("m1,50.425192,35.527879,") + 1
-    # without the mapping nothing is understood: a file-level missing-source and no lat/lon
-    plain = validate([path])
-    assert {c for _, c in codes(plain)} >= {"missing-coordinates"}
+    # without the mapping there is no lon column: the file is refused, saying what it has
+    # (it used to pass with every row unlocated)
+    with pytest.raises(ClaimsFileError, match=r"a lat column but no lon column.*'Breite', "
+                                              r"'Länge'.*--columns lon=<column>"):
+        validate([path])
 
 
 def test_config__severity_off_drops_the_code_and_is_listed(repo):

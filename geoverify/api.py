@@ -140,38 +140,31 @@ def _control_layer(control: Any):
     return gdf
 
 
-def _display_layers(report: dict[str, Any], bset, pad_deg: float = 2.0):
-    """Country and region polygons and land borders around the frames, for a map."""
-    import geopandas as gpd
-    import numpy as np
-    import shapely
+def _display_layers(report: dict[str, Any], bset) -> dict[str, Any]:
+    """The boundary layers of ``bset`` a map of ``report`` draws from (cut in the renderer).
 
-    lons = [f["lon"] for f in report["frames"] if f["lon"] is not None]
-    lats = [f["lat"] for f in report["frames"] if f["lat"] is not None]
-    if not lons:
-        return None, None, None
-    box = (min(lons) - pad_deg, max(-90.0, min(lats) - pad_deg),
-           max(lons) + pad_deg, min(90.0, max(lats) + pad_deg))
+    Regions (``units`` of level adm1), countries without regions (level
+    country) and the land borders between countries, as GeoDataFrames, plus
+    the embedded settlements and their credit.
+    """
     units = bset.units
-    idx = np.sort(shapely.STRtree(units.geometry.values).query(shapely.box(*box)))
-    near = units.iloc[idx]
-    # display only: the renderer clips and simplifies further
-    shown = shapely.simplify(near.geometry.values, 0.002, preserve_topology=True)
-    is_region = (near["level"] == "adm1").to_numpy()
-    adm1 = gpd.GeoDataFrame(near[is_region][["code", "name", "country"]].copy(),
-                            geometry=shown[is_region], crs="EPSG:4326")
-    names = dict(zip(bset.countries["code"], bset.countries["name"]))
-    countries = sorted(set(near["country"]))
-    owner = near["country"].to_numpy()
-    coarse = shapely.simplify(shown, 0.01, preserve_topology=True)
-    adm0 = gpd.GeoDataFrame(
-        {"code": countries, "name": [names.get(c, c) for c in countries]},
-        geometry=[shapely.union_all(coarse[owner == c], grid_size=1e-6) for c in countries],
-        crs="EPSG:4326")
-    b = bset.borders
-    land = b[b["kind"] == "country"]
-    lidx = np.sort(shapely.STRtree(land.geometry.values).query(shapely.box(*box)))
-    return adm0, adm1, land.iloc[lidx]
+    is_region = (units["level"] == "adm1").to_numpy()
+    adm1 = units[is_region][["code", "name", "country", "geometry"]]
+    adm0 = units[~is_region][["code", "name", "geometry"]]
+    borders = bset.borders
+    land = borders[(borders["kind"] == "country").to_numpy()]
+    from geoverify.io.context import read_places
+
+    places, credit = read_places()
+    return {"adm0": adm0, "adm1": adm1, "borders": land, "places": places, "context_attribution": credit}
+
+
+def _report_of(claims: Any, boundaries: Any, read_options: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(claims, CheckResult):
+        return claims.to_dict()
+    if isinstance(claims, dict) and "frames" in claims:
+        return claims
+    return check(claims, boundaries=boundaries, **read_options).to_dict()
 
 
 def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = None,
@@ -186,16 +179,41 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
     title, cdn, tiles, tiles_attribution
         As for ``geoverify map``: the page title, load Leaflet from a CDN instead of inlining
         it, and an optional tile basemap (none by default: the boundaries are the basemap).
+
+    Returns
+    -------
+    folium.Map
+        Write it with ``geoverify.render.render_html(m)``; in a notebook it displays inline.
     """
     from geoverify.render import build_map as render_map
 
-    if isinstance(claims, CheckResult):
-        report = claims.to_dict()
-    elif isinstance(claims, dict) and "frames" in claims:
-        report = claims
-    else:
-        report = check(claims, boundaries=boundaries, **read_options).to_dict()
-    bset = _load_boundaries(boundaries)
-    adm0, adm1, borders = _display_layers(report, bset)
-    return render_map(report, adm0=adm0, adm1=adm1, borders=borders, title=title, cdn=cdn,
-                      tiles=tiles, tiles_attribution=tiles_attribution)
+    report = _report_of(claims, boundaries, read_options)
+    layers = _display_layers(report, _load_boundaries(boundaries))
+    return render_map(report, **layers, title=title, cdn=cdn, tiles=tiles,
+                      tiles_attribution=tiles_attribution)
+
+
+def build_figure(claims: Any, *, boundaries: Any = "embedded", clip: str | None = None,
+                 title: str | None = None, **read_options: Any):
+    """A static figure of a check for articles and reports (a matplotlib Figure).
+
+    Parameters
+    ----------
+    claims
+        A :class:`CheckResult`, its ``to_dict()``, or anything :func:`check` accepts.
+    clip
+        Draw only this clip (its frames numbered in frame order); default all frames.
+    title
+        Figure title; default names the clip or the input file.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Save it with ``geoverify.render.save_figure(fig, "fig.svg")`` (reproducible under
+        ``SOURCE_DATE_EPOCH``) or ``fig.savefig``.
+    """
+    from geoverify.render import build_figure as render_figure
+
+    report = _report_of(claims, boundaries, read_options)
+    layers = _display_layers(report, _load_boundaries(boundaries))
+    return render_figure(report, **layers, clip=clip, title=title)

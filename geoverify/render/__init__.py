@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import folium
     from geopandas import GeoDataFrame
 
-__all__ = ["build_map", "map_build_time", "render_html"]
+__all__ = ["build_figure", "build_map", "map_build_time", "render_html", "save_figure"]
 
 
 def map_build_time() -> datetime:
@@ -60,6 +60,8 @@ def build_map(
     adm0: GeoDataFrame | None = None,
     adm1: GeoDataFrame | None = None,
     borders: GeoDataFrame | None = None,
+    places: Any = None,
+    context_attribution: str | None = None,
     title: str | None = None,
     cdn: bool = False,
     tiles: str | None = None,
@@ -76,10 +78,14 @@ def build_map(
     adm0, adm1
         Country and region polygons (columns ``code``, ``name``, ``geometry``;
         ``adm1`` may have ``country``), as from
-        ``geoverify.boundaries.load_layer``. Only the part within about 1.5
-        degrees of the frames is drawn, simplified for display.
+        ``geoverify.boundaries.load_layer``. Drawn exactly near the frames,
+        simplified further away (see ``geoverify.render._layers``); regions
+        are drawn when given, countries where no region covers them.
     borders
-        The precise land borders (lines), drawn thick and dark, unsimplified.
+        The land borders (lines), drawn thick and dark, with the same tiers.
+    places, context_attribution
+        Settlements (``name``, ``population``, ``lon``, ``lat``) labelled near
+        the frames by zoom and population, and the credit for them.
     title
         Page title; default names the input file.
     cdn
@@ -106,12 +112,28 @@ def build_map(
         adm0=adm0,
         adm1=adm1,
         borders=borders,
+        places=places,
+        context_attribution=context_attribution,
         title=title,
         cdn=cdn,
         tiles=tiles,
         tiles_attribution=tiles_attribution,
         build_time=build_time,
     )
+
+
+def build_figure(result: Mapping[str, Any], **kwargs: Any) -> Any:
+    """A static matplotlib figure of a check result (see :mod:`geoverify.render._figure`)."""
+    from geoverify.render._figure import build_figure as _build_figure
+
+    return _build_figure(result, **kwargs)
+
+
+def save_figure(fig: Any, target: Any, *, fmt: str | None = None) -> None:
+    """Save a figure from :func:`build_figure`; SVG is byte-reproducible under ``SOURCE_DATE_EPOCH``."""
+    from geoverify.render._figure import save_figure as _save
+
+    _save(fig, target, fmt=fmt)
 
 
 def render_html(m: folium.Map) -> str:

@@ -10,12 +10,14 @@ import click
 from geoverify.cli.options import (
     boundaries_opt,
     configure_logging,
-    format_opt,
     output_opt,
     overwrite_opt,
     quiet_opt,
     verbose_opt,
 )
+
+from geoverify.io.exports import EXPORT_FORMATS
+from geoverify.io.writers import REPORT_FORMATS
 
 log = logging.getLogger("geoverify")
 
@@ -39,7 +41,9 @@ def failing_rows(report: dict, fail_on: str) -> list[int]:
 
 @click.command("check")
 @click.argument("claims", metavar="FILE")
-@format_opt("table")
+@click.option("-f", "--format", "fmt", default="table", show_default=True,
+              type=click.Choice((*REPORT_FORMATS, *EXPORT_FORMATS)),
+              help="Report format on stdout or -o; kml and gpkg are exports (gpkg needs -o).")
 @output_opt
 @overwrite_opt
 @click.option("--fail-on", type=click.Choice(["never", "mismatch", "ambiguous", "finding"]),
@@ -94,6 +98,8 @@ def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, laye
         raise click.UsageError(f"output {output} exists; pass --overwrite to replace it")
     if sheet is not None and sheet.isdigit():
         sheet = int(sheet)
+    if stream and fmt in EXPORT_FORMATS:
+        raise click.UsageError(f"--format {fmt} cannot be combined with --stream")
     if stream:
         return _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema,
                              chunk_rows, distances, boundaries, quiet,
@@ -116,8 +122,22 @@ def check_cmd(claims, fmt, output, overwrite, fail_on, input_format, sheet, laye
             raise click.UsageError("--scheduler, --workers and --out-dir go with --engine dask")
         result = check(claims, boundaries=boundaries, control=control, **read)
     report = result.to_dict()
-    text = format_report(report, fmt)
-    if output:
+    if fmt == "gpkg":
+        from geoverify.io.exports import write_gpkg
+
+        if not output:
+            raise click.UsageError("--format gpkg writes a binary file: give -o FILE.gpkg")
+        write_gpkg(report, output, overwrite=overwrite)
+        text = None
+    elif fmt == "kml":
+        from geoverify.io.exports import to_kml
+
+        text = to_kml(report)
+    else:
+        text = format_report(report, fmt)
+    if text is None:
+        log.info("wrote %s", output)
+    elif output:
         write_text_atomic(output, text, overwrite=overwrite)
         log.info("wrote %s", output)
     else:

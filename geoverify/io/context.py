@@ -48,3 +48,16 @@ def read_places() -> tuple[Any, str]:
 
 def context_manifest() -> dict[str, Any]:
     return json.loads((context_dir() / "manifest.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def read_world() -> Any:
+    """Coarse country outlines for the map's backdrop (``code, colour, geometry``), from
+    ``scripts/build_world.py``."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    table = pd.read_parquet(context_dir() / "world.parquet")
+    return gpd.GeoDataFrame(table[["code", "colour"]], geometry=shapely.from_wkb(table["geometry"].to_numpy()),
+                            crs="EPSG:4326")

@@ -202,3 +202,24 @@ def write_text_atomic(path: str | Path, text: str, *, overwrite: bool = False) -
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomic(path: str | Path, data: bytes, *, overwrite: bool = False) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename (see :func:`write_text_atomic`)."""
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise ClaimsFileError(f"output {p} exists; pass --overwrite to replace it")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent or Path("."))
+    except OSError as exc:
+        raise ClaimsFileError(f"output {p}: cannot write in {p.parent} ({exc.strerror})") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

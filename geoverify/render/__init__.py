@@ -62,6 +62,8 @@ def build_map(
     borders: GeoDataFrame | None = None,
     places: Any = None,
     context_attribution: str | None = None,
+    world: Any = None,
+    country_names: Mapping[str, str] | None = None,
     title: str | None = None,
     cdn: bool = False,
     tiles: str | None = None,
@@ -86,6 +88,9 @@ def build_map(
     places, context_attribution
         Settlements (``name``, ``population``, ``lon``, ``lat``) labelled near
         the frames by zoom and population, and the credit for them.
+    world, country_names
+        Coarse country outlines drawn beyond the detailed area (``code``,
+        ``colour``, ``geometry``), and country names for labels.
     title
         Page title; default names the input file.
     cdn
@@ -114,6 +119,8 @@ def build_map(
         borders=borders,
         places=places,
         context_attribution=context_attribution,
+        world=world,
+        country_names=country_names,
         title=title,
         cdn=cdn,
         tiles=tiles,

@@ -264,6 +264,8 @@ def display_layers(
     places: pd.DataFrame | None = None,
     fills: Sequence[str] = ("#f4efe1",),
     outline_codes: Sequence[str] = (),
+    world: pd.DataFrame | None = None,
+    country_names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The page's boundary and context layers for frames at ``lon``/``lat``.
 
@@ -285,6 +287,12 @@ def display_layers(
     outline_codes
         Countries whose dissolved outline the page needs (claimed at country
         level); every country gets its label anchors.
+    world
+        Coarse country outlines (``code``, ``colour``, ``geometry``) drawn
+        outside the context extent, so the map never ends at a rectangle;
+        ``colour`` indexes ``fills`` (neighbours differ) for every country.
+    country_names
+        Country code -> name, for labels (default: the ``adm0`` names).
 
     Returns
     -------
@@ -296,12 +304,34 @@ def display_layers(
     import shapely
 
     zones = zones_of(lon, lat)
-    empty: dict[str, Any] = {"regions": [], "countries": [], "borders": [], "places": [],
+    empty: dict[str, Any] = {"regions": [], "countries": [], "borders": [], "places": [], "backdrop": [],
+                             "extent": None,
                              "zones": {"near": NEAR_CELL_DEG, "mid": MID_CELL_DEG, "midTolerance": MID_TOLERANCE_DEG,
                                        "farTolerance": zones.far_tolerance}}
     if zones.extent is None:
         return empty
     min_far_area = (zones.far_tolerance * 3) ** 2
+
+    import zlib
+
+    palette: dict[str, str] = {}
+    backdrop: list[dict[str, Any]] = []
+    if world is not None and len(world):
+        world_geoms = world.geometry.values if hasattr(world, "geometry") else shapely.from_wkb(world["geometry"])
+        for code, colour_index in zip(world["code"], world["colour"]):
+            palette[str(code)] = fills[int(colour_index) % len(fills)]
+        wide = (max(-180.0, zones.extent[0] - 30), -85.0, min(180.0, zones.extent[2] + 30), 85.0)
+        outside = shapely.difference(shapely.box(*wide), shapely.box(*zones.extent))
+        near_idx = shapely.STRtree(world_geoms).query(shapely.box(*wide), predicate="intersects")
+        for k in sorted(int(i) for i in near_idx):
+            code = str(world["code"].iloc[k])
+            part = shapely.intersection(world_geoms[k], outside)
+            polys = encode_polygons(part, min_area=0.05)
+            if polys:
+                backdrop.append({"code": code, "fill": palette[code], "polys": polys})
+
+    def fill_of(code: str) -> str:
+        return palette.get(code) or fills[zlib.crc32(code.encode("utf-8")) % len(fills)]
 
     regions_gdf = _in_extent(adm1, zones.extent)
     countries_gdf = _in_extent(adm0, zones.extent)
@@ -320,16 +350,14 @@ def display_layers(
             units.append({"code": _text(code), "name": _text(name), "country": _text(country), "level": "adm1"})
             geoms.append(geom)
     covered = {u["country"] for u in units if u["country"]}
-    country_names: dict[str, str | None] = {}
-    country_geoms: dict[str, Any] = {}
+    adm0_names: dict[str, str | None] = {}
     if countries_gdf is not None:
         for code, name, geom in zip(countries_gdf["code"], countries_gdf["name"] if "name" in countries_gdf.columns
                                     else [None] * len(countries_gdf), countries_gdf.geometry.values):
             code = _text(code)
             if code is None:
                 continue
-            country_names[code] = _text(name)
-            country_geoms[code] = geom
+            adm0_names[code] = _text(name)
             if code not in covered:
                 units.append({"code": code, "name": _text(name), "country": code, "level": "adm0"})
                 geoms.append(geom)
@@ -341,8 +369,6 @@ def display_layers(
         mid = shapely.coverage_simplify(exact, MID_TOLERANCE_DEG)
         far = shapely.coverage_simplify(mid, zones.far_tolerance)
         near_part, mid_part, far_part = _tiered(exact, mid, far, zones)
-        codes = sorted({u["country"] or u["code"] or "" for u in units})
-        colour = {c: fills[i % len(fills)] for i, c in enumerate(codes)}
         pieces = []
         for k, unit in enumerate(units):
             shape = shapely.union_all([near_part[k], mid_part[k], far_part[k]], grid_size=1e-7)
@@ -353,7 +379,7 @@ def display_layers(
                 continue
             regions.append({
                 "code": unit["code"], "name": unit["name"], "country": unit["country"], "level": unit["level"],
-                "fill": colour[unit["country"] or unit["code"] or ""],
+                "fill": fill_of(unit["country"] or unit["code"] or ""),
                 "polys": polys,
                 "anchors": _anchors(shapely.intersection(far[k], shapely.box(*zones.extent)), min_far_area * 50),
             })
@@ -372,7 +398,7 @@ def display_layers(
             far_outline = shapely.intersection(far_outline, shapely.box(*zones.extent))
             countries.append({
                 "code": code,
-                "name": country_names.get(code) or code,
+                "name": (country_names or {}).get(code) or adm0_names.get(code) or code,
                 "polys": encode_polygons(outline) if wanted else [],
                 "anchors": _anchors(far_outline, min_far_area * 50),
             })
@@ -400,7 +426,8 @@ def display_layers(
         shown_places = _places_near(places, np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
 
     result = dict(empty)
-    result.update({"regions": regions, "countries": countries, "borders": lines, "places": shown_places})
+    result.update({"regions": regions, "countries": countries, "borders": lines, "places": shown_places,
+                   "backdrop": backdrop, "extent": list(zones.extent)})
     return result
 
 

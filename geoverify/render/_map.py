@@ -155,6 +155,8 @@ def build_map(
     borders: GeoDataFrame | None = None,
     places: Any = None,
     context_attribution: str | None = None,
+    world: Any = None,
+    country_names: Mapping[str, str] | None = None,
     title: str | None = None,
     cdn: bool = False,
     tiles: str | None = None,
@@ -170,7 +172,8 @@ def build_map(
     located_lat = [v for v in lat_col if v is not None]
     located_lon = [v for v in lon_col if v is not None]
     geo = display_layers(located_lon, located_lat, adm0=adm0, adm1=adm1, borders=borders, places=places,
-                         fills=_style.COUNTRY_FILLS, outline_codes=_country_claims(packed))
+                         fills=_style.COUNTRY_FILLS, outline_codes=_country_claims(packed), world=world,
+                         country_names=dict(country_names or {}))
 
     boundaries = [b for b in result.get("boundaries") or [] if isinstance(b, Mapping)]
     credits = [_html.esc(b.get("attribution")) for b in boundaries if b.get("attribution")]

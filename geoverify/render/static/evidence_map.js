@@ -170,13 +170,49 @@
     function latlngsOf(polys) {
       return polys.map(function (rings) { return rings.map(decodeRing); });
     }
+    // Outlines without the edges of the detailed area: the polygons are cut there,
+    // and a cut is not a border (no line may run along the cut).
+    var ext = geo.extent;
+    function onCut(a, b) {
+      if (!ext) { return false; }
+      var e = 1e-6;
+      function same(u, v, w) { return Math.abs(u - w) < e && Math.abs(v - w) < e; }
+      return same(a[1], b[1], ext[0]) || same(a[1], b[1], ext[2]) || same(a[0], b[0], ext[1]) || same(a[0], b[0], ext[3]);
+    }
+    function outlineOf(ll) {
+      var lines = [];
+      ll.forEach(function (rings) {
+        rings.forEach(function (ring) {
+          var current = [];
+          for (var k = 0; k < ring.length; k++) {
+            var a = ring[k], b = ring[(k + 1) % ring.length];
+            if (onCut(a, b)) {
+              if (current.length > 1) { lines.push(current); }
+              current = [];
+              continue;
+            }
+            if (!current.length) { current.push(a); }
+            current.push(b);
+          }
+          if (current.length > 1) { lines.push(current); }
+        });
+      });
+      return lines;
+    }
+    (geo.backdrop || []).forEach(function (b) {
+      var ll = latlngsOf(b.polys);
+      L.polygon(ll, { pane: "gvCountries", renderer: renderers.gvCountries, interactive: false, stroke: false,
+        fillColor: b.fill, fillOpacity: 1 }).addTo(map);
+      L.polyline(outlineOf(ll), { pane: "gvCountries", renderer: renderers.gvCountries, interactive: false,
+        color: "#9a9a9a", weight: 0.8 }).addTo(map);
+    });
     var regionShapes = geo.regions.map(function (r) { return { r: r, ll: latlngsOf(r.polys) }; });
     regionShapes.forEach(function (s) {
       L.polygon(s.ll, { pane: "gvCountries", renderer: renderers.gvCountries, interactive: false, stroke: false,
         fillColor: s.r.fill, fillOpacity: 1 }).addTo(map);
     });
     regionShapes.forEach(function (s) {
-      L.polygon(s.ll, { pane: "gvRegions", renderer: renderers.gvRegions, interactive: false, fill: false,
+      L.polyline(outlineOf(s.ll), { pane: "gvRegions", renderer: renderers.gvRegions, interactive: false,
         color: s.r.level === "adm0" ? "#9a9a9a" : style.regionLine, weight: 1, opacity: 0.9 }).addTo(map);
     });
     if (geo.borders.length) {
@@ -448,7 +484,28 @@
         if (my[j] < cell.minY) { cell.minY = my[j]; } if (my[j] > cell.maxY) { cell.maxY = my[j]; }
         if (cell.members.length < 60) { cell.members.push(i); }
       }
-      cells.forEach(function (cell) {
+      // merge neighbouring cells whose icons would overlap (biggest first)
+      var list = Array.from(cells.values()).sort(function (a, b) { return b.count - a.count || a.first - b.first; });
+      var kept = [], reach = cellPx * 0.9;
+      list.forEach(function (cell) {
+        var cx = cell.sx / cell.count * scale, cy = cell.sy / cell.count * scale;
+        for (var q = 0; q < kept.length; q++) {
+          var k = kept[q];
+          if (cell.count === 1 && k.count === 1) { continue; }
+          var dx = k.px - cx, dy = k.py - cy;
+          if (dx * dx + dy * dy < reach * reach) {
+            k.count += cell.count; k.sx += cell.sx; k.sy += cell.sy;
+            for (var w = 0; w < V; w++) { k.counts[w] += cell.counts[w]; }
+            k.minX = Math.min(k.minX, cell.minX); k.maxX = Math.max(k.maxX, cell.maxX);
+            k.minY = Math.min(k.minY, cell.minY); k.maxY = Math.max(k.maxY, cell.maxY);
+            for (var mm = 0; mm < cell.members.length && k.members.length < 60; mm++) { k.members.push(cell.members[mm]); }
+            return;
+          }
+        }
+        cell.px = cx; cell.py = cy;
+        kept.push(cell);
+      });
+      kept.forEach(function (cell) {
         if (cell.count === 1) { singles.push(cell.first); } else { addCluster(cell); }
       });
       singles.sort(function (a, b) { return a - b; });
@@ -892,21 +949,23 @@
       claimKey = key;
       claimedLayer.clearLayers();
       var drawnCodes = {};
+      function draw(ll) {
+        L.polygon(ll, { pane: "gvClaimed", renderer: renderers.gvClaimed, interactive: false, stroke: false,
+          fillColor: style.claimed, fillOpacity: 0.06 }).addTo(claimedLayer);
+        L.polyline(outlineOf(ll), { pane: "gvClaimed", renderer: renderers.gvClaimed, interactive: false,
+          color: style.claimed, weight: 2.5, dashArray: "8 6" }).addTo(claimedLayer);
+      }
       geo.regions.forEach(function (r, k) {
         if (r.code && own(claimCodes, r.code) && r.level === "adm1") {
           drawnCodes[r.code] = true;
-          L.polygon(regionShapes[k].ll, claimedStyle()).addTo(claimedLayer);
+          draw(regionShapes[k].ll);
         }
       });
       Object.keys(claimCodes).forEach(function (code) {
         if (own(drawnCodes, code)) { return; }
         var c = own(countryShapes, code);
-        if (c) { L.polygon(latlngsOf(c.polys), claimedStyle()).addTo(claimedLayer); }
+        if (c) { draw(latlngsOf(c.polys)); }
       });
-    }
-    function claimedStyle() {
-      return { pane: "gvClaimed", renderer: renderers.gvClaimed, interactive: false, color: style.claimed, weight: 2.5,
-        dashArray: "8 6", fillColor: style.claimed, fillOpacity: 0.06 };
     }
 
     function apply(fit) {

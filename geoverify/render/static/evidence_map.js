@@ -246,8 +246,10 @@
       labelItems.push({ kind: "place", rank: p[3], text: p[0], lat: p[2], lon: p[1], minZoom: placeMinZoom[p[3]], maxZoom: 30,
         prio: 1, population: p[4] });
     });
+    var placedLabels = [];
     function placeLabels() {
       labelLayer.clearLayers();
+      placedLabels = [];
       var zoom = map.getZoom(), bounds = map.getBounds().pad(0.05), size = map.getSize();
       var placed = [];
       var ordered = labelItems.filter(function (it) {
@@ -271,6 +273,7 @@
         }
         if (clash) { continue; }
         placed.push(box);
+        placedLabels.push({ kind: it.kind, text: it.text, lat: it.lat, lon: it.lon });
         budget--;
         var cls = "gv-label gv-label-" + it.kind + (it.kind === "place" ? " gv-place-rank-" + it.rank : "");
         var span = el("span", "gv-label-text", it.text);
@@ -1249,6 +1252,12 @@
         return out;
       },
       outsideViewCount: function () { return viewState.outside; },
+      labelAnchors: function () { return placedLabels.slice(); },
+      countryFills: function () {
+        var out = {};
+        geo.regions.forEach(function (r) { if (r.country && !own(out, r.country)) { out[r.country] = r.fill; } });
+        return out;
+      },
       selectClip: selectClip,
       selectClipIndex: selectClipIndex,
       selectedClip: function () { return filter.clip === null ? null : data.clips[filter.clip]; },

@@ -249,9 +249,15 @@ def _anchors(geom: Any, min_area: float, limit: int = 3) -> list[list[float]]:
 
 
 def _valid(geoms: Any) -> Any:
+    """Repair only the invalid geometries (coverage simplification needs valid input)."""
+    import numpy as np
     import shapely
 
-    return shapely.make_valid(geoms, method="structure", keep_collapsed=False)
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():
+        geoms = geoms.copy()
+        geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+    return np.asarray(geoms, dtype=object)
 
 
 def display_layers(
@@ -316,10 +322,12 @@ def display_layers(
 
     palette: dict[str, str] = {}
     backdrop: list[dict[str, Any]] = []
+    world_outline: dict[str, Any] = {}
     if world is not None and len(world):
         world_geoms = world.geometry.values if hasattr(world, "geometry") else shapely.from_wkb(world["geometry"])
-        for code, colour_index in zip(world["code"], world["colour"]):
+        for code, colour_index, geom in zip(world["code"], world["colour"], world_geoms):
             palette[str(code)] = fills[int(colour_index) % len(fills)]
+            world_outline[str(code)] = geom
         wide = (max(-180.0, zones.extent[0] - 30), -85.0, min(180.0, zones.extent[2] + 30), 85.0)
         outside = shapely.difference(shapely.box(*wide), shapely.box(*zones.extent))
         near_idx = shapely.STRtree(world_geoms).query(shapely.box(*wide), predicate="intersects")
@@ -369,10 +377,7 @@ def display_layers(
         mid = shapely.coverage_simplify(exact, MID_TOLERANCE_DEG)
         far = shapely.coverage_simplify(mid, zones.far_tolerance)
         near_part, mid_part, far_part = _tiered(exact, mid, far, zones)
-        pieces = []
         for k, unit in enumerate(units):
-            shape = shapely.union_all([near_part[k], mid_part[k], far_part[k]], grid_size=1e-7)
-            pieces.append(shape)
             polys = (encode_polygons(near_part[k]) + encode_polygons(mid_part[k])
                      + encode_polygons(far_part[k], min_area=min_far_area))
             if not polys:
@@ -384,17 +389,21 @@ def display_layers(
                 "anchors": _anchors(shapely.intersection(far[k], shapely.box(*zones.extent)), min_far_area * 50),
             })
         # countries: dissolved from their drawn pieces (claimed outline and labels)
-        by_country: dict[str, list[Any]] = {}
-        for unit, piece in zip(units, pieces):
-            by_country.setdefault(unit["country"] or unit["code"] or "", []).append(piece)
+        by_country: dict[str, list[int]] = {}
+        for k, unit in enumerate(units):
+            by_country.setdefault(unit["country"] or unit["code"] or "", []).append(k)
         for code in sorted(by_country):
             if not code:
                 continue
+            members = by_country[code]
             wanted = code in outline_codes
             if wanted:
-                outline = shapely.union_all(by_country[code], grid_size=1e-7)
-            far_outline = shapely.union_all(
-                [far[k] for k, unit in enumerate(units) if (unit["country"] or unit["code"]) == code])
+                outline = shapely.union_all([g for k in members for g in (near_part[k], mid_part[k], far_part[k])
+                                             if not g.is_empty])
+            if code in world_outline:  # already dissolved at build time
+                far_outline = world_outline[code]
+            else:
+                far_outline = shapely.union_all(shapely.simplify(far[members], zones.far_tolerance * 5))
             far_outline = shapely.intersection(far_outline, shapely.box(*zones.extent))
             countries.append({
                 "code": code,

@@ -10,7 +10,7 @@ The public API::
 """
 
 from geoverify._version import __version__
-from geoverify.api import build_map, check, read_claims
+from geoverify.api import build_figure, build_map, check, example_claims, export, read_claims
 from geoverify.core.check import CheckResult
 from geoverify.core.findings import Finding
 from geoverify.core.validate import ValidationResult, validate
@@ -22,6 +22,8 @@ from geoverify.errors import (
     GeoverifyError,
 )
 
+from geoverify.render import render_html, save_figure  # light: folium/matplotlib load on first call
+
 __all__ = [
     "BoundaryLayerError",
     "CheckResult",
@@ -32,8 +34,13 @@ __all__ = [
     "GeoverifyError",
     "ValidationResult",
     "__version__",
+    "build_figure",
     "build_map",
     "check",
+    "example_claims",
+    "export",
     "read_claims",
+    "render_html",
+    "save_figure",
     "validate",
 ]

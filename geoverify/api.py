@@ -14,6 +14,13 @@ from geoverify.core.table import normalise_claims
 from geoverify.errors import ClaimsFileError
 
 
+def example_claims() -> Path:
+    """Path of the embedded example claims file (``belgorod-2023.csv``), to try things on."""
+    from geoverify.boundaries.registry import examples_dir
+
+    return examples_dir() / "belgorod-2023.csv"
+
+
 def _load_boundaries(boundaries: Any):
     from geoverify.boundaries import load_boundaries
     from geoverify.boundaries.registry import BoundarySet
@@ -219,3 +226,37 @@ def build_figure(claims: Any, *, boundaries: Any = "embedded", clip: str | None 
     report = _report_of(claims, boundaries, read_options)
     layers = _display_layers(report, _load_boundaries(boundaries))
     return render_figure(report, **layers, clip=clip, title=title)
+
+
+def export(claims: Any, path: str | Path, *, boundaries: Any = "embedded", overwrite: bool = False,
+           **read_options: Any) -> Path:
+    """Write a check as KML (``.kml``, for Google Earth) or GeoPackage (``.gpkg``, for QGIS).
+
+    Parameters
+    ----------
+    claims
+        A :class:`CheckResult`, its ``to_dict()``, or anything :func:`check` accepts.
+    path
+        The file to write; its suffix chooses the format. Never overwritten unless
+        ``overwrite``; written atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``. Both formats read back with :func:`read_claims` (verdicts in ``extra``).
+    """
+    from geoverify.io.exports import to_kml, write_gpkg
+    from geoverify.io.writers import write_text_atomic
+
+    target = Path(path)
+    report = _report_of(claims, boundaries, read_options)
+    suffix = target.suffix.lower()
+    if suffix == ".kml":
+        write_text_atomic(target, to_kml(report), overwrite=overwrite)
+    elif suffix == ".gpkg":
+        write_gpkg(report, target, overwrite=overwrite)
+    else:
+        from geoverify.errors import ConfigError
+
+        raise ConfigError(f"export to {target.name}: use a .kml or .gpkg file name")
+    return target

@@ -4,7 +4,8 @@ Builds the evidence map of the embedded example and of a large generated
 dataset (``scripts/make_large_dataset.py``, 6650 rows: the size of the real CIR
 dataset), opens each in Debian's Chromium (headless, file://, no network) and
 captures the opening view and zoom 14 near the Belgorod-Sumy border
-(Grayvoron / Velyka Pysarivka); also the static figure of the example's MoD
+(Grayvoron / Velyka Pysarivka; for the generated data, the busiest spot within
+0.25 degree of it); also the static figure of the example's MoD
 clip. Needs the test extras (playwright) and /usr/bin/chromium.
 
     python scripts/screenshots.py            # writes docs/img/*.png
@@ -48,13 +49,28 @@ def _wait(page) -> None:
     raise RuntimeError("the map did not become idle")
 
 
-def shoot(html: Path, out: Path, stem: str, size: tuple[int, int], browser) -> list[Path]:
+def densest_near_border(report: dict, radius: float = 0.25, cell: float = 0.02) -> tuple[float, float]:
+    """The centre of the busiest ``cell``-degree square within ``radius`` of the border point."""
+    counts: dict[tuple[int, int], int] = {}
+    for f in report["frames"]:
+        if f.get("lat") is None or abs(f["lat"] - BORDER[0]) > radius or abs(f["lon"] - BORDER[1]) > radius:
+            continue
+        key = (int(f["lat"] // cell), int(f["lon"] // cell))
+        counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return BORDER
+    (i, j), _ = max(sorted(counts.items()), key=lambda kv: kv[1])
+    return ((i + 0.5) * cell, (j + 0.5) * cell)
+
+
+def shoot(html: Path, out: Path, stem: str, size: tuple[int, int], browser,
+          zoom_at: tuple[float, float] = BORDER) -> list[Path]:
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     page.goto(html.resolve().as_uri())
     _wait(page)
     written = [out / f"{stem}-opening.png"]
     page.screenshot(path=str(written[-1]))
-    page.evaluate("p => { geoverifyMap.map.setView(p, 14, {animate: false}); }", list(BORDER))
+    page.evaluate("p => { geoverifyMap.map.setView(p, 14, {animate: false}); }", list(zoom_at))
     _wait(page)
     written.append(out / f"{stem}-zoom14-border.png")
     page.screenshot(path=str(written[-1]))
@@ -90,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         page = tmpdir / "large.html"
         page.write_text(render_html(geoverify.build_map(
             large, title=f"Generated dataset: {args.rows} frames (made up, realistic shape)")), "utf-8")
-        written += shoot(page, args.out, "generated", (width, height), browser)
+        written += shoot(page, args.out, "generated", (width, height), browser,
+                         zoom_at=densest_near_border(large.to_dict()))
         browser.close()
 
         figure = geoverify.build_figure(example, clip="MoD 2023-05-22 clip")

@@ -234,13 +234,67 @@
         if (c.name) { labelItems.push({ kind: "country", text: c.name, lat: a[1], lon: a[0], minZoom: k ? 6 : 3, maxZoom: 9, prio: 0 }); }
       });
     });
+    var DYNAMIC_ZOOM = 10;  // from here on, region labels go inside the visible part of the region
     geo.regions.forEach(function (r) {
       if (!r.name || r.level !== "adm1") { return; }
       var text = r.country ? r.name + " (" + r.country + ")" : r.name;
       r.anchors.forEach(function (a, k) {
-        labelItems.push({ kind: "region", text: text, lat: a[1], lon: a[0], minZoom: k ? 8 : 6, maxZoom: 12, prio: 2 });
+        labelItems.push({ kind: "region", text: text, lat: a[1], lon: a[0], minZoom: k ? 8 : 6,
+          maxZoom: DYNAMIC_ZOOM - 1, prio: 2 });
       });
     });
+    // Widest run inside the polygon (even-odd over every ring, holes included) on a few
+    // horizontal lines: a point inside the visible part, never in a hole.
+    function insidePoint(rings) {
+      var minY = Infinity, maxY = -Infinity;
+      rings[0].forEach(function (p) { if (p.y < minY) { minY = p.y; } if (p.y > maxY) { maxY = p.y; } });
+      var best = null, bestWidth = 0;
+      [0.5, 0.35, 0.65, 0.2, 0.8].forEach(function (t) {
+        var y = minY + (maxY - minY) * t + 0.01, xs = [];
+        rings.forEach(function (pts) {
+          for (var i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+            var a = pts[i], b = pts[j];
+            if ((a.y > y) !== (b.y > y)) { xs.push(a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y)); }
+          }
+        });
+        xs.sort(function (u, v) { return u - v; });
+        for (var k = 0; k + 1 < xs.length; k += 2) {
+          if (xs[k + 1] - xs[k] > bestWidth) { bestWidth = xs[k + 1] - xs[k]; best = L.point((xs[k] + xs[k + 1]) / 2, y); }
+        }
+      });
+      return best && bestWidth > 40 ? best : null;
+    }
+    function ringArea(pts) {
+      var a = 0;
+      for (var i = 0, j = pts.length - 1; i < pts.length; j = i++) { a += (pts[j].x + pts[i].x) * (pts[j].y - pts[i].y); }
+      return Math.abs(a / 2);
+    }
+    function visibleRegionLabels() {
+      var out = [], size = map.getSize(), viewLL = map.getBounds();
+      var view = L.bounds(map.containerPointToLayerPoint([20, 20]), map.containerPointToLayerPoint([size.x - 20, size.y - 20]));
+      regionShapes.forEach(function (s) {
+        var r = s.r;
+        if (!r.name || r.level !== "adm1") { return; }
+        if (!s.bounds) { s.bounds = L.latLngBounds([].concat.apply([], s.ll.map(function (rings) { return rings[0]; }))); }
+        if (!s.bounds.intersects(viewLL)) { return; }
+        var bestRings = null, bestArea = 0;
+        s.ll.forEach(function (rings) {
+          var clipped = rings.map(function (ring) {
+            return L.PolyUtil.clipPolygon(ring.map(function (ll) { return map.latLngToLayerPoint(ll); }), view);
+          }).filter(function (pts) { return pts.length > 2; });
+          if (!clipped.length) { return; }
+          var area = ringArea(clipped[0]);
+          if (area > bestArea) { bestArea = area; bestRings = clipped; }
+        });
+        if (!bestRings || bestArea < 4000) { return; }
+        var at = insidePoint(bestRings);
+        if (!at) { return; }
+        var ll = map.layerPointToLatLng(at);
+        out.push({ kind: "region", text: r.country ? r.name + " (" + r.country + ")" : r.name, lat: ll.lat, lon: ll.lng,
+          minZoom: 0, maxZoom: 30, prio: 2 });
+      });
+      return out;
+    }
     var placeMinZoom = style.placeMinZoom;
     geo.places.forEach(function (p) {
       labelItems.push({ kind: "place", rank: p[3], text: p[0], lat: p[2], lon: p[1], minZoom: placeMinZoom[p[3]], maxZoom: 30,
@@ -252,7 +306,8 @@
       placedLabels = [];
       var zoom = map.getZoom(), bounds = map.getBounds().pad(0.05), size = map.getSize();
       var placed = [];
-      var ordered = labelItems.filter(function (it) {
+      var candidates = zoom >= DYNAMIC_ZOOM ? labelItems.concat(visibleRegionLabels()) : labelItems;
+      var ordered = candidates.filter(function (it) {
         return zoom >= it.minZoom && zoom <= it.maxZoom && bounds.contains([it.lat, it.lon]);
       });
       // countries first, then places (biggest first: they come sorted), then regions
@@ -1216,10 +1271,15 @@
     // -- first draw (no animation: the page starts where it should)
     var moving = false, ready = false;
     map.on("movestart zoomstart", function () { moving = true; });
+    var timings = { labels: 0, frames: 0 };
     map.on("moveend", function () {
       moving = false;
+      var t0 = performance.now();
       placeLabels();
+      var t1 = performance.now();
       redraw();
+      timings.labels = t1 - t0;
+      timings.frames = performance.now() - t1;
       scheduleHash();
       settle();
     });
@@ -1253,6 +1313,7 @@
       },
       outsideViewCount: function () { return viewState.outside; },
       labelAnchors: function () { return placedLabels.slice(); },
+      timings: function () { return { labels: timings.labels, frames: timings.frames }; },
       countryFills: function () {
         var out = {};
         geo.regions.forEach(function (r) { if (r.country && !own(out, r.country)) { out[r.country] = r.fill; } });

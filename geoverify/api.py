@@ -160,12 +160,12 @@ def _display_layers(report: dict[str, Any], bset) -> dict[str, Any]:
     adm0 = units[~is_region][["code", "name", "geometry"]]
     borders = bset.borders
     land = borders[(borders["kind"] == "country").to_numpy()]
-    from geoverify.io.context import read_places, read_world
+    from geoverify.io.context import read_places, read_world, read_world_borders
 
     places, credit = read_places()
     names = dict(zip(bset.countries["code"], bset.countries["name"]))
     return {"adm0": adm0, "adm1": adm1, "borders": land, "places": places, "context_attribution": credit,
-            "world": read_world(), "country_names": names}
+            "world": read_world(), "world_borders": read_world_borders(), "country_names": names}
 
 
 def _report_of(claims: Any, boundaries: Any, read_options: dict[str, Any]) -> dict[str, Any]:

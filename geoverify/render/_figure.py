@@ -99,6 +99,7 @@ def build_figure(
     places: Any = None,
     context_attribution: str | None = None,
     world: Any = None,
+    world_borders: Any = None,
     country_names: Mapping[str, str] | None = None,
     clip: str | None = None,
     title: str | None = None,
@@ -131,6 +132,7 @@ def build_figure(
                              and f["claim"].get("level") in ("adm0", "country") and f["claim"].get("code")})
     geo = display_layers(lons, lats, adm0=adm0, adm1=adm1, borders=borders, places=places,
                          fills=_style.COUNTRY_FILLS, outline_codes=country_claims, world=world,
+                         world_borders=world_borders,
                          country_names=dict(country_names or {}))
 
     fig = Figure(figsize=size, dpi=100)

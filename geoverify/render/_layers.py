@@ -271,6 +271,7 @@ def display_layers(
     fills: Sequence[str] = ("#f4efe1",),
     outline_codes: Sequence[str] = (),
     world: pd.DataFrame | None = None,
+    world_borders: pd.DataFrame | None = None,
     country_names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The page's boundary and context layers for frames at ``lon``/``lat``.
@@ -297,6 +298,10 @@ def display_layers(
         Coarse country outlines (``code``, ``colour``, ``geometry``) drawn
         outside the context extent, so the map never ends at a rectangle;
         ``colour`` indexes ``fills`` (neighbours differ) for every country.
+    world_borders
+        Coarse land borders between countries (``a``, ``b``, ``geometry``),
+        drawn thin beyond the mid zone (the precise borders are drawn near
+        the frames), so the map has no edge where the detail ends.
     country_names
         Country code -> name, for labels (default: the ``adm0`` names).
 
@@ -311,6 +316,7 @@ def display_layers(
 
     zones = zones_of(lon, lat)
     empty: dict[str, Any] = {"regions": [], "countries": [], "borders": [], "places": [], "backdrop": [],
+                             "thinBorders": [],
                              "extent": None,
                              "zones": {"near": NEAR_CELL_DEG, "mid": MID_CELL_DEG, "midTolerance": MID_TOLERANCE_DEG,
                                        "farTolerance": zones.far_tolerance}}
@@ -377,6 +383,11 @@ def display_layers(
         mid = shapely.coverage_simplify(exact, MID_TOLERANCE_DEG)
         far = shapely.coverage_simplify(mid, zones.far_tolerance)
         near_part, mid_part, far_part = _tiered(exact, mid, far, zones)
+        detail = set(outline_codes)
+        near_hit = shapely.intersects(exact, zones.near)
+        for k, unit in enumerate(units):
+            if near_hit[k]:
+                detail.add(unit["country"] or unit["code"] or "")
         for k, unit in enumerate(units):
             polys = (encode_polygons(near_part[k]) + encode_polygons(mid_part[k])
                      + encode_polygons(far_part[k], min_area=min_far_area))
@@ -385,6 +396,8 @@ def display_layers(
             regions.append({
                 "code": unit["code"], "name": unit["name"], "country": unit["country"], "level": unit["level"],
                 "fill": fill_of(unit["country"] or unit["code"] or ""),
+                # region lines only in the countries of the frames (and claimed ones)
+                "stroke": (unit["country"] or unit["code"] or "") in detail,
                 "polys": polys,
                 "anchors": _anchors(shapely.intersection(far[k], shapely.box(*zones.extent)), min_far_area * 50),
             })
@@ -400,6 +413,9 @@ def display_layers(
             if wanted:
                 outline = shapely.union_all([g for k in members for g in (near_part[k], mid_part[k], far_part[k])
                                              if not g.is_empty])
+                if code in world_outline:  # beyond the detailed area: the coarse outline, so no cut shows
+                    rest = shapely.difference(world_outline[code], shapely.box(*zones.extent))
+                    outline = shapely.union_all([outline, rest])
             if code in world_outline:  # already dissolved at build time
                 far_outline = world_outline[code]
             else:
@@ -426,9 +442,20 @@ def display_layers(
             mid_b = shapely.simplify(geoms_b, MID_TOLERANCE_DEG)
             far_b = shapely.simplify(geoms_b, zones.far_tolerance)
             near_part, mid_part, far_part = _tiered(geoms_b, mid_b, far_b, zones)
-            for part in (near_part[0], mid_part[0], far_part[0]):
+            # thick and precise where it matters; beyond the mid zone the thin world borders take over
+            for part in (near_part[0], mid_part[0]):
                 for line in encode_lines(shapely.line_merge(part) if not part.is_empty else part):
                     lines.append(line)
+
+    thin: list[list[int]] = []
+    if world_borders is not None and len(world_borders):
+        wb_geoms = (world_borders.geometry.values if hasattr(world_borders, "geometry")
+                    else shapely.from_wkb(world_borders["geometry"]))
+        wide = shapely.box(max(-180.0, zones.extent[0] - 30), -85.0, min(180.0, zones.extent[2] + 30), 85.0)
+        beyond = shapely.difference(wide, zones.mid)
+        hit = shapely.STRtree(wb_geoms).query(wide, predicate="intersects")
+        for k in sorted(int(i) for i in hit):
+            thin += encode_lines(shapely.intersection(wb_geoms[k], beyond))
 
     shown_places: list[list[Any]] = []
     if places is not None and len(places):
@@ -436,7 +463,7 @@ def display_layers(
 
     result = dict(empty)
     result.update({"regions": regions, "countries": countries, "borders": lines, "places": shown_places,
-                   "backdrop": backdrop, "extent": list(zones.extent)})
+                   "backdrop": backdrop, "extent": list(zones.extent), "thinBorders": thin})
     return result
 
 

@@ -156,6 +156,7 @@ def build_map(
     places: Any = None,
     context_attribution: str | None = None,
     world: Any = None,
+    world_borders: Any = None,
     country_names: Mapping[str, str] | None = None,
     title: str | None = None,
     cdn: bool = False,
@@ -173,6 +174,7 @@ def build_map(
     located_lon = [v for v in lon_col if v is not None]
     geo = display_layers(located_lon, located_lat, adm0=adm0, adm1=adm1, borders=borders, places=places,
                          fills=_style.COUNTRY_FILLS, outline_codes=_country_claims(packed), world=world,
+                         world_borders=world_borders,
                          country_names=dict(country_names or {}))
 
     boundaries = [b for b in result.get("boundaries") or [] if isinstance(b, Mapping)]
@@ -188,6 +190,7 @@ def build_map(
             # Escaped in Python; Leaflet inserts attributions as HTML.
             "attributionHtml": attribution or None,
             "noClipName": _html.NO_CLIP,
+            "hasTiles": bool(tiles),
         }
     )
 

@@ -199,22 +199,28 @@
       });
       return lines;
     }
+    // with a tile basemap the fills are a light wash, so the tiles show through
+    var fillOpacity = data.hasTiles ? 0.3 : 1;
     (geo.backdrop || []).forEach(function (b) {
       var ll = latlngsOf(b.polys);
       L.polygon(ll, { pane: "gvCountries", renderer: renderers.gvCountries, interactive: false, stroke: false,
-        fillColor: b.fill, fillOpacity: 1 }).addTo(map);
-      L.polyline(outlineOf(ll), { pane: "gvCountries", renderer: renderers.gvCountries, interactive: false,
-        color: "#9a9a9a", weight: 0.8 }).addTo(map);
+        fillColor: b.fill, fillOpacity: data.hasTiles ? 0 : 1 }).addTo(map);
     });
     var regionShapes = geo.regions.map(function (r) { return { r: r, ll: latlngsOf(r.polys) }; });
     regionShapes.forEach(function (s) {
       L.polygon(s.ll, { pane: "gvCountries", renderer: renderers.gvCountries, interactive: false, stroke: false,
-        fillColor: s.r.fill, fillOpacity: 1 }).addTo(map);
+        fillColor: s.r.fill, fillOpacity: fillOpacity }).addTo(map);
     });
     regionShapes.forEach(function (s) {
+      if (s.r.stroke === false) { return; }
       L.polyline(outlineOf(s.ll), { pane: "gvRegions", renderer: renderers.gvRegions, interactive: false,
         color: s.r.level === "adm0" ? "#9a9a9a" : style.regionLine, weight: 1, opacity: 0.9 }).addTo(map);
     });
+    if (geo.thinBorders && geo.thinBorders.length) {
+      // land borders away from the frames (coarse): thin, so the detail never ends at an edge
+      L.polyline(geo.thinBorders.map(decodeRing), { pane: "gvRegions", renderer: renderers.gvRegions,
+        interactive: false, color: "#6f6f6f", weight: 1.1, opacity: 0.9 }).addTo(map);
+    }
     if (geo.borders.length) {
       var borderLines = geo.borders.map(decodeRing);
       L.polyline(borderLines, { pane: "gvBorders", renderer: renderers.gvBorders, interactive: false,

@@ -21,7 +21,6 @@ from geoverify.errors import (
     CoordinateError,
     GeoverifyError,
 )
-
 from geoverify.render import render_html, save_figure  # light: folium/matplotlib load on first call
 
 __all__ = [

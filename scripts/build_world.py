@@ -53,9 +53,8 @@ def _colours(codes: list[str], outlines: list) -> list[int]:
 
 def main() -> int:
     import numpy as np
-    import shapely
-
     import pandas as pd
+    import shapely
 
     from geoverify.boundaries import load_boundaries
 

@@ -90,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     width, height = (int(v) for v in args.size.lower().split("x"))
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
 
+    from playwright.sync_api import sync_playwright
+
     import geoverify
     from geoverify.render import render_html, save_figure
-    from playwright.sync_api import sync_playwright
 
     args.out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

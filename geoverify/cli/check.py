@@ -15,7 +15,6 @@ from geoverify.cli.options import (
     quiet_opt,
     verbose_opt,
 )
-
 from geoverify.io.exports import EXPORT_FORMATS
 from geoverify.io.writers import REPORT_FORMATS
 

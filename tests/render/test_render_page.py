@@ -16,8 +16,8 @@ import pytest
 from geoverify.errors import ConfigError
 from geoverify.render import build_map, map_build_time, render_html
 from geoverify.render._data import json_for_script, pack_frames
-from geoverify.render._map import decode_data
 from geoverify.render._html import safe_http_url
+from geoverify.render._map import decode_data
 
 FIXED = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]

@@ -201,3 +201,30 @@ def test_evidence_page__large_page_stays_responsive(
     watch.wait_idle()
     assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 800
     watch.assert_clean()
+
+
+def test_evidence_page__dates_and_sort_survive_the_permalink(open_map: Any, example_page: Any) -> None:
+    path, _ = example_page
+    watch = open_map(path)
+    page = watch.page
+    page.evaluate("geoverifyMap.setDateRange('2023-06-01', '2023-06-01', false)")
+    watch.wait_idle()
+    page.locator("#gv-clip-sort").select_option("frames")
+    assert page.evaluate("geoverifyMap.drawnFrameCount()") == 1
+    link = page.evaluate("geoverifyMap.permalink()")
+    assert "from=2023-06-01&to=2023-06-01&undated=0" in link and "sort=frames" in link
+    again = open_map(path, hash=link)
+    p2 = again.page
+    assert p2.locator("#gv-date-from").input_value() == "2023-06-01"
+    assert p2.locator("#gv-date-to").input_value() == "2023-06-01"
+    assert p2.locator("#gv-date-undated").is_checked() is False
+    assert p2.locator("#gv-clip-sort").input_value() == "frames"
+    assert p2.evaluate("geoverifyMap.drawnFrameCount()") == 1
+    # a hash edited by hand (or pasted later) is applied too
+    p2.evaluate("location.hash = '#verdicts=mismatch'")
+    p2.wait_for_timeout(200)
+    again.wait_idle()
+    assert p2.evaluate("geoverifyMap.activeVerdicts()") == ["mismatch"]
+    assert p2.evaluate("geoverifyMap.drawnFrameCount()") == 4
+    watch.assert_clean()
+    again.assert_clean()

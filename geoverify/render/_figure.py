@@ -40,9 +40,10 @@ def _frames_of(result: Mapping[str, Any], clip: str | None) -> list[Mapping[str,
     return chosen
 
 
-def _path_of(polys: list[list[list[int]]], box: Any = None) -> Any:
+def _path_of(polys: list[list[list[int]]], box: Any = None, tolerance: float = 0.0) -> Any:
     """A matplotlib Path of encoded polygons (holes as inner rings), cut to ``box``
-    (a shapely box) so the file holds only what the figure shows."""
+    (a shapely box) so the file holds only what the figure shows, and simplified by
+    ``tolerance`` (a fraction of a printed pixel: invisible, but the file stays small)."""
     import shapely
     from matplotlib.path import Path
 
@@ -56,6 +57,8 @@ def _path_of(polys: list[list[list[int]]], box: Any = None) -> Any:
     geom = shapely.make_valid(shapely.MultiPolygon(shapes)) if len(shapes) > 1 else shapely.make_valid(shapes[0])
     if box is not None:
         geom = shapely.intersection(geom, box)
+    if tolerance:
+        geom = shapely.simplify(geom, tolerance, preserve_topology=True)
     vertices: list[tuple[float, float]] = []
     codes: list[int] = []
     for part in shapely.get_parts(geom):
@@ -70,10 +73,12 @@ def _path_of(polys: list[list[list[int]]], box: Any = None) -> Any:
     return (Path(vertices, codes), geom) if vertices else None
 
 
-def _lines_in(line: list[int], box: Any) -> list[list[tuple[float, float]]]:
+def _lines_in(line: list[int], box: Any, tolerance: float = 0.0) -> list[list[tuple[float, float]]]:
     import shapely
 
     cut = shapely.intersection(shapely.LineString(decode_line(line)), box)
+    if tolerance:
+        cut = shapely.simplify(cut, tolerance)
     return [list(part.coords) for part in shapely.get_parts(cut)
             if part.geom_type == "LineString" and not part.is_empty]
 
@@ -173,15 +178,17 @@ def build_figure(
 
     margin_x, margin_y = (east - west) * 0.05, (north - south) * 0.05
     box = shapely.box(west - margin_x, south - margin_y, east + margin_x, north + margin_y)
+    # half a pixel of the PNG at 200 dpi: lines are exact to what can be printed
+    tolerance = (east - west) / (box_w * 200) / 2
 
     for item in geo.get("backdrop", []):
-        made = _path_of(item["polys"], box)
+        made = _path_of(item["polys"], box, tolerance)
         if made is not None:
-            ax.add_patch(PathPatch(made[0], facecolor=item["fill"], edgecolor="#9a9a9a", linewidth=0.4, zorder=1))
+            ax.add_patch(PathPatch(made[0], facecolor=item["fill"], edgecolor="none", zorder=1))
     view_box = shapely.box(west, south, east, north)
     region_labels = []
     for region in geo["regions"]:
-        made = _path_of(region["polys"], box)
+        made = _path_of(region["polys"], box, tolerance)
         if made is None:
             continue
         path, shape = made
@@ -191,19 +198,23 @@ def build_figure(
             centre = shapely.get_point(circle, 0)
             text = region["name"] + (f" ({region['country']})" if region.get("country") else "")
             region_labels.append((centre.x, centre.y, text))
-        ax.add_patch(PathPatch(path, facecolor=region["fill"], edgecolor="none", zorder=2))
-        ax.add_patch(PathPatch(path, facecolor="none", edgecolor=_style.REGION_LINE_COLOUR, linewidth=0.5, zorder=3))
+        # one path for the fill and the region line (the file holds each polygon once)
+        ax.add_patch(PathPatch(path, facecolor=region["fill"],
+                               edgecolor=_style.REGION_LINE_COLOUR if region.get("stroke", True) else "none",
+                               linewidth=0.5, zorder=2))
     claimed_paths = [r["polys"] for r in geo["regions"] if r["code"] in claims and r["level"] == "adm1"]
     claimed_paths += [c["polys"] for c in geo["countries"] if c["code"] in claims and c["polys"]]
     for polys in claimed_paths:
-        made = _path_of(polys, box)
+        made = _path_of(polys, box, tolerance)
         if made is not None:
-            path = made[0]
-            ax.add_patch(PathPatch(path, facecolor=_style.CLAIMED_COLOUR, alpha=0.07, edgecolor="none", zorder=4))
-            ax.add_patch(PathPatch(path, facecolor="none", edgecolor=_style.CLAIMED_COLOUR, linewidth=1.4,
-                                   linestyle=(0, (5, 3)), zorder=4))
+            ax.add_patch(PathPatch(made[0], facecolor=(0.12, 0.31, 0.61, 0.07), edgecolor=_style.CLAIMED_COLOUR,
+                                   linewidth=1.4, linestyle=(0, (5, 3)), zorder=4))
+    for line in geo.get("thinBorders", []):
+        for part in _lines_in(line, box, tolerance):
+            xs, ys = zip(*part)
+            ax.plot(xs, ys, color="#6f6f6f", linewidth=0.6, zorder=3)
     for line in geo["borders"]:
-        for part in _lines_in(line, box):
+        for part in _lines_in(line, box, tolerance):
             xs, ys = zip(*part)
             ax.plot(xs, ys, color="#ffffff", linewidth=3.2, zorder=5, solid_capstyle="round")
             ax.plot(xs, ys, color=_style.BORDER_COLOUR, linewidth=1.5, zorder=6, solid_capstyle="round")
@@ -238,6 +249,16 @@ def build_figure(
         verdict = as_text(f.get("verdict")) or "unlocated"
         counts[verdict] = counts.get(verdict, 0) + 1
     order = sorted(located, key=lambda p: (clip_of[p[0]], seq[p[0]]))
+    if not number:  # many frames: one scatter per verdict (contradictions drawn last, on top)
+        groups: dict[str, list[tuple[float, float]]] = {}
+        for i, lon, lat in order:
+            groups.setdefault(as_text(frames[i].get("verdict")) or "unlocated", []).append((lon, lat))
+        ranked = sorted(groups, key=lambda v: -_style.RING_ORDER.index(v) if v in _style.RING_ORDER else 0)
+        for z, verdict in enumerate(ranked):
+            xs, ys = zip(*groups[verdict])
+            ax.scatter(xs, ys, s=22, c=_style.verdict_colour(verdict), edgecolors="#1b1b1b", linewidths=0.5,
+                       zorder=10 + z * 0.01, rasterized=len(order) > 2000)  # thousands: an image inside the SVG
+        order = []
     for k, (i, lon, lat) in enumerate(order):
         verdict = as_text(frames[i].get("verdict")) or "unlocated"
         colour = _style.verdict_colour(verdict)

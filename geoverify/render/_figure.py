@@ -207,8 +207,10 @@ def build_figure(
     for polys in claimed_paths:
         made = _path_of(polys, box, tolerance)
         if made is not None:
-            ax.add_patch(PathPatch(made[0], facecolor=(0.12, 0.31, 0.61, 0.07), edgecolor=_style.CLAIMED_COLOUR,
-                                   linewidth=1.4, linestyle=(0, (5, 3)), zorder=4))
+            ax.add_patch(PathPatch(made[0], facecolor=(0.12, 0.31, 0.61, 0.10), edgecolor="none", zorder=4))
+            # dashed over the border: where the claimed region ends at the border, both show
+            ax.add_patch(PathPatch(made[0], facecolor="none", edgecolor=_style.CLAIMED_COLOUR, linewidth=1.3,
+                                   linestyle=(0, (5, 3)), zorder=6.5))
     for line in geo.get("thinBorders", []):
         for part in _lines_in(line, box, tolerance):
             xs, ys = zip(*part)
@@ -325,7 +327,7 @@ def build_figure(
     fig.text(0.02, 0.15, caption, fontsize=9, va="top", parse_math=False, linespacing=1.35)
     credits = [as_text(b.get("attribution")) for b in result.get("boundaries") or []
                if isinstance(b, Mapping) and b.get("attribution")]
-    if context_attribution and geo["places"]:
+    if context_attribution and placed:  # credited when a place name is on the figure
         credits.append(context_attribution)
     credit = "Map data: " + "; ".join(dict.fromkeys(c for c in credits if c))
     fig.text(0.02, 0.072, "\n".join(textwrap.wrap(credit, 160, max_lines=2, placeholder=" ...")), fontsize=6.5,

@@ -1,21 +1,27 @@
-"""The evidence map: one self-contained, interactive HTML page per check.
+"""The evidence map (one self-contained, interactive HTML page per check) and the
+static figure.
 
 Usage::
 
     m = build_map(result.to_dict(), adm0=adm0, adm1=adm1, borders=borders)
     m                      # displays inline in a notebook (it is a folium.Map)
     page = render_html(m)  # the whole page as a string; geoverify.io writes it
+    fig = build_figure(result.to_dict(), adm1=adm1, borders=borders, clip="...")
+    save_figure(fig, "fig.svg")
 
-The page embeds Leaflet and Leaflet.markercluster (from the XStatic
-packages) and loads nothing from the network unless ``tiles`` is given; the
-boundary polygons are the basemap. The frames are embedded once as compact
-JSON and drawn by the page's own script, so 100 000 frames stay a few MB.
-The same input and ``SOURCE_DATE_EPOCH`` give byte-identical HTML.
+The page embeds Leaflet (from XStatic-Leaflet) and loads nothing from the
+network unless ``tiles`` is given; the boundary polygons are the basemap,
+exact near the frames (see ``_layers``). The frames, layers and style are
+embedded once as gzip-compressed JSON and drawn by the page's own script,
+which also clusters them (each cluster shows its verdict mix), so 100 000
+frames stay a few MB. The same input and ``SOURCE_DATE_EPOCH`` give
+byte-identical HTML and SVG. How it all works: docs/MAP.md.
 
-This module imports neither folium nor branca (nor geopandas/shapely for its
-own use); they are loaded on the first call of :func:`build_map` or
-:func:`render_html`. The page's script and style live in ``static/`` next to
-this file and must be installed with the package (package data).
+This module imports neither folium nor branca nor matplotlib (nor
+geopandas/shapely for its own use); they are loaded on the first call of
+:func:`build_map`, :func:`render_html` or :func:`build_figure`. The page's
+script and style live in ``static/`` next to this file and must be installed
+with the package (package data).
 """
 
 from __future__ import annotations

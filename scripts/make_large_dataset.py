@@ -2,7 +2,8 @@
 
 The real CIR dataset is not redistributable here, so this makes one of the same
 shape: thousands of clips, most of one frame, some of up to 12, around places along the front
-line in Ukraine, the Russia-Ukraine border (Belgorod, Kursk, Bryansk / Sumy,
+line in Ukraine (with the free-text columns such exports carry: a description, a
+geolocation link, a level, tags), the Russia-Ukraine border (Belgorod, Kursk, Bryansk / Sumy,
 Kharkiv, Chernihiv), Crimea, Kyiv and Odesa, with a few far outliers (Moscow,
 St Petersburg, the Finnish border, Vladivostok) and some frames without
 coordinates. Claims name the region the place is in, its country, or (about one
@@ -50,6 +51,10 @@ HOTSPOTS: tuple[tuple[float, float, str, str | None, str], ...] = (
 # Far outliers: (lon, lat, claim)
 OUTLIERS = ((37.62, 55.75, "Moscow"), (30.32, 59.94, "Saint Petersburg"), (28.70, 61.20, "Leningrad oblast"),
             (131.88, 43.12, "Primorsky krai"))
+EVENTS = ("shelling", "drone strike", "artillery fire", "ambush", "convoy", "damaged vehicle", "air defence",
+          "explosion", "troop movement", "destroyed building", "fire at a depot", "helicopter")
+PLACES = ("a village", "the checkpoint", "a farm", "the railway station", "a bridge", "the outskirts",
+          "a forest edge", "an industrial site", "the main road", "a school")
 CHANNELS = ("MoD", "Rybar", "WarGonzo", "DeepState", "ButusovPlus", "Ukr Brigade", "Ukr Border Guard",
             "Local news", "Telegram repost")
 
@@ -85,7 +90,15 @@ def rows(n: int, seed: int = 1) -> list[dict[str, str]]:
             lat = lat0 + rng.gauss(0, spread * 0.7)
             row = {"id": f"c{clip_no}-{k + 1}", "clip": name, "frame": timecode, "date": date,
                    "claimed": region_claim, "source": f"https://example.org/v/{clip_no}",
-                   "lat": f"{lat:.6f}", "lon": f"{lon:.6f}"}
+                   "lat": f"{lat:.6f}", "lon": f"{lon:.6f}",
+                   # free-text columns as in CIR / Eyes on Russia exports (carried to the popups)
+                   "description": (f"{channel} footage of {rng.choice(EVENTS)} near {rng.choice(PLACES)}, "
+                                   f"posted {date} {rng.randrange(24):02d}:{rng.randrange(60):02d}; "
+                                   f"{rng.randrange(1, 40)} s clip, {rng.choice(('day', 'night', 'dusk'))}, "
+                                   f"ref {rng.getrandbits(40):010x}"),
+                   "geolocation": f"https://example.org/geo/{rng.getrandbits(48):012x}",
+                   "violence_level": rng.choice(("1", "2", "3", "4")),
+                   "tags": ";".join(sorted(rng.sample(EVENTS, rng.randrange(1, 4))))}
             if rng.random() < 0.004:
                 row["lat"] = row["lon"] = ""  # coordinates not recoverable
             out.append(row)
@@ -95,7 +108,8 @@ def rows(n: int, seed: int = 1) -> list[dict[str, str]]:
 def write_csv(path: Path, n: int, seed: int = 1) -> Path:
     import csv
 
-    fields = ["id", "clip", "frame", "date", "lat", "lon", "claimed", "source"]
+    fields = ["id", "clip", "frame", "date", "lat", "lon", "claimed", "source", "description", "geolocation",
+              "violence_level", "tags"]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         writer.writeheader()

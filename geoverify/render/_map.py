@@ -139,7 +139,7 @@ def _country_claims(packed: Mapping[str, Any]) -> list[str]:
 def encode_data(data: Mapping[str, Any]) -> str:
     """The page's data: JSON, gzip-compressed (no timestamp: reproducible), base64."""
     raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+    return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
 
 
 def decode_data(text: str) -> dict[str, Any]:

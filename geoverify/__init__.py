@@ -10,7 +10,7 @@ The public API::
 """
 
 from geoverify._version import __version__
-from geoverify.api import build_map, check, read_claims
+from geoverify.api import build_figure, build_map, check, example_claims, export, read_claims
 from geoverify.core.findings import Finding
 from geoverify.core.result import CheckResult
 from geoverify.errors import (
@@ -20,6 +20,7 @@ from geoverify.errors import (
     CoordinateError,
     GeoverifyError,
 )
+from geoverify.render import render_html, save_figure  # light: folium/matplotlib load on first call
 from geoverify.validation.validation import ValidationResult, validate
 
 __all__ = [
@@ -32,8 +33,13 @@ __all__ = [
     "GeoverifyError",
     "ValidationResult",
     "__version__",
+    "build_figure",
     "build_map",
     "check",
+    "example_claims",
+    "export",
     "read_claims",
+    "render_html",
+    "save_figure",
     "validate",
 ]

@@ -2,51 +2,30 @@
 
 from __future__ import annotations
 
-import hashlib
-import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from geoverify.boundaries.control import read_control
 from geoverify.core.result import CheckResult
 from geoverify.core.table import claims_frame, normalise
 from geoverify.errors import ClaimsFileError
+from geoverify.io.table import raw_from_frame
 from geoverify.run.memory import check_raw
+
+
+def example_claims() -> Path:
+    """Path of the embedded example claims file (``belgorod-2023.csv``), to try things on."""
+    from geoverify.boundaries import examples_dir
+
+    return examples_dir() / "belgorod-2023.csv"
 
 
 def _load_boundaries(boundaries: Any):
     from geoverify.boundaries import load_boundaries
 
     return load_boundaries(boundaries)
-
-
-def _raw_from_frame(df: pd.DataFrame):
-    from geoverify.io.table import RawTable
-
-    geometry = None
-    problems: dict[int, str] = {}
-    data = df
-    if hasattr(df, "geometry") and getattr(df, "_geometry_column_name", None) in df.columns:
-        gdf = df
-        if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
-            gdf = gdf.to_crs(4326)
-        geometry = []
-        for i, g in enumerate(gdf.geometry):
-            if g is None or g.is_empty:
-                geometry.append(None)
-            elif g.geom_type == "Point":
-                geometry.append((g.x, g.y, g.wkt))
-            else:
-                geometry.append((math.nan, math.nan, g.wkt))
-                problems[i] = f"geometry is a {g.geom_type}, not a Point"
-        data = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    numeric = frozenset(str(c) for c in data.columns if pd.api.types.is_numeric_dtype(data[c]))
-    text = data.astype(object).where(pd.notna(data), "").astype(str)
-    text.columns = [str(c) for c in text.columns]
-    digest = hashlib.sha256(text.to_csv(index=False).encode("utf-8")).hexdigest()
-    return RawTable(text.reset_index(drop=True), "<DataFrame>", digest, "dataframe", geometry,
-                    problems, numeric_columns=numeric)
 
 
 def _raw(claims: Any, fmt: str | None = None, *, columns: Any = None, **options: Any):
@@ -59,7 +38,7 @@ def _raw(claims: Any, fmt: str | None = None, *, columns: Any = None, **options:
         raw = read_table(claims, fmt=fmt, columns=columns,
                          **{k: v for k, v in options.items() if v is not None})
     elif isinstance(claims, pd.DataFrame):
-        raw, _ = apply_column_mapping(_raw_from_frame(claims), column_mapping(columns, "columns="))
+        raw, _ = apply_column_mapping(raw_from_frame(claims), column_mapping(columns, "columns="))
     else:
         raise ClaimsFileError(
             f"claims must be a path, a DataFrame or a GeoDataFrame, not {type(claims).__name__}")
@@ -152,50 +131,36 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
 
 
 def _control_layer(control: Any):
-    if control is None or not isinstance(control, (str, Path)):
-        return control
-    import hashlib
-
-    from geoverify.io.boundaries import read_vector, to_wgs84
-
-    gdf = to_wgs84(read_vector(control))
-    gdf.attrs["provenance"] = {"name": Path(control).name, "source": str(control),
-                               "sha256": hashlib.sha256(Path(control).read_bytes()).hexdigest()}
-    return gdf
+    return read_control(control)
 
 
-def _display_layers(report: dict[str, Any], bset, pad_deg: float = 2.0):
-    """Country and region polygons and land borders around the frames, for a map."""
-    import geopandas as gpd
-    import numpy as np
-    import shapely
+def _display_layers(report: dict[str, Any], bset) -> dict[str, Any]:
+    """The boundary layers of ``bset`` a map of ``report`` draws from (cut in the renderer).
 
-    lons = [f["lon"] for f in report["frames"] if f["lon"] is not None]
-    lats = [f["lat"] for f in report["frames"] if f["lat"] is not None]
-    if not lons:
-        return None, None, None
-    box = (min(lons) - pad_deg, max(-90.0, min(lats) - pad_deg),
-           max(lons) + pad_deg, min(90.0, max(lats) + pad_deg))
+    Regions (``units`` of level adm1), countries without regions (level
+    country) and the land borders between countries, as GeoDataFrames, plus
+    the embedded settlements and their credit.
+    """
     units = bset.units
-    idx = np.sort(shapely.STRtree(units.geometry.values).query(shapely.box(*box)))
-    near = units.iloc[idx]
-    # display only: the renderer clips and simplifies further
-    shown = shapely.simplify(near.geometry.values, 0.002, preserve_topology=True)
-    is_region = (near["level"] == "adm1").to_numpy()
-    adm1 = gpd.GeoDataFrame(near[is_region][["code", "name", "country"]].copy(),
-                            geometry=shown[is_region], crs="EPSG:4326")
+    is_region = (units["level"] == "adm1").to_numpy()
+    adm1 = units[is_region][["code", "name", "country", "geometry"]]
+    adm0 = units[~is_region][["code", "name", "geometry"]]
+    borders = bset.borders
+    land = borders[(borders["kind"] == "country").to_numpy()]
+    from geoverify.io.context import read_places, read_world, read_world_borders
+
+    places, credit = read_places()
     names = dict(zip(bset.countries["code"], bset.countries["name"]))
-    countries = sorted(set(near["country"]))
-    owner = near["country"].to_numpy()
-    coarse = shapely.simplify(shown, 0.01, preserve_topology=True)
-    adm0 = gpd.GeoDataFrame(
-        {"code": countries, "name": [names.get(c, c) for c in countries]},
-        geometry=[shapely.union_all(coarse[owner == c], grid_size=1e-6) for c in countries],
-        crs="EPSG:4326")
-    b = bset.borders
-    land = b[b["kind"] == "country"]
-    lidx = np.sort(shapely.STRtree(land.geometry.values).query(shapely.box(*box)))
-    return adm0, adm1, land.iloc[lidx]
+    return {"adm0": adm0, "adm1": adm1, "borders": land, "places": places, "context_attribution": credit,
+            "world": read_world(), "world_borders": read_world_borders(), "country_names": names}
+
+
+def _report_of(claims: Any, boundaries: Any, read_options: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(claims, CheckResult):
+        return claims.to_dict()
+    if isinstance(claims, dict) and "frames" in claims:
+        return claims
+    return check(claims, boundaries=boundaries, **read_options).to_dict()
 
 
 def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = None,
@@ -210,16 +175,75 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
     title, cdn, tiles, tiles_attribution
         As for ``geoverify map``: the page title, load Leaflet from a CDN instead of inlining
         it, and an optional tile basemap (none by default: the boundaries are the basemap).
+
+    Returns
+    -------
+    folium.Map
+        Write it with ``geoverify.render.render_html(m)``; in a notebook it displays inline.
     """
     from geoverify.render import build_map as render_map
 
-    if isinstance(claims, CheckResult):
-        report = claims.to_dict()
-    elif isinstance(claims, dict) and "frames" in claims:
-        report = claims
+    report = _report_of(claims, boundaries, read_options)
+    layers = _display_layers(report, _load_boundaries(boundaries))
+    return render_map(report, **layers, title=title, cdn=cdn, tiles=tiles,
+                      tiles_attribution=tiles_attribution)
+
+
+def build_figure(claims: Any, *, boundaries: Any = "embedded", clip: str | None = None,
+                 title: str | None = None, **read_options: Any):
+    """A static figure of a check for articles and reports (a matplotlib Figure).
+
+    Parameters
+    ----------
+    claims
+        A :class:`CheckResult`, its ``to_dict()``, or anything :func:`check` accepts.
+    clip
+        Draw only this clip (its frames numbered in frame order); default all frames.
+    title
+        Figure title; default names the clip or the input file.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Save it with ``geoverify.render.save_figure(fig, "fig.svg")`` (reproducible under
+        ``SOURCE_DATE_EPOCH``) or ``fig.savefig``.
+    """
+    from geoverify.render import build_figure as render_figure
+
+    report = _report_of(claims, boundaries, read_options)
+    layers = _display_layers(report, _load_boundaries(boundaries))
+    return render_figure(report, **layers, clip=clip, title=title)
+
+
+def export(claims: Any, path: str | Path, *, boundaries: Any = "embedded", overwrite: bool = False,
+           **read_options: Any) -> Path:
+    """Write a check as KML (``.kml``, for Google Earth) or GeoPackage (``.gpkg``, for QGIS).
+
+    Parameters
+    ----------
+    claims
+        A :class:`CheckResult`, its ``to_dict()``, or anything :func:`check` accepts.
+    path
+        The file to write; its suffix chooses the format. Never overwritten unless
+        ``overwrite``; written atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``. Both formats read back with :func:`read_claims` (verdicts in ``extra``).
+    """
+    from geoverify.io.exports import to_kml, write_gpkg
+    from geoverify.io.writers import write_text_atomic
+
+    target = Path(path)
+    report = _report_of(claims, boundaries, read_options)
+    suffix = target.suffix.lower()
+    if suffix == ".kml":
+        write_text_atomic(target, to_kml(report), overwrite=overwrite)
+    elif suffix == ".gpkg":
+        write_gpkg(report, target, overwrite=overwrite)
     else:
-        report = check(claims, boundaries=boundaries, **read_options).to_dict()
-    bset = _load_boundaries(boundaries)
-    adm0, adm1, borders = _display_layers(report, bset)
-    return render_map(report, adm0=adm0, adm1=adm1, borders=borders, title=title, cdn=cdn,
-                      tiles=tiles, tiles_attribution=tiles_attribution)
+        from geoverify.errors import ConfigError
+
+        raise ConfigError(f"export to {target.name}: use a .kml or .gpkg file name")
+    return target

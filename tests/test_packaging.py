@@ -25,6 +25,8 @@ def test_wheel__installed_copy_gives_same_json(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                     "--target", str(site), str(wheel)], check=True, timeout=300)
     assert (site / "geoverify" / "_data" / "boundaries" / "units.parquet").exists()
+    for name in ("places.parquet", "world.parquet", "world_borders.parquet", "manifest.json"):
+        assert (site / "geoverify" / "_data" / "context" / name).exists(), name  # the map's context layers
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     code = (
@@ -32,6 +34,8 @@ def test_wheel__installed_copy_gives_same_json(tmp_path):
         f"assert geoverify.__file__.startswith({str(site)!r}), geoverify.__file__\n"
         "from geoverify.boundaries import data_dir\n"
         f"assert str(data_dir()).startswith({str(site)!r}), data_dir()\n"
+        "from geoverify.io.context import context_dir\n"
+        f"assert str(context_dir()).startswith({str(site)!r}), context_dir()\n"
         "from geoverify.cli.main import main\n"
         f"sys.exit(main(['check', {str(EXAMPLE)!r}, '--format', 'json']))\n")
     env = {**os.environ, "PYTHONPATH": str(site)}

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ import shapely
 
 from geoverify.boundaries.registry import embedded_countries
 from geoverify.errors import ConfigError
-from geoverify.io.boundaries import to_wgs84
+from geoverify.io.boundaries import file_sha256, read_vector, to_wgs84
 
 WORLDVIEWS = ("de-jure", "de-facto")
 
@@ -201,3 +202,14 @@ def control_report(control_gdf, claims) -> list[dict[str, Any]]:
     return [{"row": int(r), "date": d, "lon": x, "lat": y, "controlled_by": c}
             for r, d, x, y, c in zip(claims["row"], claims["date"], claims["lon"], claims["lat"],
                                      res)]
+
+
+def read_control(control):
+    """A control layer given as a path (read, reprojected to WGS 84, its provenance recorded
+    in ``attrs``) or a GeoDataFrame (returned as it is); ``None`` stays ``None``."""
+    if control is None or not isinstance(control, (str, Path)):
+        return control
+    gdf = to_wgs84(read_vector(control))
+    gdf.attrs["provenance"] = {"name": Path(control).name, "source": str(control),
+                               "sha256": file_sha256(control)}
+    return gdf

@@ -33,6 +33,7 @@ from geoverify.cli.options import (
 )
 from geoverify.cli.progress import Progress
 from geoverify.core.result import iter_records
+from geoverify.io.exports import EXPORT_FORMATS
 
 log = logging.getLogger("geoverify")
 
@@ -76,8 +77,19 @@ def write_result(result, fmt: str, output, overwrite: bool, *, raw_text: bool = 
         write_csv_table,
     )
 
+    if fmt == "gpkg":
+        from geoverify.io.exports import write_gpkg
+
+        if not output:
+            raise click.UsageError("--format gpkg writes a binary file: give -o FILE.gpkg")
+        write_gpkg(result.to_dict(), output, overwrite=overwrite)
+        return
     with AtomicFile(output, overwrite=overwrite) as fh:
-        if fmt == "csv":
+        if fmt == "kml":
+            from geoverify.io.exports import to_kml
+
+            fh.write(to_kml(result.to_dict()).encode("utf-8"))
+        elif fmt == "csv":
             table = result.flat_table()
             if not raw_text:
                 table = neutralise_table(table)
@@ -94,7 +106,7 @@ def write_result(result, fmt: str, output, overwrite: bool, *, raw_text: bool = 
 
 @click.command("check")
 @click.argument("claims", metavar="FILE")
-@format_opt(None)
+@format_opt(None, EXPORT_FORMATS)
 @output_opt
 @overwrite_opt
 @click.option("--raw-text", "raw_text", is_flag=True, default=False,
@@ -157,6 +169,8 @@ def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, s
     refuse_output_on_input(output, [claims])
     check_output(output, overwrite)
     sheet = sheet_value(sheet)
+    if stream and fmt in EXPORT_FORMATS:
+        raise click.UsageError(f"--format {fmt} cannot be combined with --stream")
     mapping, mapping_from = resolve_columns(columns, claims if engine != "dask" else None)
     if mapping_from and mapping_from != "--columns":
         log.info("using the column mapping in %s: %s", mapping_from,

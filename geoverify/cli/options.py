@@ -136,17 +136,21 @@ def boundaries_opt(f):
     return wrapper
 
 
-def format_opt(default: str | None = "table"):
-    return click.option("-f", "--format", "fmt", type=Choice(REPORT_FORMATS, aliases={
+def format_opt(default: str | None = "table", extra: tuple[str, ...] = ()):
+    return click.option("-f", "--format", "fmt", type=Choice((*REPORT_FORMATS, *extra), aliases={
                             "md": "markdown", "txt": "table", "text": "table"}),
                         default=default, show_default=default is not None,
                         help="Report format on stdout or -o. Default: from -o's extension "
-                             "(.csv, .json, .geojson, .md), else table.")
+                             "(.csv, .json, .geojson, .md"
+                             + "".join(f", .{x}" for x in extra) + "), else table."
+                             + (" kml and gpkg are exports for Google Earth and QGIS (gpkg "
+                                "needs -o)." if extra else ""))
 
 
 #: ``-o`` extension -> ``check`` report format.
 CHECK_SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".geojson": "geojson",
-                        ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
+                        ".md": "markdown", ".markdown": "markdown", ".txt": "table",
+                        ".kml": "kml", ".gpkg": "gpkg"}
 
 
 def format_for(fmt: str | None, output: str | None, by_suffix: dict[str, str],

@@ -370,3 +370,32 @@ def column_texts(arr):
             out[i] = cell_text(py[i])
         return pa.array(out, type=pa.string())
     return pa.array([cell_text(v) for v in arr.to_pylist()], type=pa.string())
+
+
+def raw_from_frame(df: pd.DataFrame) -> RawTable:
+    """A :class:`RawTable` from a DataFrame or GeoDataFrame of points (every cell as text)."""
+    import hashlib
+
+    geometry = None
+    problems: dict[int, str] = {}
+    data = df
+    if hasattr(df, "geometry") and getattr(df, "_geometry_column_name", None) in df.columns:
+        gdf = df
+        if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+            gdf = gdf.to_crs(4326)
+        geometry = []
+        for i, g in enumerate(gdf.geometry):
+            if g is None or g.is_empty:
+                geometry.append(None)
+            elif g.geom_type == "Point":
+                geometry.append((g.x, g.y, g.wkt))
+            else:
+                geometry.append((math.nan, math.nan, g.wkt))
+                problems[i] = f"geometry is a {g.geom_type}, not a Point"
+        data = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    numeric = frozenset(str(c) for c in data.columns if pd.api.types.is_numeric_dtype(data[c]))
+    text = data.astype(object).where(pd.notna(data), "").astype(str)
+    text.columns = [str(c) for c in text.columns]
+    digest = hashlib.sha256(text.to_csv(index=False).encode("utf-8")).hexdigest()
+    return RawTable(text.reset_index(drop=True), "<DataFrame>", digest, "dataframe", geometry,
+                    problems, numeric_columns=numeric)

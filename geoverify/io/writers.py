@@ -413,3 +413,14 @@ def write_text_atomic(path: str | Path, text: str, *, overwrite: bool = False) -
                 fh.write(text)
         except OSError as exc:
             raise ClaimsFileError(f"output {p}: cannot be written ({exc.strerror})") from exc
+
+
+def write_bytes_atomic(path: str | Path, data: bytes, *, overwrite: bool = False) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename (:func:`atomic_output`)."""
+    p = Path(path)
+    with atomic_output(p, overwrite=overwrite) as tmp:
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise ClaimsFileError(f"output {p}: cannot be written ({exc.strerror})") from exc

@@ -1,57 +1,43 @@
-"""The evidence map: one self-contained, interactive HTML page per check.
+"""The evidence map (one self-contained, interactive HTML page per check) and the
+static figure.
 
 Usage::
 
     m = build_map(result.to_dict(), adm0=adm0, adm1=adm1, borders=borders)
     m                      # displays inline in a notebook (it is a folium.Map)
     page = render_html(m)  # the whole page as a string; geoverify.io writes it
+    fig = build_figure(result.to_dict(), adm1=adm1, borders=borders, clip="...")
+    save_figure(fig, "fig.svg")
 
-The page embeds Leaflet and Leaflet.markercluster (from the XStatic
-packages) and loads nothing from the network unless ``tiles`` is given; the
-boundary polygons are the basemap. The frames are embedded once as compact
-JSON and drawn by the page's own script, so 100 000 frames stay a few MB.
-The same input and ``SOURCE_DATE_EPOCH`` give byte-identical HTML.
+The page embeds Leaflet (from XStatic-Leaflet) and loads nothing from the
+network unless ``tiles`` is given; the boundary polygons are the basemap,
+exact near the frames (see ``_layers``). The frames, layers and style are
+embedded once as gzip-compressed JSON and drawn by the page's own script,
+which also clusters them (each cluster shows its verdict mix), so 100 000
+frames stay a few MB. The same input and ``SOURCE_DATE_EPOCH`` give
+byte-identical HTML and SVG. How it all works: docs/MAP.md.
 
-This module imports neither folium nor branca (nor geopandas/shapely for its
-own use); they are loaded on the first call of :func:`build_map` or
-:func:`render_html`. The page's script and style live in ``static/`` next to
-this file and must be installed with the package (package data).
+This module imports neither folium nor branca nor matplotlib (nor
+geopandas/shapely for its own use); they are loaded on the first call of
+:func:`build_map`, :func:`render_html` or :func:`build_figure`. The page's
+script and style live in ``static/`` next to this file and must be installed
+with the package (package data).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from geoverify.errors import ConfigError
+from geoverify.render._clock import map_build_time
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
     from geopandas import GeoDataFrame
 
-__all__ = ["build_map", "map_build_time", "render_html"]
-
-
-def map_build_time() -> datetime:
-    """The time to stamp on a map: ``SOURCE_DATE_EPOCH`` (UTC) when set, else now.
-
-    Raises :class:`geoverify.errors.ConfigError` when ``SOURCE_DATE_EPOCH`` is
-    set but is not a non-negative integer number of seconds.
-    """
-    raw = os.environ.get("SOURCE_DATE_EPOCH")
-    if raw is None or raw.strip() == "":
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        seconds = int(raw.strip())
-    except ValueError:
-        raise ConfigError(
-            f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, got {raw!r}"
-        ) from None
-    if seconds < 0:
-        raise ConfigError(f"SOURCE_DATE_EPOCH must not be negative, got {raw!r}")
-    return datetime.fromtimestamp(seconds, tz=UTC)
+__all__ = ["build_figure", "build_map", "map_build_time", "render_html", "save_figure"]
 
 
 def build_map(
@@ -60,6 +46,11 @@ def build_map(
     adm0: GeoDataFrame | None = None,
     adm1: GeoDataFrame | None = None,
     borders: GeoDataFrame | None = None,
+    places: Any = None,
+    context_attribution: str | None = None,
+    world: Any = None,
+    world_borders: Any = None,
+    country_names: Mapping[str, str] | None = None,
     title: str | None = None,
     cdn: bool = False,
     tiles: str | None = None,
@@ -76,10 +67,17 @@ def build_map(
     adm0, adm1
         Country and region polygons (columns ``code``, ``name``, ``geometry``;
         ``adm1`` may have ``country``), as from
-        ``geoverify.boundaries.load_layer``. Only the part within about 1.5
-        degrees of the frames is drawn, simplified for display.
+        ``geoverify.boundaries.load_layer``. Drawn exactly near the frames,
+        simplified further away (see ``geoverify.render._layers``); regions
+        are drawn when given, countries where no region covers them.
     borders
-        The precise land borders (lines), drawn thick and dark, unsimplified.
+        The land borders (lines), drawn thick and dark, with the same tiers.
+    places, context_attribution
+        Settlements (``name``, ``population``, ``lon``, ``lat``) labelled near
+        the frames by zoom and population, and the credit for them.
+    world, country_names
+        Coarse country outlines drawn beyond the detailed area (``code``,
+        ``colour``, ``geometry``), and country names for labels.
     title
         Page title; default names the input file.
     cdn
@@ -106,12 +104,31 @@ def build_map(
         adm0=adm0,
         adm1=adm1,
         borders=borders,
+        places=places,
+        context_attribution=context_attribution,
+        world=world,
+        world_borders=world_borders,
+        country_names=country_names,
         title=title,
         cdn=cdn,
         tiles=tiles,
         tiles_attribution=tiles_attribution,
         build_time=build_time,
     )
+
+
+def build_figure(result: Mapping[str, Any], **kwargs: Any) -> Any:
+    """A static matplotlib figure of a check result (see :mod:`geoverify.render._figure`)."""
+    from geoverify.render._figure import build_figure as _build_figure
+
+    return _build_figure(result, **kwargs)
+
+
+def save_figure(fig: Any, target: Any, *, fmt: str | None = None) -> None:
+    """Save a figure from :func:`build_figure`; SVG is byte-reproducible under ``SOURCE_DATE_EPOCH``."""
+    from geoverify.render._figure import save_figure as _save
+
+    _save(fig, target, fmt=fmt)
 
 
 def render_html(m: folium.Map) -> str:

@@ -1,4 +1,7 @@
-"""Leaflet, Leaflet.markercluster and the page's own script and style.
+"""Leaflet and the page's own script and style.
+
+The page clusters its frames itself (so that clusters can show their verdict
+mix); Leaflet.markercluster is no longer used.
 
 Offline (default): every file is read from the installed xstatic packages and
 inlined, images as ``data:`` URIs, source-map comments removed, so the page
@@ -23,27 +26,20 @@ class AssetError(RuntimeError):
     """A bundled script or style is missing or cannot be inlined safely."""
 
 
-def _xstatic_dirs() -> tuple[Path, str, Path, str]:
+def _xstatic_dirs() -> tuple[Path, str]:
     try:
         import xstatic.pkg.leaflet as leaflet
-        import xstatic.pkg.leaflet_markercluster as markercluster
     except ImportError as exc:  # pragma: no cover - declared dependency
         raise AssetError(
-            "the offline map needs the packages XStatic-Leaflet and "
-            "XStatic-Leaflet-MarkerCluster; install them or use cdn=True"
+            "the offline map needs the package XStatic-Leaflet; install it or use cdn=True"
         ) from exc
-    return (
-        Path(leaflet.BASE_DIR),
-        leaflet.VERSION,
-        Path(markercluster.BASE_DIR),
-        markercluster.VERSION,
-    )
+    return Path(leaflet.BASE_DIR), leaflet.VERSION
 
 
 def versions() -> dict[str, str]:
-    """Versions of the bundled libraries, e.g. ``{"leaflet": "1.9.3", ...}``."""
-    _, lv, _, mv = _xstatic_dirs()
-    return {"leaflet": lv, "leaflet.markercluster": mv}
+    """Versions of the bundled libraries, e.g. ``{"leaflet": "1.9.3"}``."""
+    _, lv = _xstatic_dirs()
+    return {"leaflet": lv}
 
 
 def _script_safe(js: str, name: str) -> str:
@@ -86,17 +82,12 @@ def own_file(name: str) -> str:
 @functools.cache
 def inline_head() -> str:
     """``<style>`` and ``<script>`` elements with the libraries inlined."""
-    leaflet_dir, _, cluster_dir, _ = _xstatic_dirs()
+    leaflet_dir, _ = _xstatic_dirs()
     parts = []
     css = _inline_images((leaflet_dir / "leaflet.css").read_text(encoding="utf-8"), leaflet_dir)
     parts.append(f"<style>{_style_safe(css, 'leaflet.css')}</style>")
-    for name in ("MarkerCluster.css", "MarkerCluster.Default.css"):
-        css = (cluster_dir / name).read_text(encoding="utf-8")
-        parts.append(f"<style>{_style_safe(css, name)}</style>")
     js = (leaflet_dir / "leaflet.js").read_text(encoding="utf-8")
     parts.append(f"<script>{_script_safe(js, 'leaflet.js')}</script>")
-    js = (cluster_dir / "leaflet.markercluster.js").read_text(encoding="utf-8")
-    parts.append(f"<script>{_script_safe(js, 'leaflet.markercluster.js')}</script>")
     return "\n".join(parts)
 
 
@@ -115,22 +106,16 @@ def cdn_head() -> str:
 
     Leaflet's files in XStatic-Leaflet are byte-identical to the release on
     npm (their hashes equal the ones published on leafletjs.com), so they get
-    Subresource Integrity hashes computed from the local copy. The
-    markercluster build could not be compared with the npm one, so it is
-    referenced without a hash rather than with one that might be wrong.
+    Subresource Integrity hashes computed from the local copy.
     """
-    leaflet_dir, lv, _, mv = _xstatic_dirs()
+    leaflet_dir, lv = _xstatic_dirs()
     leaflet = f"{CDN_ORIGIN}/leaflet@{lv}/dist"
-    cluster = f"{CDN_ORIGIN}/leaflet.markercluster@{mv}/dist"
     return "\n".join(
         [
             f'<link rel="stylesheet" href="{leaflet}/leaflet.css" '
             f'integrity="{_sri(leaflet_dir / "leaflet.css")}" crossorigin="anonymous">',
-            f'<link rel="stylesheet" href="{cluster}/MarkerCluster.css">',
-            f'<link rel="stylesheet" href="{cluster}/MarkerCluster.Default.css">',
             f'<script src="{leaflet}/leaflet.js" '
             f'integrity="{_sri(leaflet_dir / "leaflet.js")}" crossorigin="anonymous"></script>',
-            f'<script src="{cluster}/leaflet.markercluster.js"></script>',
         ]
     )
 

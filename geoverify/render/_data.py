@@ -29,7 +29,7 @@ from typing import Any
 from geoverify.render._style import VERDICTS
 
 #: Format version of the embedded data (bump when the layout changes).
-DATA_FORMAT = 2
+DATA_FORMAT = 3
 
 #: Frame fields stored as coded text columns, in popup order.
 STRING_FIELDS: tuple[str, ...] = (
@@ -364,6 +364,10 @@ def pack_frames(result: Mapping[str, Any]) -> dict[str, Any]:
         extra_columns.append(coded_column([as_text(f.get(key)) for f in frames]))
 
     dates = sorted({d for d in (iso_date(f.get("date")) for f in frames) if d})
+    columns["seq"] = frame_sequence(frames, frame_clips)
+    summaries: dict[str | None, Any] = {}
+    for clip in result.get("clips") or []:
+        summaries.setdefault(clip_key(clip.get("clip")), as_text(clip.get("summary")))
 
     return {
         "format": DATA_FORMAT,
@@ -375,6 +379,8 @@ def pack_frames(result: Mapping[str, Any]) -> dict[str, Any]:
         "extraKeys": extra_keys,
         "extra": extra_columns,
         "dateRange": [dates[0], dates[-1]] if dates else None,
+        "clipSummaries": coded_column([summaries.get(name) for name in clip_names]),
+        "view": opening_view(lat, lon, frame_clips),
     }
 
 
@@ -401,3 +407,81 @@ def place_names(column: Mapping[str, Any]) -> dict[str, str]:
 def located_bounds(result: Mapping[str, Any]) -> tuple[float, float, float, float] | None:
     """(min lon, min lat, max lon, max lat) of the located frames, or None."""
     return bounds_of(*coordinates(list(result.get("frames") or [])))
+
+
+_TIMECODE = re.compile(r"^\s*(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)\s*$")
+
+
+def frame_sort_key(value: Any) -> tuple[int, float, str]:
+    """How frames are ordered within a clip: timecodes and numbers by value, other text after."""
+    text = as_text(value)
+    if text is None:
+        return (2, 0.0, "")
+    match = _TIMECODE.match(text)
+    if match:
+        hours = int(match.group(1) or 0)
+        return (0, hours * 3600 + int(match.group(2)) * 60 + float(match.group(3)), text)
+    try:
+        number = float(text)
+    except ValueError:
+        return (1, 0.0, text)
+    return (0, number, text) if math.isfinite(number) else (1, 0.0, text)
+
+
+def frame_sequence(frames: Sequence[Mapping[str, Any]], clip_of: Sequence[int]) -> list[int]:
+    """1-based position of each frame within its clip, in frame order (ties: input order).
+
+    This is the number drawn on a selected clip's markers and in its frame table.
+    """
+    order = sorted(range(len(frames)), key=lambda i: (clip_of[i], frame_sort_key(frames[i].get("frame")), i))
+    seq = [0] * len(frames)
+    last_clip, position = None, 0
+    for i in order:
+        if clip_of[i] != last_clip:
+            last_clip, position = clip_of[i], 0
+        position += 1
+        seq[i] = position
+    return seq
+
+
+def opening_view(
+    lat: Sequence[float | None], lon: Sequence[float | None], clip_of: Sequence[int], *, small: int = 20,
+    trim: float = 0.02,
+) -> dict[str, Any] | None:
+    """The part of the map a reader should see first, and how many frames it leaves out.
+
+    With fewer than ``small`` located frames: the located frames of the clip
+    with most of them (the first such clip on a tie). Otherwise the box
+    between the ``trim`` and ``1 - trim`` quantiles of longitude and latitude,
+    so that a few far outliers do not set the extent. Returns
+    ``{"bounds": [[south, west], [north, east]], "outside": n, "reason": ...}``
+    (Leaflet order) or None without located frames.
+    """
+    points = [(la, lo, c) for la, lo, c in zip(lat, lon, clip_of) if la is not None and lo is not None]
+    if not points:
+        return None
+    if len(points) < small:
+        counts: dict[int, int] = {}
+        for _, _, c in points:
+            counts[c] = counts.get(c, 0) + 1
+        best = max(counts.values())
+        clip = next(c for _, _, c in points if counts[c] == best)
+        chosen = [(la, lo) for la, lo, c in points if c == clip]
+        south, north = min(p[0] for p in chosen), max(p[0] for p in chosen)
+        west, east = min(p[1] for p in chosen), max(p[1] for p in chosen)
+        reason = "largest clip"
+    else:
+        lats = sorted(p[0] for p in points)
+        lons = sorted(p[1] for p in points)
+
+        def quantile(values: list[float], q: float) -> float:
+            return values[min(len(values) - 1, max(0, int(round(q * (len(values) - 1)))))]
+
+        south, north = quantile(lats, trim), quantile(lats, 1 - trim)
+        west, east = quantile(lons, trim), quantile(lons, 1 - trim)
+        # grow by a quarter on every side: only the far ones are left out
+        dy, dx = (north - south) * 0.25, (east - west) * 0.25
+        south, north, west, east = south - dy, north + dy, west - dx, east + dx
+        reason = "bulk of the frames"
+    outside = sum(1 for la, lo, _ in points if not (south <= la <= north and west <= lo <= east))
+    return {"bounds": [[south, west], [north, east]], "outside": outside, "reason": reason}

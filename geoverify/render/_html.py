@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from geoverify.render import _style
-from geoverify.render._data import as_text, clip_key, place_names
+from geoverify.render._data import as_text
 
 NO_CLIP = "(no clip)"
 
@@ -92,7 +92,8 @@ def legend_html(verdicts: Sequence[str], counts: Mapping[str, int]) -> str:
         colour = _style.verdict_colour(verdict)
         label = _style.VERDICT_LABELS.get(verdict, "verdict not known to this version of the map")
         items.append(
-            f'<li class="gv-legend-item" data-verdict="{esc(verdict)}" title="{esc(label)}">'
+            f'<li class="gv-legend-item" data-verdict="{esc(verdict)}" title="{esc(label)}" role="button" '
+            f'tabindex="0" aria-pressed="false">'
             f"{_swatch(colour)}"
             f'<span class="gv-legend-name">{esc(verdict)}</span>'
             f'<span class="gv-count" data-verdict="{esc(verdict)}">{_count(counts.get(verdict, 0))}</span>'
@@ -102,9 +103,9 @@ def legend_html(verdicts: Sequence[str], counts: Mapping[str, int]) -> str:
     lines = (
         '<ul id="gv-legend-lines">'
         f'<li><span class="gv-line gv-line-border" style="border-color:{_style.BORDER_COLOUR}"></span>'
-        "International border (precise)</li>"
+        "International land border</li>"
         f'<li><span class="gv-line gv-line-region" style="border-color:{_style.REGION_LINE_COLOUR}"></span>'
-        "Region border (simplified)</li>"
+        "Region border</li>"
         f'<li><span class="gv-line gv-line-claimed" style="border-color:{_style.CLAIMED_COLOUR}"></span>'
         "Claimed region of the shown frames</li>"
         "</ul>"
@@ -112,7 +113,9 @@ def legend_html(verdicts: Sequence[str], counts: Mapping[str, int]) -> str:
     return (
         '<section id="gv-legend-section" aria-labelledby="gv-legend-heading">'
         '<h2 id="gv-legend-heading">Verdicts</h2>'
+        '<p class="gv-note">Click a verdict to show only it; click others to add them.</p>'
         f'<ul id="gv-legend">{"".join(items)}</ul>'
+        '<button type="button" id="gv-verdict-reset" hidden>All verdicts</button>'
         '<details class="gv-meanings"><summary>What the verdicts mean</summary>'
         f'<dl>{"".join(meanings)}</dl></details>'
         f"{lines}</section>"
@@ -138,69 +141,28 @@ def filters_html(date_range: Sequence[str] | None) -> str:
     )
 
 
-def _count_list(kind: str, counts: Any, names: Mapping[str, str]) -> str:
-    if not isinstance(counts, Mapping) or not counts:
-        return ""
-    items = []
-    for key, value in counts.items():
-        key_text = as_text(key) or ""
-        name = names.get(key_text)
-        label = f"{name} ({key_text})" if name and name != key_text else key_text
-        items.append(
-            f'<li class="gv-count-item" data-key="{esc(key_text)}">'
-            f'<span class="gv-count-label">{esc(label)}</span> '
-            f'<span class="gv-count">{_count(value)}</span></li>'
-        )
-    return f'<div class="gv-counts gv-counts-{kind}"><h4>{esc(kind.capitalize())}</h4><ul>{"".join(items)}</ul></div>'
-
-
-def tally_html(result: Mapping[str, Any], packed: Mapping[str, Any]) -> str:
-    """The per-clip tally; clip ``i`` here is clip ``i`` of the packed data."""
-    clip_names: Sequence[str | None] = packed["clips"]
-    by_key: dict[str | None, Mapping[str, Any]] = {}
-    for clip in result.get("clips") or []:
-        by_key.setdefault(clip_key(clip.get("clip")), clip)
-    countries = place_names(packed["columns"]["country"])
-    regions = place_names(packed["columns"]["adm1"])
-    fallback_rows: dict[int, int] = {}
-    for index in packed["columns"]["clip"]:
-        fallback_rows[index] = fallback_rows.get(index, 0) + 1
-
-    entries = []
-    for index, name in enumerate(clip_names):
-        clip = by_key.get(name, {})
-        shape, outline = _style.clip_style(index)
-        rows = clip.get("rows", fallback_rows.get(index, 0))
-        shown_name = NO_CLIP if name is None else name
-        body = [
-            f'<button type="button" class="gv-clip-option" data-clip-index="{index}" aria-pressed="false">'
-            f"{_style.marker_svg(shape, '#bdbdbd', outline, size=16)}"
-            f'<span class="gv-clip-name">{esc(shown_name)}</span>'
-            f'<span class="gv-clip-rows">{_count(rows)} frames</span></button>'
-        ]
-        if clip.get("summary"):
-            body.append(f'<p class="gv-clip-summary">{esc(clip["summary"])}</p>')
-        counts = "".join(
-            [
-                _count_list("verdicts", clip.get("by_verdict"), {}),
-                _count_list("countries", clip.get("by_country"), countries),
-                _count_list("regions", clip.get("by_adm1"), regions),
-                _count_list("roles", clip.get("by_role"), {}),
-            ]
-        )
-        if counts:
-            body.append(f'<div class="gv-clip-counts">{counts}</div>')
-        entries.append(f'<li class="gv-clip" data-clip-index="{index}">{"".join(body)}</li>')
-
-    total = packed["n"]
+def tally_html(total: int, clip_count: int) -> str:
+    """The clip panel: search, sort, the list (filled by the page's script) and the selected clip."""
     return (
         '<section id="gv-tally" aria-labelledby="gv-tally-heading">'
         '<h2 id="gv-tally-heading">Clips</h2>'
-        '<p class="gv-note">Choose a clip to show only its frames.</p>'
+        '<div class="gv-clip-tools">'
+        '<input type="search" id="gv-clip-search" placeholder="Search clips" aria-label="Search clips" '
+        'autocomplete="off" spellcheck="false">'
+        '<label class="gv-sort">Sort <select id="gv-clip-sort" aria-label="Sort clips">'
+        '<option value="file">as in the file</option>'
+        '<option value="mismatch">most mismatches</option>'
+        '<option value="frames">most frames</option>'
+        '<option value="name">by name</option>'
+        "</select></label></div>"
+        f'<p class="gv-note" id="gv-clip-matches">{clip_count} clips</p>'
         '<button type="button" class="gv-clip-option gv-clip-all gv-selected" data-clip-index="" '
         f'aria-pressed="true"><span class="gv-clip-name">All clips</span>'
         f'<span class="gv-clip-rows">{total} frames</span></button>'
-        f'<ol class="gv-clip-list">{"".join(entries)}</ol>'
+        '<div id="gv-clip-detail" hidden></div>'
+        '<ol class="gv-clip-list" id="gv-clip-list"></ol>'
+        '<button type="button" id="gv-clip-more" hidden>Show more</button>'
+        "<noscript><p>The clip list and the map need JavaScript; the verdict counts above do not.</p></noscript>"
         "</section>"
     )
 
@@ -217,6 +179,7 @@ def footer_html(
     build_time: datetime,
     library_versions: Mapping[str, str],
     tiles_note: str | None,
+    context_note: str | None = None,
 ) -> str:
     source = result.get("input") or {}
     boundaries = [b for b in result.get("boundaries") or [] if isinstance(b, Mapping)]
@@ -235,6 +198,8 @@ def footer_html(
                                       if b.get("attribution")))
     if attributions:
         line.append(f' Boundaries: <span class="gv-attribution">{" · ".join(attributions)}</span>.')
+    if context_note:
+        line.append(f' Context: <span class="gv-context-attribution">{esc(context_note)}</span>.')
     if tiles_note:
         line.append(f" Background tiles: {esc(tiles_note)}.")
 
@@ -265,8 +230,9 @@ def footer_html(
         f'<p class="gv-footer-line">{"".join(line)}</p>'
         '<details id="gv-provenance"><summary>Boundary provenance and build details</summary>'
         f"{table}"
-        "<p>Polygons are simplified (about 0.005&#176;) and cut to the area around the frames for "
-        "display only; the thick dark line is the precise land border used for the distances. "
+        "<p>Boundaries are drawn exactly as the verdicts used them within about 10 km of every "
+        "frame, simplified to about 100 m within about 100 km, and coarser further away (display "
+        "only). The dark line is the international land border the distances were measured to. "
         "Verdicts were computed by geoverify on the full-precision layers.</p>"
         f"<p>Map libraries (embedded): {libs}. Build time is taken from SOURCE_DATE_EPOCH when set.</p>"
         "</details></footer>"

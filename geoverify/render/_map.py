@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
+import json
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -13,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 import folium
 from branca.element import Element, Figure, MacroElement
 
-from geoverify.render import _assets, _geometry, _html, _style
-from geoverify.render._data import bounds_of, json_for_script, pack_frames
+from geoverify.render import _assets, _html, _style
+from geoverify.render._clock import map_build_time
+from geoverify.render._data import distinct_values, json_for_script, pack_frames
+from geoverify.render._layers import display_layers
 
 if TYPE_CHECKING:  # pragma: no cover
     from geopandas import GeoDataFrame
@@ -109,37 +113,39 @@ def stabilise_ids(root: Element) -> None:
                 element._id = f"{ID_PREFIX}p{position}"
 
 
-def _geo_payload(
-    adm0: GeoDataFrame | None,
-    adm1: GeoDataFrame | None,
-    borders: GeoDataFrame | None,
-    bbox: _geometry.Bbox | None,
-) -> dict[str, Any]:
-    countries = _geometry.prepare_polygons(adm0, bbox, fields=("code", "name"))
-    regions = _geometry.prepare_polygons(adm1, bbox, fields=("code", "name", "country"))
-    lines = _geometry.prepare_lines(borders, bbox)
-    codes = sorted({f["properties"].get("code") or "" for f in countries})
-    fills = {code: _style.COUNTRY_FILLS[i % len(_style.COUNTRY_FILLS)] for i, code in enumerate(codes)}
-    for feature in countries:
-        feature["properties"]["fill"] = fills[feature["properties"].get("code") or ""]
-    return {
-        "adm0": countries,
-        "adm1": regions,
-        "borders": lines,
-    }
-
-
 def _style_payload() -> dict[str, Any]:
     return {
         "verdictColours": dict(_style.VERDICT_COLOURS),
         "unknownColour": _style.UNKNOWN_VERDICT_COLOUR,
         "verdictLabels": dict(_style.VERDICT_LABELS),
+        "ringOrder": list(_style.RING_ORDER),
         "shapes": [svg for _, svg in _style.SHAPES],
         "outlines": list(_style.OUTLINES),
         "border": _style.BORDER_COLOUR,
         "regionLine": _style.REGION_LINE_COLOUR,
         "claimed": _style.CLAIMED_COLOUR,
+        "placeMinZoom": list(_style.PLACE_MIN_ZOOM),
     }
+
+
+def _country_claims(packed: Mapping[str, Any]) -> list[str]:
+    """Codes of the countries some frame claims as a whole (their outline is drawn)."""
+    codes = set()
+    for claim in distinct_values(packed["columns"]["claim"]):
+        if isinstance(claim, Mapping) and claim.get("level") in ("adm0", "country") and claim.get("code"):
+            codes.add(str(claim["code"]))
+    return sorted(codes)
+
+
+def encode_data(data: Mapping[str, Any]) -> str:
+    """The page's data: JSON, gzip-compressed (no timestamp: reproducible), base64."""
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
+
+
+def decode_data(text: str) -> dict[str, Any]:
+    """Inverse of :func:`encode_data` (for tests and tools)."""
+    return json.loads(gzip.decompress(base64.b64decode(text)).decode("utf-8"))
 
 
 def build_map(
@@ -148,53 +154,64 @@ def build_map(
     adm0: GeoDataFrame | None = None,
     adm1: GeoDataFrame | None = None,
     borders: GeoDataFrame | None = None,
+    places: Any = None,
+    context_attribution: str | None = None,
+    world: Any = None,
+    world_borders: Any = None,
+    country_names: Mapping[str, str] | None = None,
     title: str | None = None,
     cdn: bool = False,
     tiles: str | None = None,
     tiles_attribution: str | None = None,
     build_time: datetime | None = None,
 ) -> folium.Map:
-    from geoverify.render import map_build_time
 
     if build_time is None:
         build_time = map_build_time()
     packed = pack_frames(result)
-    bounds = bounds_of(packed["columns"]["lat"], packed["columns"]["lon"])
-    bbox = _geometry.padded_bbox(bounds)
-    geo = _geo_payload(adm0, adm1, borders, bbox) if bbox is not None else _geo_payload(None, None, None, None)
+    lat_col, lon_col = packed["columns"]["lat"], packed["columns"]["lon"]
+    located_lat = [v for v in lat_col if v is not None]
+    located_lon = [v for v in lon_col if v is not None]
+    geo = display_layers(located_lon, located_lat, adm0=adm0, adm1=adm1, borders=borders, places=places,
+                         fills=_style.COUNTRY_FILLS, outline_codes=_country_claims(packed), world=world,
+                         world_borders=world_borders,
+                         country_names=dict(country_names or {}))
 
     boundaries = [b for b in result.get("boundaries") or [] if isinstance(b, Mapping)]
-    attribution = " | ".join(dict.fromkeys(_html.esc(b.get("attribution")) for b in boundaries
-                                           if b.get("attribution")))
+    credits = [_html.esc(b.get("attribution")) for b in boundaries if b.get("attribution")]
+    if context_attribution and geo["places"]:
+        credits.append(_html.esc(context_attribution))
+    attribution = " | ".join(dict.fromkeys(credits))
     data = dict(packed)
     data.update(
         {
-            "bounds": None if bounds is None else [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
             "geo": geo,
             "style": _style_payload(),
             # Escaped in Python; Leaflet inserts attributions as HTML.
             "attributionHtml": attribution or None,
             "noClipName": _html.NO_CLIP,
+            "hasTiles": bool(tiles),
         }
     )
 
-    if bounds is None:
+    view = packed.get("view")
+    if view is None:
         location, zoom = [20.0, 0.0], 2
     else:
-        location = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
-        zoom = 8
+        (south, west), (north, east) = view["bounds"]
+        location, zoom = [(south + north) / 2, (west + east) / 2], 8
     m = EvidenceMap(
         location=location,
         zoom_start=zoom,
         tiles=None,
         prefer_canvas=True,
-        control_scale=True,
+        control_scale=False,  # the page adds its own, clear of the attribution
     )
-    m.options["max_zoom"] = 19
+    m.options["max_zoom"] = 18
     m.options["min_zoom"] = 2
     tiles_note = None
     if tiles:
-        layer = folium.TileLayer(tiles=tiles, attr=tiles_attribution, max_zoom=19)
+        layer = folium.TileLayer(tiles=tiles, attr=tiles_attribution, max_zoom=18)
         m.add_child(layer, name="tiles")
         m.gv_img_sources = ("https:",)
         tiles_note = tiles_attribution or tiles  # the map itself shows the provider's credit
@@ -203,12 +220,13 @@ def build_map(
     for index in packed["columns"]["verdict"]:
         verdict = packed["verdicts"][index]
         verdict_counts[verdict] = verdict_counts.get(verdict, 0) + 1
-    located = sum(1 for v in packed["columns"]["lat"] if v is not None)
+    located = len(located_lat)
     page_title = title if title is not None else _html.default_title(result)
 
     head = "\n".join(
         [
             f"<title>{_html.esc(page_title)}</title>",
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
             '<link rel="icon" href="data:,">',
             _assets.cdn_head() if cdn else _assets.inline_head(),
             _assets.app_head(),
@@ -220,15 +238,17 @@ def build_map(
             '<aside id="gv-panel" aria-label="Legend and clips">',
             _html.legend_html(packed["verdicts"], verdict_counts),
             _html.filters_html(packed["dateRange"]),
-            _html.tally_html(result, packed),
+            _html.tally_html(packed["n"], len(packed["clips"])),
             "</aside>",
             _html.footer_html(
                 result,
                 build_time=build_time,
                 library_versions=_assets.versions(),
                 tiles_note=tiles_note,
+                context_note=context_attribution if geo["places"] else None,
             ),
-            f'<script type="application/json" id="{DATA_ELEMENT_ID}">{json_for_script(data)}</script>',
+            f'<script type="application/octet-stream" id="{DATA_ELEMENT_ID}" data-encoding="gzip+base64">'
+            f"{encode_data(data)}</script>",
         ]
     )
     m.add_child(_EvidenceLayer(head, body), name="evidence")

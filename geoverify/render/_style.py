@@ -31,6 +31,16 @@ VERDICT_COLOURS: dict[str, str] = {
     "unlocated": "#d9d9d9",
 }
 
+#: Order of the verdicts around a cluster's ring, clockwise from the top:
+#: the contradictions first, so they are never hidden.
+RING_ORDER: tuple[str, ...] = (
+    "mismatch", "outside", "disputed", "ambiguous", "unresolved", "match", "unclaimed", "unlocated",
+)
+
+#: Smallest zoom at which a settlement of each population rank is labelled
+#: (ranks: >=1M, >=250k, >=50k, >=10k, >=3k, smaller; see render._layers).
+PLACE_MIN_ZOOM: tuple[int, ...] = (4, 6, 8, 10, 11, 12)
+
 #: Colour for a verdict string this version does not know.
 UNKNOWN_VERDICT_COLOUR = "#000000"
 

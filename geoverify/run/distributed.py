@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geoverify.boundaries.control import read_control
 from geoverify.core.batch import Frames, check_batch, context
 from geoverify.core.result import CheckResult, concat_frames, flat_table
 from geoverify.core.table import normalise
@@ -309,8 +310,6 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
         When the run cannot complete (a partition keeps failing, the cluster goes away): the
         outstanding work is cancelled and nothing is written.
     """
-    from geoverify.api import _control_layer
-
     if not isinstance(boundaries, str):
         raise ConfigError("check_dask takes the *name* of a boundary set (each worker loads it "
                           "from its own installation), not a loaded BoundarySet")
@@ -322,7 +321,7 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
     if unknown:
         raise ConfigError(f"check_dask: unknown option(s) {', '.join(sorted(unknown))}")
     path, files = resolve_source(source)
-    control = _control_layer(control)
+    control = read_control(control)
     raw = None
     if files is None:
         raw = read_table(path, **read_options)  # hashes the file bytes

@@ -38,6 +38,7 @@ from geoverify.codes import CHECKS, FIX, RANK
 from geoverify.core.table import claims_frame, normalise
 from geoverify.errors import ClaimsFileError, ConfigError, GeoverifyError
 from geoverify.io.columns import apply_column_mapping, column_mapping, require_coordinates
+from geoverify.io.table import raw_from_frame
 from geoverify.run.memory import check_raw, take_raw
 from geoverify.validation import detectors
 from geoverify.validation.settings import ValidateSettings, settings_from_mapping
@@ -569,8 +570,6 @@ def _verdict_message(code: str, fr: dict[str, Any], check_message: str):
 def _swapped_rows(frames, cells, roles, bset, *, skip) -> dict[int, tuple[float, float, str, str]]:
     """Rows whose point is implausible while the swapped point fits: row -> (lat, lon,
     verdict, place) of the swapped point."""
-    from geoverify.api import check
-
     countries = Counter((f.get("country") or {}).get("code") for f in frames
                         if f.get("country"))
     cand: list[int] = []
@@ -608,7 +607,7 @@ def _swapped_rows(frames, cells, roles, bset, *, skip) -> dict[int, tuple[float,
         "claimed": [frames[i]["claimed"] or "" for i in cand],
         "precision_m": [repr(float(frames[i]["precision_m"] or 0.0)) for i in cand],
     })
-    swapped = check(probe, boundaries=bset).to_dict()["frames"]
+    swapped = check_raw(raw_from_frame(probe), bset).records()
     out = {}
     for i, s in zip(cand, swapped):
         if s["lat"] is None or s.get("country") is None:

@@ -39,6 +39,9 @@ SKIP = {
     r"^make lint\b": "sets up .venv and runs ruff: the lint step of CI",
     r"^make boundaries\b": "needs npm and the network",
     r"^python benchmarks/": "benchmarks take minutes and are timings, not pass/fail",
+    r"^python scripts/screenshots.py|^make screenshots\b": "drives Chromium over generated "
+        "datasets for minutes; tests/render drives the same pages",
+    r"^python scripts/|^make context\b": "data builds: need npm and the network",
     r"--engine dask": "starts (or needs) a Dask cluster; tests/run/test_dask_check.py runs the "
                       "same code",
 }

@@ -258,7 +258,7 @@ class PageWatch:
 
 @pytest.fixture
 def open_map(browser: Any) -> Iterator[Any]:
-    """open_map(path, bypass_csp=False) -> PageWatch with the map loaded and idle.
+    """open_map(path, bypass_csp=False, width=, height=, hash="") -> PageWatch with the map loaded and idle.
 
     On teardown every page must have made no request, opened no dialog and
     logged no error.
@@ -266,7 +266,8 @@ def open_map(browser: Any) -> Iterator[Any]:
     contexts = []
     watches: list[PageWatch] = []
 
-    def _open(path: Path, *, bypass_csp: bool = False, width: int = 1280, height: int = 800) -> PageWatch:
+    def _open(path: Path, *, bypass_csp: bool = False, width: int = 1280, height: int = 800,
+              hash: str = "") -> PageWatch:
         context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=bypass_csp)
         context.set_default_timeout(10_000)
         contexts.append(context)
@@ -274,7 +275,7 @@ def open_map(browser: Any) -> Iterator[Any]:
         url = path.resolve().as_uri()
         watch = PageWatch(page, url)
         watches.append(watch)
-        page.goto(url)
+        page.goto(url + hash)
         watch.wait_idle()
         return watch
 

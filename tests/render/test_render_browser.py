@@ -56,8 +56,10 @@ def test_evidence_page__renders_map_and_boundaries(open_map: Any, example_page: 
     # polygons and the precise border are drawn (canvas renderer, one per pane)
     for pane in ("gvCountries", "gvRegions", "gvBorders"):
         assert page.locator(f".leaflet-{pane}-pane canvas").count() == 1, pane
+    page.evaluate("void geoverifyMap.map.setView([50.5, 35.8], 7, {animate: false})")
+    watch.wait_idle()
     labels = page.locator(".gv-label-text").all_text_contents()
-    assert "Ukraine" in labels and "Russia" in labels and "Sumy (UA)" in labels
+    assert "Sumy (UA)" in labels and "Belgorod (RU)" in labels
     page.screenshot(path=str(artifacts / "evidence-map-synthetic.png"))
     watch.assert_clean()
 
@@ -73,17 +75,22 @@ def test_evidence_page__draws_every_located_frame(open_map: Any, example_page: A
 def test_evidence_page__tally_shows_the_clip_counts(open_map: Any, example_page: Any) -> None:
     path, result = example_page
     watch = open_map(path)
-    clip = watch.page.locator('#gv-tally .gv-clip[data-clip-index="0"]')
-    assert clip.locator(".gv-clip-name").inner_text() == CLIP_A
-    assert clip.locator('.gv-count-item[data-key="UA-59"] .gv-count').inner_text() == "4"
-    assert clip.locator('.gv-count-item[data-key="RU-BEL"] .gv-count').inner_text() == "2"
-    assert clip.locator('.gv-counts-verdicts .gv-count-item[data-key="mismatch"] .gv-count').inner_text() == "4"
-    assert clip.locator(".gv-clip-summary").inner_text() == result["clips"][0]["summary"]
-    assert "Sumy (UA-59)" in clip.inner_text()
-    legend = watch.page.locator("#gv-legend")
+    page = watch.page
+    names = page.locator("#gv-clip-list .gv-clip .gv-clip-name").all_inner_texts()
+    assert names == [CLIP_A, CLIP_B]
+    assert page.locator('#gv-clip-list .gv-clip[data-clip-index="0"] .gv-clip-mismatch').inner_text() == "4"
+    legend = page.locator("#gv-legend")
     assert legend.locator('.gv-count[data-verdict="mismatch"]').inner_text() == "4"
     assert legend.locator('.gv-count[data-verdict="disputed"]').inner_text() == "1"
     assert legend.locator(".gv-legend-item").count() == 8
+    page.locator('.gv-clip-option[data-clip-index="0"]').click()
+    watch.wait_idle()
+    detail = page.locator("#gv-clip-detail")
+    assert detail.locator(".gv-clip-summary").inner_text() == result["clips"][0]["summary"]
+    assert detail.locator('.gv-counts-regions .gv-count-item[data-key="UA-59"] .gv-count').inner_text() == "4"
+    assert detail.locator('.gv-counts-regions .gv-count-item[data-key="RU-BEL"] .gv-count').inner_text() == "2"
+    assert detail.locator('.gv-counts-verdicts .gv-count-item[data-key="mismatch"] .gv-count').inner_text() == "4"
+    assert "Sumy (UA-59)" in detail.inner_text()
     watch.assert_clean()
 
 
@@ -127,7 +134,7 @@ def test_evidence_page__choosing_a_clip_filters_and_zooms(open_map: Any, example
     watch.wait_idle()
     assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 2
     assert page.evaluate("window.geoverifyMap.selectedClip()") == CLIP_B
-    assert page.locator('.gv-clip-option[data-clip-index="1"]').get_attribute("aria-pressed") == "true"
+    assert page.locator('#gv-clip-list .gv-clip-option[data-clip-index="1"]').get_attribute("aria-pressed") == "true"
     assert page.locator('#gv-legend .gv-count[data-verdict="mismatch"]').inner_text() == "0"
     assert page.locator('#gv-legend .gv-count[data-verdict="unlocated"]').inner_text() == "1"
     rows = page.evaluate(
@@ -185,15 +192,39 @@ def test_evidence_page__large_page_stays_responsive(
     watch = open_map(path)
     page = watch.page
     assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 20_000
-    # panning and zooming finish quickly
-    elapsed = page.evaluate(
-        "(() => { const t = performance.now(); const m = geoverifyMap.map;"
-        " m.panBy([300, 200], {animate: false}); m.setZoom(m.getZoom() + 2, {animate: false});"
-        " return performance.now() - t; })()"
-    )
-    assert elapsed < 1500
+    # panning and zooming redraw the clusters (timings are measured in benchmarks/, not asserted here)
+    page.evaluate("(() => { const m = geoverifyMap.map; m.panBy([80, 50], {animate: false});"
+                  " m.setZoom(m.getZoom() + 1, {animate: false}); })()")
     watch.wait_idle()
+    assert page.evaluate("geoverifyMap.visibleClusterCount() + geoverifyMap.visibleMarkerCount()") > 0
     page.evaluate("window.geoverifyMap.selectClip('clip 3')")
     watch.wait_idle()
     assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == 800
     watch.assert_clean()
+
+
+def test_evidence_page__dates_and_sort_survive_the_permalink(open_map: Any, example_page: Any) -> None:
+    path, _ = example_page
+    watch = open_map(path)
+    page = watch.page
+    page.evaluate("geoverifyMap.setDateRange('2023-06-01', '2023-06-01', false)")
+    watch.wait_idle()
+    page.locator("#gv-clip-sort").select_option("frames")
+    assert page.evaluate("geoverifyMap.drawnFrameCount()") == 1
+    link = page.evaluate("geoverifyMap.permalink()")
+    assert "from=2023-06-01&to=2023-06-01&undated=0" in link and "sort=frames" in link
+    again = open_map(path, hash=link)
+    p2 = again.page
+    assert p2.locator("#gv-date-from").input_value() == "2023-06-01"
+    assert p2.locator("#gv-date-to").input_value() == "2023-06-01"
+    assert p2.locator("#gv-date-undated").is_checked() is False
+    assert p2.locator("#gv-clip-sort").input_value() == "frames"
+    assert p2.evaluate("geoverifyMap.drawnFrameCount()") == 1
+    # a hash edited by hand (or pasted later) is applied too
+    p2.evaluate("location.hash = '#verdicts=mismatch'")
+    p2.wait_for_timeout(200)
+    again.wait_idle()
+    assert p2.evaluate("geoverifyMap.activeVerdicts()") == ["mismatch"]
+    assert p2.evaluate("geoverifyMap.drawnFrameCount()") == 4
+    watch.assert_clean()
+    again.assert_clean()

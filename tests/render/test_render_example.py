@@ -42,13 +42,18 @@ def test_build_map__belgorod_example_in_the_browser(open_map: Any, tmp_path: Pat
     assert located > 0
     assert page.evaluate("window.geoverifyMap.drawnFrameCount()") == located
     for index, clip in enumerate(result["clips"]):
-        entry = page.locator(f'#gv-tally .gv-clip[data-clip-index="{index}"]')
+        entry = page.locator(f'#gv-clip-list .gv-clip[data-clip-index="{index}"]')
         assert entry.locator(".gv-clip-name").inner_text() == (clip["clip"] or "(no clip)")
+        entry.locator(".gv-clip-option").click()
+        watch.wait_idle()
+        detail = page.locator("#gv-clip-detail")
         if clip.get("summary"):
-            assert entry.locator(".gv-clip-summary").inner_text() == clip["summary"]
-        for code, count in (clip.get("by_adm1") or {}).items():
-            item = entry.locator(f'.gv-counts-regions .gv-count-item[data-key="{code}"] .gv-count')
+            assert detail.locator(".gv-clip-summary").inner_text() == clip["summary"]
+        for code, count in (clip.get("by_adm1") or {}).items():  # the page's tally equals the core's
+            item = detail.locator(f'.gv-counts-regions .gv-count-item[data-key="{code}"] .gv-count')
             assert item.inner_text() == str(count)
+    page.locator(".gv-clip-all").click()
+    watch.wait_idle()
     assert page.locator(".gv-label-text").count() > 0  # boundaries drawn and labelled
     page.screenshot(path=str(artifacts / "evidence-map-belgorod-2023.png"))
 

@@ -16,8 +16,8 @@ import pytest
 from geoverify.errors import ConfigError
 from geoverify.render import build_map, map_build_time, render_html
 from geoverify.render._data import json_for_script, pack_frames
-from geoverify.render._geometry import padded_bbox, prepare_lines, prepare_polygons
 from geoverify.render._html import safe_http_url
+from geoverify.render._map import decode_data
 
 FIXED = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
@@ -29,9 +29,10 @@ def page(result: dict[str, Any], layers: dict[str, Any] | None = None, **kwargs:
 
 
 def embedded_data(html: str) -> dict[str, Any]:
-    match = re.search(r'<script type="application/json" id="gv-data">(.*?)</script>', html, re.DOTALL)
+    match = re.search(r'<script type="application/octet-stream" id="gv-data" data-encoding="gzip\+base64">'
+                      r"([A-Za-z0-9+/=]*)</script>", html)
     assert match, "data script missing"
-    return json.loads(match.group(1))
+    return decode_data(match.group(1))
 
 
 # ---- map_build_time ---------------------------------------------------------
@@ -231,7 +232,7 @@ def test_render_html__offline_page_references_no_external_resource(result: dict[
                 "netdna.bootstrapcdn.com", "bootstrap.min", "fontawesome", "awesome-markers"):
         assert cdn not in html, cdn
     assert "sourceMappingURL" not in html
-    assert "L.markerClusterGroup" in html and "Leaflet 1.9.3" in html  # inlined libraries
+    assert "Leaflet 1.9.3" in html and "markercluster" not in html.lower()  # inlined Leaflet, own clustering
     csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', html)
     assert csp and "default-src 'none'" in csp.group(1) and "img-src data:;" in csp.group(1)
     assert "unsafe-inline" not in csp.group(1).split("script-src")[1].split(";")[0]
@@ -254,9 +255,8 @@ def test_build_map__cdn_variant_loads_libraries_from_unpkg(result: dict[str, Any
     offline = page(result, layers)
     online = page(result, layers, cdn=True)
     assert '<script src="https://unpkg.com/leaflet@1.9.3/dist/leaflet.js" integrity="sha384-' in online
-    assert "https://unpkg.com/leaflet.markercluster@1.4.1/dist/leaflet.markercluster.js" in online
     assert "Leaflet 1.9.3, a JS library" not in online
-    assert len(online) < len(offline) - 150_000
+    assert len(online) < len(offline) - 100_000
     assert "script-src" in online and "https://unpkg.com" in online
 
 
@@ -340,28 +340,38 @@ def test_render_html__escapes_untrusted_text_in_static_html(result: dict[str, An
     html = page(result, title=bad)
     assert bad not in html and end not in html
     assert "<title>&lt;img src=x onerror=alert(1)&gt;</title>" in html
-    assert '<span class="gv-clip-name">&lt;img src=x onerror=alert(1)&gt;</span>' in html
-    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '<h1 id="gv-title">&lt;img src=x onerror=alert(1)&gt;</h1>' in html
+    assert '<code class="gv-input-path">script&gt;</code>' in html  # the input file name, escaped
     assert 'href="javascript:' not in html
     data = embedded_data(html)
     assert data["clips"][0] == bad  # the data keeps the text; the page shows it as text
+    assert coded_value(data["clipSummaries"], 0) == end
     assert data["attributionHtml"].startswith("&lt;img")
 
 
 def test_build_map__template_markup_in_claims_is_not_evaluated(result: dict[str, Any]) -> None:
     result["clips"][0]["summary"] = "{{ 7 * 7 }} {% if true %}yes{% endif %} {# c #}"
     result["frames"][0]["claimed"] = "{{ this.__class__ }}"
+    result["input"]["path"] = "{{ 6 * 6 }}.csv"
     html = page(result)
-    assert "{{ 7 * 7 }} {% if true %}yes{% endif %} {# c #}" in html
-    assert coded_value(embedded_data(html)["columns"]["claimed"], 0) == "{{ this.__class__ }}"
+    assert "{{ 6 * 6 }}.csv" in html and "36.csv" not in html
+    data = embedded_data(html)
+    assert coded_value(data["clipSummaries"], 0) == "{{ 7 * 7 }} {% if true %}yes{% endif %} {# c #}"
+    assert coded_value(data["columns"]["claimed"], 0) == "{{ this.__class__ }}"
 
 
-def test_build_map__tally_has_the_clip_numbers(result: dict[str, Any], layers: dict[str, Any]) -> None:
+def test_build_map__panel_has_search_sort_and_static_verdict_counts(
+    result: dict[str, Any], layers: dict[str, Any]
+) -> None:
     html = page(result, layers)
     tally = html[html.index('<section id="gv-tally"'):html.index("</section>", html.index('<section id="gv-tally"'))]
-    assert '<li class="gv-count-item" data-key="UA-59"><span class="gv-count-label">Sumy (UA-59)</span> <span class="gv-count">4</span></li>' in tally
-    assert '<li class="gv-count-item" data-key="RU-BEL"><span class="gv-count-label">Belgorod (RU-BEL)</span> <span class="gv-count">2</span></li>' in tally
-    assert "4 of 6 contradict the claim &#x27;Belgorod oblast&#x27;" in tally
+    assert 'id="gv-clip-search"' in tally and 'id="gv-clip-sort"' in tally
+    assert '<option value="mismatch">most mismatches</option>' in tally
+    assert '<p class="gv-note" id="gv-clip-matches">2 clips</p>' in tally
+    legend = html[html.index('<ul id="gv-legend">'):html.index("</ul>", html.index('<ul id="gv-legend">'))]
+    # readable without JavaScript: the counts of the whole file
+    assert '<span class="gv-count" data-verdict="mismatch">4</span>' in legend
+    assert 'role="button"' in legend
 
 
 def test_build_map__footer_has_provenance(result: dict[str, Any], layers: dict[str, Any]) -> None:
@@ -377,46 +387,4 @@ def test_build_map__without_frames_or_layers(result: dict[str, Any]) -> None:
     result["frames"], result["clips"] = [], []
     html = page(result)
     data = embedded_data(html)
-    assert data["n"] == 0 and data["bounds"] is None and data["geo"]["adm0"] == []
-
-
-# ---- boundaries for display ------------------------------------------------
-
-
-def test_prepare_polygons__clipped_to_the_frames_and_simplified() -> None:
-    import geopandas as gpd
-    from shapely.geometry import Point, box
-
-    detailed = Point(36.0, 50.5).buffer(2.0, quad_segs=512)  # ~2000 vertices
-    far = box(-60.0, -30.0, -50.0, -20.0)
-    gdf = gpd.GeoDataFrame({"code": ["X", "FAR"], "name": ["Round", "Far away"]}, geometry=[detailed, far], crs=4326)
-    bbox = padded_bbox((35.5, 50.2, 36.2, 50.8), 1.0)
-    features = prepare_polygons(gdf, bbox)
-    assert [f["properties"] for f in features] == [{"code": "X", "name": "Round"}]
-    ring = features[0]["geometry"]["coordinates"][0]
-    assert len(ring) < 200
-    for lon, lat in ring:
-        assert bbox[0] - 1e-9 <= lon <= bbox[2] + 1e-9 and bbox[1] - 1e-9 <= lat <= bbox[3] + 1e-9
-        assert round(lon, 4) == lon and round(lat, 4) == lat
-
-
-def test_prepare_lines__precise_border_is_not_simplified() -> None:
-    import geopandas as gpd
-    from shapely.geometry import LineString
-
-    coords = [(35.0 + i * 0.0001, 50.5 + (0.00002 if i % 2 else 0.0)) for i in range(5001)]
-    gdf = gpd.GeoDataFrame(geometry=[LineString(coords)], crs=4326)
-    features = prepare_lines(gdf, (35.1, 50.0, 35.3, 51.0))
-    line = features[0]["geometry"]["coordinates"]
-    assert len(line) >= 1999  # every vertex inside the box survives
-    assert all(35.1 - 1e-9 <= lon <= 35.3 + 1e-9 for lon, _ in line)
-
-
-def test_prepare_polygons__reprojects_other_crs() -> None:
-    import geopandas as gpd
-    from shapely.geometry import box
-
-    gdf = gpd.GeoDataFrame({"code": ["A"], "name": ["A"]}, geometry=[box(35, 50, 36, 51)], crs=4326).to_crs(3857)
-    features = prepare_polygons(gdf, (34.0, 49.0, 37.0, 52.0))
-    lons = [c[0] for c in features[0]["geometry"]["coordinates"][0]]
-    assert min(lons) == pytest.approx(35.0) and max(lons) == pytest.approx(36.0)
+    assert data["n"] == 0 and data["view"] is None and data["geo"]["regions"] == []

@@ -95,8 +95,14 @@ def test_evidence_page__hostile_text_is_shown_not_run(
     # static parts: tally, legend, footer
     names = page.locator("#gv-tally .gv-clip .gv-clip-name").all_inner_texts()
     assert names == PAYLOADS
-    summaries = page.locator("#gv-tally .gv-clip-summary").all_inner_texts()
-    assert summaries == PAYLOADS
+    for index, payload in enumerate(PAYLOADS):  # the selected clip's summary and frame table
+        page.locator(f'#gv-clip-list .gv-clip-option[data-clip-index="{index}"]').click()
+        watch.wait_idle()
+        assert page.locator("#gv-clip-detail .gv-clip-summary").inner_text() == payload
+        assert page.locator("#gv-clip-detail h3").inner_text() == payload
+        assert page.locator("#gv-frame-table .gv-frame").all_inner_texts() == [payload]
+    page.locator(".gv-clip-all").click()
+    watch.wait_idle()
     page.locator("#gv-provenance summary").click()
     footer = page.locator("#gv-footer").inner_text()
     for payload in PAYLOADS:
@@ -109,6 +115,8 @@ def test_evidence_page__hostile_text_is_shown_not_run(
     assert fill == "#000000"  # unknown verdict: black, not Object's constructor
 
     # region and country labels
+    page.evaluate("void geoverifyMap.map.setView([50.5, 35.8], 7, {animate: false})")
+    watch.wait_idle()
     labels = page.locator(".gv-label-text").all_inner_texts()
     assert any(PAYLOADS[0] in label for label in labels) and any(PAYLOADS[1] in label for label in labels)
 
@@ -140,3 +148,75 @@ def test_evidence_page__hostile_text_is_shown_not_run(
     assert page.evaluate("document.querySelectorAll('img, iframe, object, embed').length") == 0
     assert page.evaluate("typeof window.alert") == "function"
     watch.assert_clean()
+
+
+@pytest.mark.parametrize("bypass_csp", [False, True], ids=["with-csp", "without-csp"])
+def test_evidence_page__hostile_text_in_search_hash_and_clusters(
+    open_map: Any, hostile_page: Path, bypass_csp: bool
+) -> None:
+    """The new ways in: the clip search box, the URL hash (a shared link is untrusted
+    input), and cluster labels built from verdict names and counts."""
+    from urllib.parse import quote
+
+    hostile_hash = ("#clip=" + quote(PAYLOADS[0], safe="") + "&verdicts=" + quote(PAYLOADS[1], safe="")
+                    + ",mismatch&q=" + quote(PAYLOADS[0], safe="") + "&sort=" + quote(PAYLOADS[1], safe="")
+                    + "&from=" + quote(PAYLOADS[2], safe="") + "&map=" + quote("<b>/1/2", safe=""))
+    watch = open_map(hostile_page, bypass_csp=bypass_csp, hash=hostile_hash)
+    page = watch.page
+    # the hash chose the clip named by the payload (a lookup), and nothing else
+    assert page.evaluate("geoverifyMap.selectedClip()") == PAYLOADS[0]
+    assert page.evaluate("geoverifyMap.activeVerdicts()") == ["mismatch"]
+    assert page.locator("#gv-clip-search").input_value() == PAYLOADS[0]
+    assert page.locator("#gv-clip-sort").input_value() == "file"
+    assert page.locator("#gv-date-from").count() == 0  # no ISO date in the file: no date filter
+    assert page.locator("#gv-clip-list .gv-clip-name").all_inner_texts() == [PAYLOADS[0]]
+    # typing payloads into the search box only filters
+    page.locator("#gv-verdict-reset").click()
+    watch.wait_idle()
+    for payload in PAYLOADS:
+        page.locator("#gv-clip-search").fill(payload)
+        page.wait_for_timeout(50)
+        assert payload in page.locator("#gv-clip-list").inner_text()
+    # clusters: zoom out until the three frames cluster; labels and counts are text
+    page.evaluate("geoverifyMap.selectClip(null).then(() => geoverifyMap.setVerdicts(null))")
+    watch.wait_idle()
+    page.evaluate("void geoverifyMap.map.setView([50.55, 35.6], 6, {animate: false})")
+    watch.wait_idle()
+    cluster = page.locator(".gv-cluster").first
+    counts = cluster.locator(".gv-cluster-inner").get_attribute("data-gv-counts")
+    assert "2 mismatch" in counts and "1 constructor" in counts
+    assert cluster.get_attribute("title").startswith("3 frames: ")
+    assert page.locator('.gv-inview-item[data-verdict="constructor"]').count() == 1
+    # a permalink never carries markup out unescaped
+    link = page.evaluate("geoverifyMap.permalink()")
+    assert "<" not in link and ">" not in link and " " not in link
+    assert page.evaluate("document.querySelectorAll('img, iframe, object, embed').length") == 0
+    assert page.evaluate("document.scripts.length") == hostile_page.read_text(encoding="utf-8").count("<script")
+    watch.assert_clean()
+
+
+def test_kml_export__hostile_text_is_escaped_in_descriptions(make_result: Any) -> None:
+    """Google Earth renders a Placemark's description as HTML: every value in it is
+    HTML-escaped before the XML is written, so markup from the claims file stays text."""
+    import xml.etree.ElementTree as ET
+
+    from geoverify.io.exports import to_kml
+
+    result = hostile_result(make_result)
+    text = to_kml(result)
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    root = ET.fromstring(text.encode("utf-8"))
+    placemarks = root.findall(".//k:Placemark", ns)
+    assert len(placemarks) == 3
+    for pm in placemarks:
+        description = pm.find("k:description", ns).text
+        # once XML-parsed, the description is HTML in which the payloads are escaped
+        assert "<img" not in description and "<script" not in description
+        assert "&lt;img src=x onerror=alert(1)&gt;" in description or "&lt;/script&gt;" in description \
+            or "javascript:alert(1)" in description
+        # the balloon shows only the description, never ExtendedData as HTML
+    styles = root.findall(".//k:Style/k:BalloonStyle/k:text", ns)
+    assert styles and all(s.text == "$[description]" for s in styles)
+    # the raw values survive in ExtendedData (as XML-escaped text) for the readers
+    values = [d.find("k:value", ns).text for d in root.findall(".//k:Data", ns) if d.get("name") == "clip"]
+    assert values == PAYLOADS

@@ -33,10 +33,11 @@ from shapely.geometry import shape
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from geoverify.engine.locate import locate, prepare  # noqa: E402
+
 from geoverify.boundaries import load_boundaries  # noqa: E402
 from geoverify.core.claims import name_index  # noqa: E402
 from geoverify.engine.distance import NearestIndex  # noqa: E402
-from geoverify.engine.locate import locate, prepare  # noqa: E402
 
 GEOD = Geod(ellps="WGS84")
 

@@ -34,7 +34,7 @@ from geoverify.core.verdicts import (
     judge,
 )
 from geoverify.engine.index import BoundaryIndex, boundary_index
-from geoverify.engine.lines import COARSE_TOLERANCE_M, NEAR_M
+from geoverify.engine.lines import NEAR_M
 
 #: Finding that accompanies each verdict (same vocabulary as ``validate``).
 VERDICT_FINDING = {
@@ -124,14 +124,20 @@ def _join(*parts) -> pa.Array:
 
 
 def fmt_metres(d: np.ndarray) -> pa.Array:
-    """``730 m`` below 10 km, ``12.3 km`` from there on, for a column of metres."""
-    d = np.nan_to_num(np.asarray(d, dtype=float), nan=0.0, posinf=0.0)
+    """``730 m`` below 10 km, ``12.3 km`` from there on, for a column of metres; a distance
+    that was not measured (NaN: beyond reach) reads ``more than 25 km``."""
+    raw = np.asarray(d, dtype=float)
+    unknown = ~np.isfinite(raw)
+    d = np.where(unknown, 0.0, raw)
     small = d < 10_000
     metres = pc.cast(pa.array(np.round(np.where(small, d, 0)).astype(np.int64)), pa.string())
     tenths = np.round(np.where(small, 0, d) / 100.0).astype(np.int64)
     km = _join(pc.cast(pa.array(tenths // 10), pa.string()), ".",
                pc.cast(pa.array(tenths % 10), pa.string()), " km")
-    return pc.if_else(pa.array(small), _join(metres, " m"), km)
+    text = pc.if_else(pa.array(small), _join(metres, " m"), km)
+    if unknown.any():
+        text = pc.if_else(pa.array(unknown), pa.scalar(f"more than {NEAR_M / 1000:.0f} km"), text)
+    return text
 
 
 def _labels(codes: np.ndarray, names: dict) -> pa.Array:
@@ -156,8 +162,8 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
     prec = np.where(np.isnan(d["precision_m"]), 0.0, d["precision_m"])
     loc = index.locate(lon, lat)
     near_line = index.nearest_line(lon, lat)
-    d_border, _, _ = index.nearest_border(lon, lat, hint=near_line)
-    d_region = near_line[0]
+    d_border = index.nearest_border(lon, lat, hint=near_line).distance_m
+    d_region = near_line.distance_m
 
     # each distinct claim once
     claimed = d["claimed"]
@@ -185,8 +191,7 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
     counts = np.array([len(units_of[c]) for c in claim_of_row[jrows]], dtype=np.int64)
     pair_row = np.repeat(jrows, counts)
     pair_unit: list[Unit] = [u for c in claim_of_row[jrows].tolist() for u in units_of[c]]
-    lower = np.where(near_line[2], near_line[0], near_line[0] - COARSE_TOLERANCE_M)
-    j = judge(index, loc, lon, lat, prec, pair_row, pair_unit, lower)
+    j = judge(index, loc, lon, lat, prec, pair_row, pair_unit, near_line.lower_m)
     best = best_pairs(j, pair_row, n)
     b = best[jrows]
     verdict[jrows] = np.asarray(JUDGED, dtype=object)[j.verdict[b]]
@@ -348,8 +353,9 @@ def _verdict_findings(found, verdict, jrows, rows, loc, index, claimed, claim_co
     dec = fmt_metres(decision_m[r])
     band = fmt_metres(band_m[r])
     pr = prec[r]
-    band_why = pc.if_else(pa.array(pr > 0), _join(" (stated accuracy of that line plus the row's "
-                                                   "precision of ", fmt_metres(pr), ")"),
+    band_why = pc.if_else(pa.array(pr >= 0.5),
+                          _join(" (the stated accuracy of that line plus the row's precision of ",
+                                fmt_metres(pr), ")"),
                           pa.scalar(" (the stated accuracy of that line)", pa.string()))
     dc = fmt_metres(dist_claimed[r])
     here = _where(r, loc, index)

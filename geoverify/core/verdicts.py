@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geoverify.core.claims import Unit
+from geoverify.engine.lines import NEAR_M
 
 VERDICTS = ("match", "mismatch", "ambiguous", "outside", "disputed", "unresolved",
             "unclaimed", "unlocated")
@@ -58,6 +59,7 @@ class Judgements:
     piece: np.ndarray
     nearest_m: np.ndarray
     distance_to_claimed_m: np.ndarray
+    order_m: np.ndarray  # distance to the claimed unit, or its lower bound where out of reach
 
 
 def _contains(codes_single, multi_sets, pair_row, code) -> np.ndarray:
@@ -106,7 +108,10 @@ def judge(index, loc, lon, lat, precision, pair_row, pair_unit: list[Unit],
     band = np.full(m, np.nan)
     piece = np.full(m, -1, dtype=np.int64)
     nearest = np.full(m, np.inf)
-    dist_claimed = np.zeros(m)
+    dist_claimed = np.zeros(m)  # NaN: farther than could be measured (``claimed_lower``)
+    claimed_lower = np.zeros(m)
+    acc = index.accuracy
+    u_sea = max(acc.get("coastline", 0.0), acc.get("country_border", 0.0)) + prec
     keys = {}
     for k, (lv, cd) in enumerate(zip(level.tolist(), code.tolist())):
         keys.setdefault((lv, cd), []).append(k)
@@ -122,21 +127,23 @@ def judge(index, loc, lon, lat, precision, pair_row, pair_unit: list[Unit],
         nearest[ks] = r.nearest_m
         out = ks[~inside[ks]]
         if len(out):
-            d, _ = index.unit_distance(lv, cd, lon[pair_row[out]], lat[pair_row[out]])
-            dist_claimed[out] = d
-    acc = index.accuracy
-    u_sea = max(acc.get("coastline", 0.0), acc.get("country_border", 0.0)) + prec
+            r = index.unit_distance(lv, cd, lon[pair_row[out]], lat[pair_row[out]],
+                                    exact_within=u_sea[out] + NEAR_M)
+            dist_claimed[out] = r.distance_m
+            claimed_lower[out] = r.lower_m
     at_sea = ~on_land & ~inside
-    margin = np.where(at_sea, dist_claimed - u_sea, margin)
+    margin = np.where(at_sea, np.where(np.isnan(dist_claimed), claimed_lower, dist_claimed)
+                      - u_sea, margin)
     decided = np.where(at_sea, dist_claimed, decided)
     band = np.where(at_sea, u_sea, band)
     piece = np.where(at_sea, -1, piece)
     positive = margin > 0
+    order_m = np.where(np.isnan(dist_claimed), claimed_lower, dist_claimed)
     verdict = np.where(inside, np.where(positive, MATCH, AMBIGUOUS),
                        np.where(on_land, np.where(positive, MISMATCH, AMBIGUOUS),
                                 np.where(positive, OUTSIDE, AMBIGUOUS))).astype(np.int8)
     return Judgements(verdict, inside, on_land, sea, margin, decided, band, piece, nearest,
-                      dist_claimed)
+                      dist_claimed, order_m)
 
 
 def best_pairs(j: Judgements, pair_row: np.ndarray, n_rows: int) -> np.ndarray:
@@ -145,7 +152,7 @@ def best_pairs(j: Judgements, pair_row: np.ndarray, n_rows: int) -> np.ndarray:
     best = np.full(n_rows, -1, dtype=np.int64)
     if len(pair_row) == 0:
         return best
-    order = np.lexsort((np.arange(len(pair_row)), j.distance_to_claimed_m, j.verdict, pair_row))
+    order = np.lexsort((np.arange(len(pair_row)), j.order_m, j.verdict, pair_row))
     rows = pair_row[order]
     first = np.ones(len(order), dtype=bool)
     first[1:] = rows[1:] != rows[:-1]

@@ -27,7 +27,7 @@ import shapely
 
 from geoverify.engine import quadtree
 from geoverify.engine.distance import explode_lines, local_distance_m
-from geoverify.engine.lines import NEAR_M, LineSet
+from geoverify.engine.lines import NEAR_M, LineSet, Nearest
 
 #: Batches of at least this many points are located with the quadtree engine (same answers;
 #: smaller ones use an STRtree, which needs no cache).
@@ -330,37 +330,38 @@ class BoundaryIndex:
                 self._land = (LineSet(self.bset.borders.geometry.values[idx]), idx)
             return self._land
 
-    def nearest_line(self, lon, lat):
-        """Nearest boundary between any two units: (distance_m, piece, exact)."""
-        r = self.any_lines().nearest(lon, lat)
-        return r.distance_m, r.piece, r.exact
+    def nearest_line(self, lon, lat) -> Nearest:
+        """Nearest boundary between any two units (within :data:`NEAR_M`; a bound beyond)."""
+        return self.any_lines().nearest(lon, lat)
 
-    def nearest_border(self, lon, lat, hint=None):
-        """Nearest land border between countries: (distance_m, piece, exact).
+    def nearest_border(self, lon, lat, hint: Nearest | None = None) -> Nearest:
+        """Nearest land border between countries (within :data:`NEAR_M`; a bound beyond).
 
         ``hint`` is :meth:`nearest_line`'s answer for the same points: where the nearest line
-        is itself a land border, it is the answer.
+        is itself a land border, it is the answer; where even the nearest line is out of
+        reach, so is every land border.
         """
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)
-        dist = np.full(len(lon), np.nan)
-        piece = np.full(len(lon), -1, dtype=np.int64)
-        exact = np.zeros(len(lon), dtype=bool)
-        todo = np.arange(len(lon))
+        n = len(lon)
+        out = Nearest(np.full(n, np.nan), np.full(n, -1, dtype=np.int64),
+                      np.zeros(n, dtype=bool), np.full(n, np.nan))
+        todo = np.arange(n)
         if hint is not None:
-            hd, hp, he = hint
-            land = np.zeros(len(hp), dtype=bool)
+            known = ~hint.exact  # out of reach (or no coordinates)
             if len(self.b_kind):
-                land = (hp >= 0) & (self.b_kind[np.maximum(hp, 0)] == "country")
-            dist[land], piece[land], exact[land] = hd[land], hp[land], he[land]
-            todo = np.flatnonzero(~land)
+                known |= (hint.piece >= 0) & (self.b_kind[np.maximum(hint.piece, 0)] == "country")
+            for name in ("distance_m", "piece", "exact", "lower_m"):
+                getattr(out, name)[known] = getattr(hint, name)[known]
+            todo = np.flatnonzero(~known)
         if len(todo):
             lines, idx = self.land_lines()
             r = lines.nearest(lon[todo], lat[todo])
-            dist[todo], exact[todo] = r.distance_m, r.exact
+            out.distance_m[todo], out.exact[todo], out.lower_m[todo] = (
+                r.distance_m, r.exact, r.lower_m)
             if len(idx):
-                piece[todo] = np.where(r.piece >= 0, idx[np.maximum(r.piece, 0)], -1)
-        return dist, piece, exact
+                out.piece[todo] = np.where(r.piece >= 0, idx[np.maximum(r.piece, 0)], -1)
+        return out
 
     def _lines_of(self, level: str, code: str) -> _UnitLines:
         """The claimed unit's shared boundary, grouped by stated accuracy.
@@ -434,7 +435,8 @@ class BoundaryIndex:
                      np.full(n, -1, dtype=np.int64), np.full(n, np.inf), np.ones(n, dtype=bool))
         for acc, lines, sel in classes:
             r = lines.nearest(lon, lat, exact_within=acc + prec + NEAR_M)
-            m = r.distance_m - acc
+            d = np.where(r.exact, r.distance_m, r.lower_m)  # out of reach: a bound decides
+            m = d - acc
             better = m < out.margin_m
             out.margin_m[better] = m[better]
             out.distance_m[better] = r.distance_m[better]
@@ -442,11 +444,12 @@ class BoundaryIndex:
             out.piece[better] = np.where(r.piece[better] >= 0, sel[np.maximum(r.piece[better], 0)],
                                          -1)
             out.exact[better] = r.exact[better]
-            out.nearest_m = np.fmin(out.nearest_m, r.distance_m)
+            out.nearest_m = np.fmin(out.nearest_m, d)
         return out
 
-    def unit_distance(self, level: str, code: str, lon, lat):
-        """Distance to the claimed unit's whole outline (coasts included): (distance_m, exact).
+    def unit_distance(self, level: str, code: str, lon, lat, exact_within=None) -> Nearest:
+        """Distance to the claimed unit's whole outline (coasts included), within reach
+        (``exact_within``, at least :data:`NEAR_M`; a bound beyond).
 
         From outside a country, its internal lines are never the nearest, so the outline of a
         country is that of all its units.
@@ -458,8 +461,7 @@ class BoundaryIndex:
                 geoms = self.unit_geoms[self.units_of(level, code)]
                 pieces, _ = explode_lines(shapely.boundary(geoms), 64) if len(geoms) else ([], [])
                 lines = self._outline[key] = LineSet(pieces)
-        r = lines.nearest(lon, lat)
-        return r.distance_m, r.exact
+        return lines.nearest(lon, lat, exact_within=exact_within)
 
     def other_side(self, piece: np.ndarray, code: np.ndarray) -> np.ndarray:
         """For border pieces and the claimed unit on one side: the unit (for a country-level

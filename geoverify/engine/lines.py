@@ -2,7 +2,7 @@
 
 A :class:`LineSet` holds short pieces of line (lon/lat degrees; a piece's vertices are joined
 by straight segments in lon/lat, as shapely draws them) and answers, for arrays of points, the
-geodesic distance to the nearest piece, which piece that is, and every piece within a radius.
+geodesic distance to the nearest piece and which piece that is.
 
 How a distance is found
 -----------------------
@@ -13,16 +13,18 @@ vertices give candidate segments (the two segments at each vertex); the nearest 
 chord distance, ``d``, is an upper bound. The nearest point F of the true nearest segment AB
 lies within ``L/2`` of A or B (``L`` the longest segment), so one of A, B is within
 ``R = sqrt(d**2 + (L/2)**2)`` of P: when the K-th vertex is farther than ``R``, every segment
-that could be nearer was among the candidates, and the answer is exact. Otherwise more
-vertices are fetched (64, then every vertex within ``R``). The distance reported is the
+that could be nearer was among the candidates, and the answer is exact. Otherwise eight times
+more vertices are fetched, and so on, until it is. The distance reported is the
 geodesic length of that chord (:func:`~geoverify.engine.geodesy.arc_from_chord`: 0.1 mm at
 25 km).
 
-Far from every line nothing needs that precision: a coarse copy of the lines, simplified by
-Douglas-Peucker with :data:`COARSE_TOLERANCE_M`, answers first, for all points, from a small
-tree. Points whose coarse distance is more than ``exact_within`` (:data:`NEAR_M` by default)
-keep it: it is within :data:`COARSE_TOLERANCE_M` of the truth (0.4 % at 25 km). The others are
-answered exactly from a tree of the full-detail lines around their tile, built on first use.
+Distances are measured only within reach: :data:`NEAR_M` (25 km) by default, or a larger
+``exact_within`` per point. The world is cut into grid cells (:data:`CELL_DEG`); a coarse copy
+of the lines, simplified by Douglas-Peucker with :data:`COARSE_TOLERANCE_M`, gives each cell a
+lower bound on the distance from any of its points (cached per cell). Points in cells whose
+bound is beyond their reach get no distance, only that bound (``Nearest.lower_m``). The others
+are answered exactly from a tree of the full-detail lines around their tile, built on first use
+and kept (:data:`MAX_TILES`). Sets with few vertices use one full-detail tree for all points.
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
+from pykdtree.kdtree import KDTree
 
 from geoverify.engine.geodesy import arc_from_chord, ecef
+from geoverify.io.limits import DISTANCE_REACH_M
 
-#: Within this distance (metres) of a line, distances are exact (to well under 0.1 m).
-NEAR_M = 25_000.0
+#: Within this distance (metres) of a line, distances are measured, exact to well under 0.1 m
+#: (:data:`geoverify.io.limits.DISTANCE_REACH_M`); beyond it only a lower bound is known.
+NEAR_M = DISTANCE_REACH_M
 #: Douglas-Peucker tolerance of the coarse copy, metres: the error bound of far distances.
 COARSE_TOLERANCE_M = 100.0
 #: Longest segment (chord, metres) in the full-detail trees and in the coarse tree.
@@ -47,21 +51,21 @@ FINE_SEGMENT_M = 100.0
 COARSE_SEGMENT_M = 2_000.0
 #: Size (degrees) of the tiles that full-detail trees are built for.
 TILE_DEG = 2.0
+#: Size (degrees) of the grid cells whose lower bound decides that a point is out of reach.
+CELL_DEG = 1.0 / 16.0
+#: Longest half-diagonal of a grid cell, metres (added to the reach of full-detail tiles).
+CELL_REACH_M = 5_000.0
 #: Line sets with fewer full-detail vertices than this use one exact tree for every point.
 SMALL_SET_VERTICES = 300_000
 #: Full-detail tile trees kept in memory per line set.
 MAX_TILES = 48
-#: Vertices fetched per point at first.
-K = 8
+#: Vertices fetched per point at first (8 times more, then 64 times, while a point's answer
+#: cannot be proved).
+K = 4
 #: Points per block in vectorised queries (bounds the temporary arrays).
 BLOCK = 32_768
 
 _M_PER_DEG = 111_320.0  # longest metres in a degree of latitude or longitude (at the equator)
-
-
-def _workers() -> int:
-    """KD-tree query threads: 1 (the executors run batches on a thread pool)."""
-    return 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,7 +135,7 @@ class VertexTree:
             self.half = float(seg.max()) / 2.0
         else:
             self.half = 0.0
-        self.tree = cKDTree(xyz, leafsize=16, balanced_tree=False, compact_nodes=False) if n else None
+        self.tree = KDTree(xyz, leafsize=16) if n else None
 
     # -- geometry on candidate segments ------------------------------------------------------
     def _seg_dist(self, P: np.ndarray, S: np.ndarray):
@@ -169,6 +173,12 @@ class VertexTree:
         s2 = np.where(lone, v, s2)
         return np.concatenate([s1, s2], axis=1)
 
+    def _query(self, P: np.ndarray, k: int):
+        dd, ii = self.tree.query(np.ascontiguousarray(P), k=k)
+        if k == 1:
+            dd, ii = dd[:, None], ii[:, None]
+        return dd, ii.astype(np.int64)
+
     def nearest(self, P: np.ndarray):
         """Chord distance, segment start vertex and foot parameter of the nearest segment to
         each row of ``P`` (n, 3). Exact; ``inf``/-1 when the tree is empty."""
@@ -178,73 +188,27 @@ class VertexTree:
         tt = np.zeros(m)
         if self.n == 0 or m == 0:
             return dist, seg, tt
+        rows = np.arange(m)
         k = min(K, self.n)
-        for lo in range(0, m, BLOCK):
-            hi = min(m, lo + BLOCK)
-            Pb = P[lo:hi]
-            dd, ii = self.tree.query(Pb, k=k, workers=_workers())
-            if k == 1:
-                dd, ii = dd[:, None], ii[:, None]
-            S = self._segments_of(ii)
-            d, t = self._seg_dist(Pb, S)
-            j = np.argmin(d, axis=1)
-            r = np.arange(hi - lo)
-            best = d[r, j]
-            R = np.sqrt(best * best + self.half * self.half)
-            ok = (dd[:, -1] >= R) | (ii[:, -1] >= self.n) | (k == self.n)
-            dist[lo:hi], seg[lo:hi], tt[lo:hi] = best, S[r, j], t[r, j]
-            bad = np.flatnonzero(~ok)
-            if len(bad):
-                self._complete(Pb[bad], R[bad], lo + bad, dist, seg, tt)
+        while len(rows):
+            done = np.zeros(len(rows), dtype=bool)
+            for lo in range(0, len(rows), BLOCK):
+                blk = rows[lo:lo + BLOCK]
+                Pb = P[blk]
+                dd, ii = self._query(Pb, k)
+                S = self._segments_of(ii)
+                d, t = self._seg_dist(Pb, S)
+                j = np.argmin(d, axis=1)
+                r = np.arange(len(blk))
+                best = d[r, j]
+                # every vertex that could start or end a nearer segment was fetched
+                R = np.sqrt(best * best + self.half * self.half)
+                ok = (dd[:, -1] >= R) | (k >= self.n)
+                dist[blk[ok]], seg[blk[ok]], tt[blk[ok]] = best[ok], S[r, j][ok], t[r, j][ok]
+                done[lo:lo + len(blk)] = ok
+            rows = rows[~done]
+            k = min(k * 8, self.n)
         return dist, seg, tt
-
-    def _complete(self, P, R, rows, dist, seg, tt) -> None:
-        """Exact answers for points whose first candidates may not hold the nearest segment:
-        every vertex within ``R``."""
-        k = min(64, self.n)
-        dd, ii = self.tree.query(P, k=k, workers=_workers())
-        if k == 1:
-            dd, ii = dd[:, None], ii[:, None]
-        S = self._segments_of(ii)
-        d, t = self._seg_dist(P, S)
-        j = np.argmin(d, axis=1)
-        r = np.arange(len(P))
-        best = d[r, j]
-        R2 = np.sqrt(best * best + self.half * self.half)
-        dist[rows], seg[rows], tt[rows] = best, S[r, j], t[r, j]
-        bad = np.flatnonzero(~((dd[:, -1] >= R2) | (ii[:, -1] >= self.n) | (k == self.n)))
-        for b in bad.tolist():
-            near = np.asarray(self.tree.query_ball_point(P[b], R2[b]), dtype=np.int64)
-            S1 = self._segments_of(near[None, :])
-            d1, t1 = self._seg_dist(P[b:b + 1], S1)
-            j1 = int(np.argmin(d1[0]))
-            dist[rows[b]], seg[rows[b]], tt[rows[b]] = d1[0, j1], S1[0, j1], t1[0, j1]
-
-    def within(self, P: np.ndarray, radius: np.ndarray):
-        """Pairs ``(point, segment start, chord distance, t)`` for every segment within
-        ``radius`` (chord metres, per point) of each point."""
-        out_p, out_s, out_d, out_t = [], [], [], []
-        if self.n == 0 or len(P) == 0:
-            e = np.zeros(0, np.int64)
-            return e, e, np.zeros(0), np.zeros(0)
-        reach = np.sqrt(radius * radius + self.half * self.half)
-        lists = self.tree.query_ball_point(P, reach, workers=_workers())
-        for i, near in enumerate(lists):
-            if not near:
-                continue
-            S = self._segments_of(np.asarray(near, dtype=np.int64)[None, :])[0]
-            S = np.unique(S[S >= 0])
-            d, t = self._seg_dist(P[i:i + 1], S[None, :])
-            keep = d[0] <= radius[i]
-            out_p.append(np.full(int(keep.sum()), i, dtype=np.int64))
-            out_s.append(S[keep])
-            out_d.append(d[0][keep])
-            out_t.append(t[0][keep])
-        if not out_p:
-            e = np.zeros(0, np.int64)
-            return e, e, np.zeros(0), np.zeros(0)
-        return (np.concatenate(out_p), np.concatenate(out_s), np.concatenate(out_d),
-                np.concatenate(out_t))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,18 +222,21 @@ class Nearest:
     Attributes
     ----------
     distance_m
-        Geodesic metres to the nearest piece (``inf`` when the set is empty, NaN for a point
-        without coordinates).
+        Geodesic metres to the nearest piece, where it is within reach; NaN beyond (and for a
+        point without coordinates).
     piece
-        Index of that piece, -1 when there is none.
+        Index of that piece, -1 when it is not within reach.
     exact
-        True where the distance is exact; False where it came from the coarse copy (then it is
-        within :data:`COARSE_TOLERANCE_M` of the truth, and more than ``exact_within`` away).
+        True where ``distance_m`` was measured.
+    lower_m
+        A lower bound on the distance (the distance itself where it was measured; ``inf`` when
+        the set is empty).
     """
 
     distance_m: np.ndarray
     piece: np.ndarray
     exact: np.ndarray
+    lower_m: np.ndarray
 
 
 class LineSet:
@@ -295,6 +262,7 @@ class LineSet:
         self._coarse: VertexTree | None = None
         self._whole: VertexTree | None = None
         self._tiles: OrderedDict = OrderedDict()
+        self._cells: dict[tuple[int, int], float] = {}
         self._lock = threading.RLock()
         self.small = len(coords) < SMALL_SET_VERTICES // 4
 
@@ -355,55 +323,102 @@ class LineSet:
         return tree
 
     # -- queries -----------------------------------------------------------------------------
-    def nearest(self, lon, lat, exact_within=None) -> Nearest:
-        """Nearest piece and geodesic distance for each point.
+    def _cell_lower(self, ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
+        """A lower bound (m) on the distance from any point of each grid cell to the lines:
+        the coarse distance from the cell's centre, less the coarse tolerance and the cell's
+        half-diagonal. Cached per cell."""
+        out = np.empty(len(ix))
+        todo = []
+        with self._lock:
+            for k, key in enumerate(zip(ix.tolist(), iy.tolist())):
+                v = self._cells.get(key)
+                if v is None:
+                    todo.append(k)
+                else:
+                    out[k] = v
+        if todo:
+            t = np.asarray(todo)
+            cx = (ix[t] + 0.5) * CELL_DEG - 180.0
+            cy = (iy[t] + 0.5) * CELL_DEG - 90.0
+            d, _ = self._answer(self._coarse_tree(), ecef(cx, cy), cx, cy)
+            widest = np.radians(np.clip(np.abs(cy) - CELL_DEG / 2, 0.0, 90.0))
+            half = 0.5 * np.hypot(CELL_DEG * _M_PER_DEG, CELL_DEG * _M_PER_DEG * np.cos(widest))
+            lower = d - COARSE_TOLERANCE_M - half
+            out[t] = lower
+            with self._lock:
+                for k, v in zip(todo, lower.tolist()):
+                    self._cells[(int(ix[k]), int(iy[k]))] = v
+        return out
 
-        ``exact_within`` (metres, scalar or per point, at least :data:`NEAR_M`): points this
-        close to a line get the exact distance; farther ones may get the coarse one.
+    def nearest(self, lon, lat, exact_within=None) -> Nearest:
+        """Nearest piece and geodesic distance for each point within reach.
+
+        ``exact_within`` (metres, scalar or per point, at least :data:`NEAR_M`): a point whose
+        nearest line is at most this far gets its exact distance and piece; a farther one gets
+        none (``distance_m`` NaN, ``piece`` -1, ``exact`` False) and a lower bound in
+        ``lower_m`` that is more than ``exact_within``.
         """
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)
         n = len(lon)
         dist = np.full(n, np.nan)
+        lower = np.full(n, np.nan)
         piece = np.full(n, -1, dtype=np.int64)
         exact = np.zeros(n, dtype=bool)
         ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
-        if self.n_pieces == 0:
-            dist[ok] = np.inf
-            exact[ok] = True
-            return Nearest(dist, piece, exact)
         if len(ok) == 0:
-            return Nearest(dist, piece, exact)
+            return Nearest(dist, piece, exact, lower)
+        thr_all = np.maximum(NEAR_M, np.broadcast_to(
+            np.asarray(NEAR_M if exact_within is None else exact_within, dtype=float),
+            lon.shape))
+        if self.n_pieces == 0:
+            lower[ok] = np.inf
+            return Nearest(dist, piece, exact, lower)
         x, y = lon[ok], lat[ok]
-        P = ecef(x, y)
+        thr = thr_all[ok]
         if self.small:
-            d, p = self._answer(self._whole_tree(), P, x, y)
-            dist[ok], piece[ok], exact[ok] = d, p, True
-            return Nearest(dist, piece, exact)
-        thr = np.full(len(ok), NEAR_M) if exact_within is None else np.maximum(
-            NEAR_M, np.broadcast_to(np.asarray(exact_within, dtype=float), lon.shape)[ok])
-        d, p = self._answer(self._coarse_tree(), P, x, y)
-        dist[ok], piece[ok] = d, p
-        near = np.flatnonzero(d <= thr + 2.0 * COARSE_TOLERANCE_M)
-        if len(near):
-            reach = thr[near] + 3.0 * COARSE_TOLERANCE_M
-            bucket = np.ceil(reach / NEAR_M) * NEAR_M
-            ix = np.floor((x[near] + 180.0) / TILE_DEG).astype(np.int64)
-            iy = np.floor((y[near] + 90.0) / TILE_DEG).astype(np.int64)
-            ix = np.clip(ix, 0, int(360 / TILE_DEG) - 1)
-            iy = np.clip(iy, 0, int(180 / TILE_DEG) - 1)
-            key = np.stack([ix, iy, bucket.astype(np.int64)], axis=1)
-            order = np.lexsort((key[:, 2], key[:, 1], key[:, 0]))
-            ks = key[order]
-            cut = np.flatnonzero((ks[1:] != ks[:-1]).any(axis=1)) + 1
-            for part in np.split(order, cut):
-                kx, ky, kb = (int(v) for v in key[part[0]])
-                tree = self._tile_tree(kx, ky, float(kb))
-                sel = near[part]
-                d2, p2 = self._answer(tree, P[sel], x[sel], y[sel])
-                dist[ok[sel]], piece[ok[sel]] = d2, p2
-                exact[ok[sel]] = True
-        return Nearest(dist, piece, exact)
+            near = np.arange(len(ok))
+            groups = [(self._whole_tree(), near, np.inf)]
+        else:
+            cx = np.floor((x + 180.0) / CELL_DEG).astype(np.int64)
+            cy = np.floor((y + 90.0) / CELL_DEG).astype(np.int64)
+            key = cx * 4096 + cy
+            uniq, inv = np.unique(key, return_inverse=True)
+            cell_lower = self._cell_lower(uniq // 4096, uniq % 4096)[inv.ravel()]
+            far = cell_lower > thr
+            lower[ok[far]] = cell_lower[far]
+            near = np.flatnonzero(~far)
+            groups = self._tile_groups(x, y, thr, near)
+        for tree, sel, reach in groups:
+            d, p = self._answer(tree, ecef(x[sel], y[sel]), x[sel], y[sel])
+            within = d <= thr[sel]
+            rows = ok[sel]
+            dist[rows[within]] = d[within]
+            piece[rows[within]] = p[within]
+            exact[rows[within]] = True
+            # a tree holds every piece within ``reach`` of its points: beyond that, only a bound
+            lower[rows] = np.where(within, d, np.minimum(d, reach))
+        return Nearest(dist, piece, exact, lower)
+
+    def _tile_groups(self, x, y, thr, near):
+        """(full-detail tile tree, points, reach) for the near points, by tile and reach."""
+        if len(near) == 0:
+            return []
+        reach = thr[near] + 3.0 * COARSE_TOLERANCE_M + CELL_REACH_M
+        bucket = np.ceil(reach / NEAR_M) * NEAR_M
+        ix = np.clip(np.floor((x[near] + 180.0) / TILE_DEG).astype(np.int64), 0,
+                     int(360 / TILE_DEG) - 1)
+        iy = np.clip(np.floor((y[near] + 90.0) / TILE_DEG).astype(np.int64), 0,
+                     int(180 / TILE_DEG) - 1)
+        key = np.stack([ix, iy, bucket.astype(np.int64)], axis=1)
+        order = np.lexsort((key[:, 2], key[:, 1], key[:, 0]))
+        ks = key[order]
+        cut = np.flatnonzero((ks[1:] != ks[:-1]).any(axis=1)) + 1
+        out = []
+        for part in np.split(order, cut):
+            kx, ky, kb = (int(v) for v in key[part[0]])
+            out.append((self._tile_tree(kx, ky, float(kb)), near[part], float(kb)))
+        return out
 
     @staticmethod
     def _answer(tree: VertexTree, P, x, y):
@@ -414,47 +429,3 @@ class LineSet:
         d[found] = arc_from_chord(chord[found], y[found])
         p[found] = tree.owner[seg[found]]
         return d, p
-
-    def within(self, lon, lat, radius_m):
-        """Every piece within ``radius_m`` (scalar or per point) of each point, with its exact
-        geodesic distance: arrays ``(point, piece, distance_m)``, one row per point and piece
-        (the piece's nearest segment)."""
-        lon = np.asarray(lon, dtype=float)
-        lat = np.asarray(lat, dtype=float)
-        radius = np.broadcast_to(np.asarray(radius_m, dtype=float), lon.shape).astype(float)
-        ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat) & np.isfinite(radius))
-        e = np.zeros(0, np.int64)
-        if self.n_pieces == 0 or len(ok) == 0:
-            return e, e, np.zeros(0)
-        out = []
-        if self.small:
-            groups = [(self._whole_tree(), ok)]
-        else:
-            groups = []
-            ix = np.clip(np.floor((lon[ok] + 180.0) / TILE_DEG).astype(np.int64), 0,
-                         int(360 / TILE_DEG) - 1)
-            iy = np.clip(np.floor((lat[ok] + 90.0) / TILE_DEG).astype(np.int64), 0,
-                         int(180 / TILE_DEG) - 1)
-            bucket = np.ceil((radius[ok] + 3.0 * COARSE_TOLERANCE_M) / NEAR_M) * NEAR_M
-            key = np.stack([ix, iy, bucket.astype(np.int64)], axis=1)
-            uniq, inv = np.unique(key, axis=0, return_inverse=True)
-            for g, (kx, ky, kb) in enumerate(uniq.tolist()):
-                groups.append((self._tile_tree(kx, ky, float(kb)), ok[inv.ravel() == g]))
-        for tree, rows in groups:
-            P = ecef(lon[rows], lat[rows])
-            pi, seg, chord, _ = tree.within(P, radius[rows] + 1.0)
-            if len(pi) == 0:
-                continue
-            pts = rows[pi]
-            g = arc_from_chord(chord, lat[pts])
-            own = tree.owner[seg]
-            # one row per (point, piece): its nearest segment
-            order = np.lexsort((g, own, pts))
-            pts, own, g = pts[order], own[order], g[order]
-            first = np.ones(len(pts), dtype=bool)
-            first[1:] = (pts[1:] != pts[:-1]) | (own[1:] != own[:-1])
-            keep = first & (g <= radius[pts])
-            out.append((pts[keep], own[keep], g[keep]))
-        if not out:
-            return e, e, np.zeros(0)
-        return tuple(np.concatenate(c) for c in zip(*out))

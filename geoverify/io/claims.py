@@ -184,8 +184,9 @@ def read_table(path: str | Path, fmt: str | None = None, *, sheet: str | int | N
         table = read_parquet(raw, name, digest)
     else:  # pragma: no cover - _canonical_format guards this
         raise ClaimsFileError(f"claims file {name}: unknown format {fmt!r}")
-    if len(raw) > limits.MAX_CELL_CHARS or fmt in ("xlsx", "kmz", "gpkg", "fgb", "parquet"):
-        cap_cells(table)  # text formats hold no cell longer than the file
+    if fmt in ("xlsx", "kmz", "gpkg", "fgb", "parquet") or (
+            fmt not in ("csv", "tsv") and len(raw) > limits.MAX_CELL_CHARS):
+        cap_cells(table)  # text holds no cell longer than the file; delimited text caps its own
     table = adapters.apply_schema(table, schema)
     if fmt in ("kml", "kmz") and table.schema is None:
         from geoverify.io.kml import folder_as_clip

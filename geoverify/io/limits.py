@@ -44,6 +44,9 @@ MAX_XML_DEPTH = 256
 MAX_XLSX_CELLS = 20_000_000
 #: Largest configuration file read.
 MAX_CONFIG_BYTES = 1 << 20
+#: Distances to boundary lines are measured up to this many metres (exact to 0.1 m); a line
+#: farther away is reported as "more than" this (null in data formats).
+DISTANCE_REACH_M = 25_000.0
 #: Largest boundary layer ``geoverify boundaries fetch`` downloads.
 MAX_FETCH_BYTES = 1 << 30
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from geoverify.errors import ClaimsFileError, ConfigError
+from geoverify.io import limits
 from geoverify.io.safety import (
     csv_record,
     escape_markdown,
@@ -131,9 +132,13 @@ def _km(v: Any) -> str:
 
 def _line_km(f: dict[str, Any]) -> str:
     """The distance that decided the row (to the stretch of the claimed unit's boundary that
-    decided), else the distance to the nearest land border."""
+    decided), else the distance to the nearest land border; ``>25`` where the line is farther
+    than distances are measured."""
     dec = (f.get("decision") or {}).get("distance_m")
-    return _km(dec if dec is not None else f["distance_to_border_m"])
+    v = dec if dec is not None else f["distance_to_border_m"]
+    if v is None and f.get("lon") is not None:
+        return f">{limits.DISTANCE_REACH_M / 1000:.0f}"
+    return _km(v)
 
 
 def to_markdown(report: dict[str, Any]) -> str:

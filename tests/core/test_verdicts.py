@@ -29,10 +29,17 @@ def test_check__point_well_inside_claimed_region_is_match(tiny):
 
 
 def test_check__point_in_other_country_is_mismatch(tiny):
-    f = one(tiny, 0.2, 0.3, "BB")
+    f = one(tiny, 0.3, 0.8, "BB")
     assert f["verdict"] == "mismatch"
-    assert f["distance_to_claimed_m"] == pytest.approx(0.7 * 111_320, rel=0.01)
+    assert f["distance_to_claimed_m"] == pytest.approx(0.2 * 111_320, rel=0.01)
     assert [x["code"] for x in f["findings"]] == ["claim-mismatch"]
+
+
+def test_check__mismatch_beyond_reach_has_no_distance_and_says_so(tiny):
+    f = one(tiny, 0.2, 0.3, "BB")  # about 78 km from BB: beyond the 25 km reach
+    assert f["verdict"] == "mismatch"
+    assert f["distance_to_claimed_m"] is None
+    assert "more than 25 km" in f["findings"][0]["message"]
 
 
 def test_check__point_in_sibling_region_is_mismatch(tiny):

@@ -342,55 +342,71 @@ def _verdict_findings(found, verdict, jrows, rows, loc, index, claimed, claim_co
     sel = v != MATCH
     if not sel.any():
         return
-    r = jrows[sel]
-    v, inside, on_land, sea = v[sel], inside[sel], on_land[sel], sea[sel]
-    unit = _join(_s(claim_name[r]), " (", _s(claim_code[r]), ")")
-    # the other side of the stretch that decided
-    oth = other[r]
-    oth_label = _labels(oth, {**index.country_name, **index.unit_name_of})
-    line = pc.if_else(pc.is_null(oth_label), pa.scalar("its shared boundary", pa.string()),
-                      _join("its border with ", oth_label))
-    dec = fmt_metres(decision_m[r])
-    band = fmt_metres(band_m[r])
-    pr = prec[r]
-    band_why = pc.if_else(pa.array(pr >= 0.5),
-                          _join(" (the stated accuracy of that line plus the row's precision of ",
-                                fmt_metres(pr), ")"),
-                          pa.scalar(" (the stated accuracy of that line)", pa.string()))
-    dc = fmt_metres(dist_claimed[r])
-    here = _where(r, loc, index)
-    head = _join("row ", _num(rows[r]), ": ")
-    amb_in = _join(head, pc.if_else(pa.array(sea), _join("in the territorial sea of ", unit),
-                                    _join("inside ", unit)),
-                   ", ", dec, " from ", line, ", within the band of ", band, band_why,
-                   "; the boundary data cannot tell which side of the line the point is on")
-    amb_out = _join(head, dc, " outside ", unit, " (", here, "), ", dec, " from ", line,
-                    ", within the band of ", band, band_why,
-                    "; the boundary data cannot tell which side of the line the point is on")
-    amb_sea = _join(head, "at sea, ", dc, " from ", unit, ", within the coastal band of ", band,
-                    "; the point may be on its shore")
-    measured = pa.array(np.isfinite(decision_m[r]))
-    decided = pc.if_else(measured, _join(", ", dec, " from ", line, ", beyond the band of ", band,
-                                         band_why),
-                         pa.scalar(f", more than {NEAR_M / 1000:.0f} km from any stretch of its "
-                                   "shared boundary", pa.string()))
-    mis = _join(head, dc, " outside ", unit, " (", here, ")", decided,
-                "; the claim is contradicted")
-    out = _join(head, "at sea, ", dc, " from ", unit, ", beyond the coastal band of ", band,
-                "; the point is in no country's land area")
-    msg = pc.if_else(pa.array(v == MISMATCH), mis,
-                     pc.if_else(pa.array(v == OUTSIDE), out,
-                                pc.if_else(pa.array(inside), amb_in,
-                                           pc.if_else(pa.array(on_land), amb_out, amb_sea))))
-    codes = np.where(v == MISMATCH, "claim-mismatch",
-                     np.where(v == OUTSIDE, "outside-boundaries", "near-border"))
-    msgs = msg.to_pylist()
-    vals = claimed.take(pa.array(r, type=pa.int64())).to_pylist()
-    for code in ("claim-mismatch", "near-border", "outside-boundaries"):
-        k = np.flatnonzero(codes == code)
-        if len(k):
-            found.add(r[k], code, "claimed", [vals[i] for i in k.tolist()],
-                      [msgs[i] for i in k.tolist()], SEQ_VERDICT)
+    r_all = jrows[sel]
+    v_all, inside_all, land_all, sea_all = v[sel], inside[sel], on_land[sel], sea[sel]
+    names = {**index.country_name, **index.unit_name_of}
+    # one message shape per kind, each built on its own rows only
+    kinds = (("claim-mismatch", v_all == MISMATCH),
+             ("outside-boundaries", v_all == OUTSIDE),
+             ("near-border", (v_all != MISMATCH) & (v_all != OUTSIDE)))
+    for code, mask in kinds:
+        if not mask.any():
+            continue
+        r = r_all[mask]
+        head = _join("row ", _num(rows[r]), ": ")
+        unit = _join(_s(claim_name[r]), " (", _s(claim_code[r]), ")")
+        if code == "outside-boundaries":
+            msg = _join(head, "at sea, ", fmt_metres(dist_claimed[r]), " from ", unit,
+                        ", beyond the coastal band of ", fmt_metres(band_m[r]),
+                        "; the point is in no country's land area")
+        else:
+            # the other side of the stretch that decided
+            oth_label = _labels(other[r], names)
+            line = pc.if_else(pc.is_null(oth_label), pa.scalar("its shared boundary", pa.string()),
+                              _join("its border with ", oth_label))
+            dec = fmt_metres(decision_m[r])
+            band = fmt_metres(band_m[r])
+            pr = prec[r]
+            band_why = pc.if_else(
+                pa.array(pr >= 0.5),
+                _join(" (the stated accuracy of that line plus the row's precision of ",
+                      fmt_metres(pr), ")"),
+                pa.scalar(" (the stated accuracy of that line)", pa.string()))
+            if code == "claim-mismatch":
+                measured = pa.array(np.isfinite(decision_m[r]))
+                decided = pc.if_else(
+                    measured, _join(", ", dec, " from ", line, ", beyond the band of ", band,
+                                    band_why),
+                    pa.scalar(f", more than {NEAR_M / 1000:.0f} km from any stretch of its "
+                              "shared boundary", pa.string()))
+                msg = _join(head, fmt_metres(dist_claimed[r]), " outside ", unit, " (",
+                            _where(r, loc, index), ")", decided, "; the claim is contradicted")
+            else:
+                ins, land = inside_all[mask], land_all[mask]
+                msg = pc.if_else(
+                    pa.array(ins),
+                    _join(head, pc.if_else(pa.array(sea_all[mask]),
+                                           _join("in the territorial sea of ", unit),
+                                           _join("inside ", unit)),
+                          ", ", dec, " from ", line, ", within the band of ", band, band_why,
+                          "; the boundary data cannot tell which side of the line the point "
+                          "is on"),
+                    pa.nulls(len(r), pa.string()))
+                rest = ~ins
+                if rest.any():
+                    dc = fmt_metres(dist_claimed[r])
+                    here = _where(r, loc, index)
+                    amb_out = _join(head, dc, " outside ", unit, " (", here, "), ", dec, " from ",
+                                    line, ", within the band of ", band, band_why,
+                                    "; the boundary data cannot tell which side of the line the "
+                                    "point is on")
+                    amb_sea = _join(head, "at sea, ", dc, " from ", unit,
+                                    ", within the coastal band of ", band,
+                                    "; the point may be on its shore")
+                    msg = pc.if_else(pa.array(ins), msg,
+                                     pc.if_else(pa.array(land), amb_out, amb_sea))
+        vals = claimed.take(pa.array(r, type=pa.int64()))
+        found.add(r, code, "claimed", vals, msg, SEQ_VERDICT)
 
 
 def _where(r, loc, index) -> pa.Array:

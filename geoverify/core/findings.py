@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from geoverify.codes import CODES
 
@@ -65,7 +66,8 @@ FINDING_COLUMNS = ("pos", "seq", "code", "severity", "field", "value", "message"
 
 class FindingsBuilder:
     """Findings of a batch collected column-wise: ``add`` arrays of positions (0-based rows of
-    the batch) with one code and field, and their values and messages.
+    the batch) with one code and field, and their values and messages (lists or Arrow string
+    arrays: messages built on whole columns never become Python strings here).
 
     ``seq`` orders the findings of one row (lower first); findings with the same ``seq`` keep
     the order they were added in.
@@ -78,46 +80,74 @@ class FindingsBuilder:
         pos = np.atleast_1d(np.asarray(pos, dtype=np.int64))
         if len(pos) == 0:
             return
-        n = len(pos)
-        values = [None] * n if values is None else list(values)
-        messages = list(messages)
-        self._parts.append((pos, seq, code, field, values, messages))
+        self._parts.append((pos, seq, code, field, _strings(values, len(pos)),
+                            _strings(messages, len(pos))))
 
     def extend(self, table) -> None:
         """Add the rows of another findings table (as :meth:`frame` returns)."""
         if table is None or len(table) == 0:
             return
-        self._parts.append((None, table))
+        self._parts.append((table["pos"].to_numpy(np.int64), table["seq"].to_numpy(np.int64),
+                            _objects(table["code"]), _objects(table["severity"]),
+                            _objects(table["field"]),
+                            _strings(_objects(table["value"]), len(table)),
+                            _strings(_objects(table["message"]), len(table))))
 
     def frame(self):
         """All findings as a DataFrame with :data:`FINDING_COLUMNS`, sorted by row, then
-        ``seq``, then order of addition."""
-        frames = []
-        k = 0
-        for part in self._parts:
-            if part[0] is None:
-                t = part[1].copy()
-                t["_k"] = np.arange(k, k + len(t))
-                k += len(t)
-                frames.append(t)
-                continue
-            pos, seq, code, field, values, messages = part
-            n = len(pos)
-            frames.append(pd.DataFrame({
-                "pos": pos, "seq": np.full(n, seq, dtype=np.int64),
-                "code": np.full(n, code, dtype=object),
-                "severity": np.full(n, severity_of(code), dtype=object),
-                "field": np.full(n, field, dtype=object),
-                "value": np.asarray([None if v is None else str(v) for v in values],
-                                    dtype=object),
-                "message": np.asarray(messages, dtype=object),
-                "_k": np.arange(k, k + n)}))
-            k += n
-        if not frames:
+        ``seq``, then order of addition (string columns are object arrays, None for none)."""
+        if not self._parts:
             return empty_findings()
-        out = pd.concat(frames, ignore_index=True)
-        out = out.sort_values(["pos", "seq", "_k"], kind="stable").drop(columns="_k")
-        return out.reset_index(drop=True)
+        pos, seq, code, sev, fld, val, msg = [], [], [], [], [], [], []
+        for part in self._parts:
+            if len(part) == 7:  # a table added by extend
+                p, q, c, sv, f, v, m = part
+                pos.append(p)
+                seq.append(q)
+                code.append(c)
+                sev.append(sv)
+                fld.append(f)
+            else:
+                p, q, c, f, v, m = part
+                n = len(p)
+                pos.append(p)
+                seq.append(np.full(n, q, dtype=np.int64))
+                code.append(np.full(n, c, dtype=object))
+                sev.append(np.full(n, severity_of(c), dtype=object))
+                fld.append(np.full(n, f, dtype=object))
+            val.append(v)
+            msg.append(m)
+        pos_a, seq_a = np.concatenate(pos), np.concatenate(seq)
+        order = np.lexsort((np.arange(len(pos_a)), seq_a, pos_a))
+        take = pa.array(order, type=pa.int64())
+
+        def strings(parts):
+            return pa.concat_arrays(parts).take(take).to_numpy(zero_copy_only=False)
+
+        text = {"code": np.concatenate(code)[order], "severity": np.concatenate(sev)[order],
+                "field": np.concatenate(fld)[order], "value": strings(val),
+                "message": strings(msg)}
+        # object columns keep None (pandas would infer its string dtype, with NaN)
+        return pd.DataFrame({"pos": pos_a[order], "seq": seq_a[order],
+                             **{k: pd.Series(v, dtype=object) for k, v in text.items()}})
+
+
+def _objects(column) -> np.ndarray:
+    """A text column as an object array with None (not NaN) where it is missing."""
+    out = column.to_numpy(dtype=object, copy=True)
+    out[pd.isna(out)] = None
+    return out
+
+
+def _strings(values, n: int) -> pa.Array:
+    """Values or messages as an Arrow string array of length ``n`` (None: all null)."""
+    if values is None:
+        return pa.nulls(n, pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == pa.string() else values.cast(pa.string())
+    return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
 def empty_findings():

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 NO_CLIP = "(no clip)"
-_NONE = "\x00none"  # stands for a missing clip/role/claim inside pandas group keys
 
 #: Columns of the per-clip table, in order.
 CLIP_COLUMNS = ["clip", "rows", "by_country", "by_adm1", "by_verdict", "by_role", "summary"]
@@ -70,10 +70,21 @@ class _Clip:
         self.frame_hashes = np.union1d(self.frame_hashes, o.frame_hashes)
 
 
-def _col(values, n: int) -> np.ndarray:
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
-    return np.asarray(values, dtype=object) if values is not None else np.full(n, None, object)
+def _arrow(values, n: int) -> pa.Array:
+    """A frame column as an Arrow string array (nulls for missing values)."""
+    if values is None:
+        return pa.nulls(n, pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not isinstance(values, pa.Array):
+        values = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+    return values if values.type == pa.string() else values.cast(pa.string())
+
+
+def _groups(t: pa.Table, keys: list[str]) -> list[tuple]:
+    """(key values..., count) per distinct combination of ``keys``, in order of appearance."""
+    g = t.select(keys).group_by(keys, use_threads=False).aggregate([([], "count_all")])
+    return list(zip(*(g.column(k).to_pylist() for k in keys), g.column("count_all").to_pylist()))
 
 
 class Tally:
@@ -83,85 +94,71 @@ class Tally:
         self.clips: dict[Any, _Clip] = {}
 
     def add(self, columns: dict[str, Any]) -> None:
-        """Count a batch of frames (the columns of :class:`~geoverify.core.batch.Frames`)."""
+        """Count a batch of frames (the columns of :class:`~geoverify.core.batch.Frames`).
+
+        Grouped by Arrow's hash aggregation: the work per row is in C, Python sees one entry
+        per distinct (clip, value) pair.
+        """
         n = len(columns["row"])
         if n == 0:
             return
-        clip = _col(columns["clip"], n)
-        df = pd.DataFrame({
-            "clip": np.where(pd.isna(clip), _NONE, clip),
-            "country": _col(columns["country_code"], n),
-            "country_name": _col(columns["country_name"], n),
-            "adm1": _col(columns["adm1_code"], n),
-            "adm1_name": _col(columns["adm1_name"], n),
-            "verdict": _col(columns["verdict"], n),
-            "role": _col(columns["role"], n),
-            "claimed": _col(columns["claimed"], n),
-            "frame": _col(columns["frame"], n),
+        t = pa.table({
+            "clip": _arrow(columns["clip"], n),
+            "country": _arrow(columns["country_code"], n),
+            "country_name": _arrow(columns["country_name"], n),
+            "adm1": _arrow(columns["adm1_code"], n),
+            "adm1_name": _arrow(columns["adm1_name"], n),
+            "verdict": _arrow(columns["verdict"], n),
+            "role": _arrow(columns["role"], n),
+            "claimed": _arrow(columns["claimed"], n),
+            "frame": _arrow(columns["frame"], n),
         })
-        keys = pd.unique(df["clip"].to_numpy())
-        for k in keys.tolist():
-            key = None if k == _NONE else k
-            if key not in self.clips:
-                self.clips[key] = _Clip()
-        part = {None if k == _NONE else k: _Clip() for k in keys.tolist()}
-
-        def each(cols, fn):
-            g = df.groupby(cols, sort=False, dropna=False).size()
-            for idx, c in g.items():
-                k = idx[0] if isinstance(idx, tuple) else idx
-                fn(part[None if k == _NONE else k], idx, int(c))
-
-        each(["clip"], lambda p, i, c: setattr(p.counts, "rows", c))
-        located = df[df["country"].notna()]
-        for col, attr in (("country", "by_country"), ("adm1", "by_adm1")):
-            sub = df[df[col].notna()]
-            if len(sub):
-                for (k, v), c in sub.groupby(["clip", col], sort=False).size().items():
-                    getattr(part[None if k == _NONE else k].counts, attr)[v] += int(c)
-        for (k, v), c in df.groupby(["clip", "verdict"], sort=False).size().items():
-            part[None if k == _NONE else k].counts.by_verdict[v] += int(c)
-        roles = df[df["role"].notna()]
-        if len(roles):
-            for (k, r), c in roles.groupby(["clip", "role"], sort=False).size().items():
-                p = part[None if k == _NONE else k]
-                p.roles.setdefault(r, _Counts()).rows += int(c)
+        part: dict[Any, _Clip] = {}
+        for k in pc.unique(t.column("clip")).to_pylist():  # order of first appearance
+            part[k] = _Clip()
+            self.clips.setdefault(k, _Clip())
+        for k, c in _groups(t, ["clip"]):
+            part[k].counts.rows = c
+        for col, attr in (("country", "by_country"), ("adm1", "by_adm1"),
+                          ("verdict", "by_verdict")):
+            for k, v, c in _groups(t, ["clip", col]):
+                if v is not None:
+                    getattr(part[k].counts, attr)[v] += c
+        if t.column("role").null_count < n:
+            for k, r, c in _groups(t, ["clip", "role"]):
+                if r is not None:
+                    part[k].roles.setdefault(r, _Counts()).rows += c
             for col, attr in (("country", "by_country"), ("adm1", "by_adm1"),
                               ("verdict", "by_verdict")):
-                sub = roles[roles[col].notna()]
-                if len(sub):
-                    for (k, r, v), c in sub.groupby(["clip", "role", col], sort=False).size().items():
-                        getattr(part[None if k == _NONE else k].roles[r], attr)[v] += int(c)
-        del located
-        # places: the region, else the country
-        place = df["adm1"].where(df["adm1"].notna(), df["country"])
-        has = place.notna()
-        if has.any():
-            pl = df[has].assign(place=place[has])
-            cc = pl["country"].to_numpy(dtype=object).copy()
-            no_cc = pd.isna(cc)
-            if no_cc.any():  # a region on a border between countries: its code's prefix
-                cc[no_cc] = [str(a).split("-")[0] for a in pl["adm1"].to_numpy()[no_cc]]
-            name = np.where(pl["adm1"].notna(), pl["adm1_name"].to_numpy(dtype=object),
-                            pl["country_name"].to_numpy(dtype=object))
-            pl["label"] = [f"{a} ({c})" for a, c in zip(name.tolist(), cc.tolist())]
-            for (k, key, label), c in pl.groupby(["clip", "place", "label"],
-                                                 sort=False).size().items():
-                p = part[None if k == _NONE else k]
-                p.places[key] += int(c)
-                p.labels.setdefault(key, label)
-        cl = df[df["claimed"].notna()].drop_duplicates(["clip", "claimed"])
-        for k, t in zip(cl["clip"].tolist(), cl["claimed"].tolist()):
-            p = part[None if k == _NONE else k]
-            if len(p.claimed) < 2:
-                p.claimed.append(t)
-        fr = df[df["frame"].notna()]
-        if len(fr):
-            h = pd.util.hash_array(fr["frame"].to_numpy(dtype=object)).astype(np.uint64)
-            for k, idx in fr.groupby("clip", sort=False).indices.items():
-                p = part[None if k == _NONE else k]
-                p.n_frames += len(idx)
-                p.frame_hashes = np.unique(h[idx])
+                for k, r, v, c in _groups(t, ["clip", "role", col]):
+                    if r is not None and v is not None:
+                        getattr(part[k].roles[r], attr)[v] += c
+        # places: the region, else the country; labelled "name (country)"
+        for k, cc, a, a_name, c_name, c in _groups(
+                t, ["clip", "country", "adm1", "adm1_name", "country_name"]):
+            place = a if a is not None else cc
+            if place is None:
+                continue
+            code = cc if cc is not None else str(a).split("-")[0]  # a region on a border
+            p = part[k]
+            p.places[place] += c
+            p.labels.setdefault(place, f"{a_name if a is not None else c_name} ({code})")
+        claims = t.filter(pc.is_valid(t.column("claimed")))
+        if len(claims):
+            for k, v, _ in _groups(claims, ["clip", "claimed"]):
+                if len(part[k].claimed) < 2:
+                    part[k].claimed.append(v)
+        frames = t.filter(pc.is_valid(t.column("frame")))
+        if len(frames):
+            g = frames.select(["clip", "frame"]).group_by("clip", use_threads=False).aggregate(
+                [([], "count_all"), ("frame", "distinct")])
+            for k, c, distinct in zip(g.column("clip").to_pylist(),
+                                      g.column("count_all").to_pylist(),
+                                      g.column("frame_distinct").to_pylist()):
+                p = part[k]
+                p.n_frames += c
+                h = pd.util.hash_array(np.asarray(distinct, dtype=object)).astype(np.uint64)
+                p.frame_hashes = np.unique(h)
         for key, p in part.items():
             self.clips[key].merge(p)
 

@@ -18,6 +18,7 @@ take the set's accuracy for the piece's kind).
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -32,6 +33,10 @@ from geoverify.engine.lines import NEAR_M, LineSet, Nearest
 #: Batches of at least this many points are located with the quadtree engine (same answers;
 #: smaller ones use an STRtree, which needs no cache).
 ENGINE_MIN_POINTS = 2_000
+#: Grid cell (degrees) in which the dispute status of territorial sea is decided at once.
+SEA_CELL_DEG = 1.0 / 32.0
+#: Fewer points at sea than this are answered one by one.
+SEA_CELL_MIN_POINTS = 200
 
 #: Kind of a border piece -> key of its stated accuracy in ``BoundarySet.accuracy_m``.
 KIND_ACCURACY = {"country": "country_border", "region": "region_border"}
@@ -156,7 +161,8 @@ class BoundaryIndex:
         self._outline: dict[tuple[str, str], LineSet] = {}
         self._tree = None
         self._geoms: np.ndarray | None = None
-        self._waters: tuple | None = None
+        self._waters = None  # STRtree over the territorial waters, for few points
+        self._sea_cells: dict[tuple, tuple | None] = {}  # see _sea_disputes
         self._lock = threading.RLock()
 
     # -- units ---------------------------------------------------------------------------------
@@ -224,11 +230,9 @@ class BoundaryIndex:
             np.isin(self.unit_code, list(self.disputed_by_adm1)))}
         sea = np.flatnonzero(np.isin(waters, list(owners))) if owners else np.zeros(0, int)
         if len(sea):
-            region = self._nearest_region_of(waters[sea], lon[sea], lat[sea])
-            for i, r in zip(sea.tolist(), region.tolist()):
-                d = self.disputed_by_adm1.get(r) if r else None
+            for i, d in zip(sea.tolist(), self._sea_disputes(waters[sea], lon[sea], lat[sea])):
                 if d:
-                    by[i], since[i] = d["by"], d["since"]
+                    by[i], since[i] = d
         return Location(unit, multi, offshore, country, adm1, n_c, n_a, waters, by, since)
 
     def _locate_exact(self, lon, lat):
@@ -274,28 +278,104 @@ class BoundaryIndex:
         return unit, multi, offshore
 
     def _territorial_waters(self, lon, lat) -> np.ndarray:
+        """Codes (``A|B`` where they overlap) of the territorial waters holding each point."""
         out = np.full(len(lon), None, dtype=object)
-        if len(lon) == 0:
+        if len(lon) == 0 or getattr(self.bset, "waters", None) is None:
+            return out
+        codes = self.bset.waters["code"].to_numpy(dtype=object)
+        if len(lon) >= ENGINE_MIN_POINTS:
+            with self._lock:
+                eng = quadtree.engine_for(self.bset, layer="waters")
+            res = eng.locate(lon, lat)
+            one = res.unit >= 0
+            out[one] = codes[res.unit[one]]
+            for p, g in res.multi.items():
+                out[p] = "|".join(sorted({codes[k] for k in g.tolist()}))
             return out
         with self._lock:
             if self._waters is None:
-                waters = getattr(self.bset, "waters", None)
-                if waters is None:
-                    self._waters = (None, None)
-                else:
-                    geoms = np.asarray(waters.geometry.values, dtype=object)
-                    shapely.prepare(geoms)
-                    self._waters = (shapely.STRtree(geoms),
-                                    waters["code"].to_numpy(dtype=object))
-        tree, codes = self._waters
-        if tree is None:
-            return out
-        pi, gi = tree.query(shapely.points(lon, lat), predicate="intersects")
+                geoms = np.asarray(self.bset.waters.geometry.values, dtype=object)
+                shapely.prepare(geoms)
+                self._waters = shapely.STRtree(geoms)
+        pi, gi = self._waters.query(shapely.points(lon, lat), predicate="intersects")
         found: dict[int, set[str]] = {}
         for p, g in zip(pi.tolist(), gi.tolist()):
             found.setdefault(p, set()).add(codes[g])
         for p, s in found.items():
             out[p] = "|".join(sorted(s))
+        return out
+
+    def _sea_disputes(self, country, lon, lat, reach_deg: float = 0.5) -> list:
+        """``(by, since)`` of the disputed region of ``country[i]`` nearest to each point at
+        sea, or None where its nearest region (within ``reach_deg``) is not disputed.
+
+        Decided per grid cell of :data:`SEA_CELL_DEG` where a proof allows: from the cell's
+        centre, the nearest region has dispute status L at distance d1 and every region of
+        another status is at least d2 away; when ``d1 + h < d2 - h`` (``h`` the cell's
+        half-diagonal, all in planar degrees as the per-point rule) and ``d1 + h <= reach``,
+        every point of the cell has a nearest region of status L within reach. Other points
+        are answered one by one (:meth:`_nearest_region_of`).
+        """
+        def status(code):
+            d = self.disputed_by_adm1.get(code) if code else None
+            return (d["by"], d["since"]) if d else None
+
+        n = len(lon)
+        out: list = [None] * n
+        if n < SEA_CELL_MIN_POINTS:
+            return [status(r) for r in self._nearest_region_of(country, lon, lat, reach_deg)]
+        ix = np.floor((lon + 180.0) / SEA_CELL_DEG).astype(np.int64)
+        iy = np.floor((lat + 90.0) / SEA_CELL_DEG).astype(np.int64)
+        keys = list(zip(np.asarray(country, dtype=object).tolist(), ix.tolist(), iy.tolist()))
+        with self._lock:
+            todo = sorted({k for k in keys if k not in self._sea_cells})
+        if todo:
+            decided = self._sea_cell_status(todo, status, reach_deg)
+            with self._lock:
+                self._sea_cells.update(zip(todo, decided))
+        cells = self._sea_cells
+        open_rows = []
+        for i, k in enumerate(keys):
+            v = cells[k]
+            if v == "open":
+                open_rows.append(i)
+            else:
+                out[i] = v
+        if open_rows:
+            r = np.asarray(open_rows)
+            region = self._nearest_region_of(np.asarray(country, dtype=object)[r], lon[r], lat[r],
+                                             reach_deg)
+            for i, code in zip(open_rows, region.tolist()):
+                out[i] = status(code)
+        return out
+
+    def _sea_cell_status(self, cells, status, reach_deg: float) -> list:
+        """Per cell ``(country, ix, iy)``: the status every point shares, or ``"open"``."""
+        h = SEA_CELL_DEG * math.sqrt(2.0) / 2.0
+        cx = np.array([(c[1] + 0.5) * SEA_CELL_DEG - 180.0 for c in cells])
+        cy = np.array([(c[2] + 0.5) * SEA_CELL_DEG - 90.0 for c in cells])
+        cc = np.array([c[0] for c in cells], dtype=object)
+        reach = reach_deg + 2.0 * h
+        pts = shapely.points(cx, cy)
+        pi, gi = self.unit_tree.query(pts, predicate="dwithin", distance=reach)
+        keep = self.unit_country[gi] == cc[pi]
+        pi, gi = pi[keep], gi[keep]
+        d = shapely.distance(self.unit_geoms[gi], pts[pi]) if len(pi) else np.zeros(0)
+        out: list = ["open"] * len(cells)
+        by_cell: dict[int, list] = {}
+        for p, g, dist in zip(pi.tolist(), gi.tolist(), d.tolist()):
+            by_cell.setdefault(p, []).append((dist, status(self.unit_code[g])))
+        for p in range(len(cells)):
+            cand = sorted(by_cell.get(p, []), key=lambda t: t[0])
+            if not cand:
+                out[p] = None  # nothing within reach + 2h of the centre: nothing within reach
+                continue
+            d1, s1 = cand[0]
+            d2 = min((dist for dist, s in cand if s != s1), default=reach)
+            if d1 - h > reach_deg:
+                out[p] = None
+            elif d1 + h <= reach_deg and d1 + h < d2 - h:
+                out[p] = s1
         return out
 
     def _nearest_region_of(self, country, lon, lat, reach_deg: float = 0.5) -> np.ndarray:

@@ -49,6 +49,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +93,13 @@ def _group_slices(sorted_keys: np.ndarray):
         yield int(sorted_keys[s]), s, e
 
 
+#: Held around every GEOS call that uses a shared *prepared* polygon. GEOS builds a prepared
+#: geometry's indexes lazily on first use and does not guard that (libgeos/geos#825): two
+#: threads using one prepared polygon at once can corrupt the heap. Calls on unprepared or
+#: freshly made geometries need no lock.
+PREPARED_LOCK = threading.Lock()
+
+
 def _intersects_pairs(geoms: np.ndarray, unit: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``intersects(geoms[unit[i]], Point(x[i], y[i]))`` for every i, one shapely call per unit."""
     out = np.zeros(len(unit), dtype=bool)
@@ -99,9 +107,10 @@ def _intersects_pairs(geoms: np.ndarray, unit: np.ndarray, x: np.ndarray, y: np.
         return out
     order = np.argsort(unit, kind="stable")
     us = unit[order]
-    for u, s, e in _group_slices(us):
-        sel = order[s:e]
-        out[sel] = shapely.intersects_xy(geoms[u], x[sel], y[sel])
+    with PREPARED_LOCK:
+        for u, s, e in _group_slices(us):
+            sel = order[s:e]
+            out[sel] = shapely.intersects_xy(geoms[u], x[sel], y[sel])
     return out
 
 
@@ -610,10 +619,12 @@ class Engine:
     def _dwithin_pairs(self, x, y, pi, gi, dist, per_pair: bool = False) -> np.ndarray:
         ok = np.zeros(len(pi), dtype=bool)
         order = np.argsort(gi, kind="stable")
-        for g, s, e in _group_slices(gi[order]):
-            sel = order[s:e]
-            d = dist[sel] if per_pair else dist[pi[sel]]
-            ok[sel] = shapely.dwithin(self.geoms[g], shapely.points(x[pi[sel]], y[pi[sel]]), d)
+        with PREPARED_LOCK:
+            for g, s, e in _group_slices(gi[order]):
+                sel = order[s:e]
+                d = dist[sel] if per_pair else dist[pi[sel]]
+                ok[sel] = shapely.dwithin(self.geoms[g], shapely.points(x[pi[sel]], y[pi[sel]]),
+                                          d)
         return ok
 
     def _coastal(self, lon, lat, idx, unit, multi, offshore) -> None:
@@ -675,15 +686,20 @@ def cache_dir() -> Path:
         return Path.home() / ".cache" / "geoverify"
 
 
-def _layer_key(boundaries) -> str:
+def _layer_key(boundaries, layer: str = "units") -> str:
     for p in getattr(boundaries, "provenance", None) or []:
-        if p.get("name") == "units" and p.get("sha256"):
-            return "units-" + str(p["sha256"])
-    return "wkb-" + units_hash(boundaries.units.geometry.values)
+        if p.get("name") == layer and p.get("sha256"):
+            return f"{layer}-" + str(p["sha256"])
+    return f"wkb-{layer}-" + units_hash(_layer_geoms(boundaries, layer))
 
 
-def _cache_path(boundaries, band: float, depth: int) -> Path:
-    key = f"{_layer_key(boundaries)}-b{band:g}-d{depth}-v{ENGINE_VERSION}"
+def _layer_geoms(boundaries, layer: str) -> np.ndarray:
+    frame = boundaries.units if layer == "units" else getattr(boundaries, layer)
+    return np.asarray(frame.geometry.values, dtype=object)
+
+
+def _cache_path(boundaries, band: float, depth: int, layer: str = "units") -> Path:
+    key = f"{_layer_key(boundaries, layer)}-b{band:g}-d{depth}-v{ENGINE_VERSION}"
     return cache_dir() / "engine" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".npz")
 
 
@@ -775,26 +791,29 @@ def save_index(index: QuadIndex, path: Path, *, layer: str = "") -> None:
         raise
 
 
-def engine_for(boundaries, *, depth: int = DEPTH, cache: bool = True, tree=None) -> Engine:
-    """The engine of a boundary set: built once per process, cached on disk between runs.
+def engine_for(boundaries, *, depth: int = DEPTH, cache: bool = True, tree=None,
+               layer: str = "units") -> Engine:
+    """The engine of a boundary set's polygon layer: built once per process, cached on disk
+    between runs.
 
-    ``cache=False`` builds in memory only. Sets without provenance are keyed by a hash of
-    their unit polygons.
+    ``layer`` is ``units`` (with the coastline band) or ``waters`` (the territorial waters,
+    no band). ``cache=False`` builds in memory only. Layers without provenance are keyed by a
+    hash of their polygons.
     """
     store = boundaries._cache
-    key = ("engine", depth)
+    key = ("engine", depth) if layer == "units" else ("engine", depth, layer)
     if key in store:
         return store[key]
-    geoms = boundaries.units.geometry.values
-    band = float(boundaries.accuracy_m.get("coastline", 0.0))
+    geoms = _layer_geoms(boundaries, layer)
+    band = float(boundaries.accuracy_m.get("coastline", 0.0)) if layer == "units" else 0.0
     index = None
     path = None
-    layer = ""
+    layer_key = ""
     if cache:
-        path = _cache_path(boundaries, band, depth)
-        layer = f"{_layer_key(boundaries)}-b{band:g}"
+        path = _cache_path(boundaries, band, depth, layer)
+        layer_key = f"{_layer_key(boundaries, layer)}-b{band:g}"
         if path.exists():
-            index = load_index(path, depth, layer=layer, n_units=len(geoms))
+            index = load_index(path, depth, layer=layer_key, n_units=len(geoms))
             if index is None:
                 log.info("engine cache %s cannot be trusted (damaged or stale); rebuilding it",
                          path)
@@ -803,7 +822,7 @@ def engine_for(boundaries, *, depth: int = DEPTH, cache: bool = True, tree=None)
         built = build_index(geoms, band, depth=depth, tree=tree)
         if path is not None:
             try:
-                save_index(built, path, layer=layer)
+                save_index(built, path, layer=layer_key)
             except OSError:
                 pass  # a read-only cache is not an error: the index is rebuilt next time
         return built

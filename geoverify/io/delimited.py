@@ -25,6 +25,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from itertools import chain
 
 import pyarrow as pa
@@ -84,19 +85,79 @@ def sniff_delimiter(text: str) -> str:
 
 
 class _Lines:
-    """Lines of text (line ends kept) with a count of the physical lines handed out."""
+    """Lines of text arriving in chunks (line ends kept, split at ``\r\n``, ``\r`` and ``\n``
+    as :mod:`csv` splits), with a count of the physical lines handed out.
 
-    def __init__(self, lines: Iterable[str]) -> None:
-        self._it = iter(lines)
+    Besides one line at a time, :meth:`take_fast` hands out a run of whole lines that hold no
+    quote character and no lone carriage return as one string, found by one regular
+    expression in C: the common case of a large file never splits lines in Python.
+    """
+
+    def __init__(self, chunks: Iterable[str]) -> None:
+        self._chunks = iter(chunks)
+        self._buf = ""
+        self._pos = 0
+        self._eof = False
         self.line = 0
+
+    def _more(self) -> bool:
+        for chunk in self._chunks:
+            if chunk:
+                self._buf = self._buf[self._pos:] + chunk
+                self._pos = 0
+                return True
+        self._eof = True
+        return False
 
     def __iter__(self):
         return self
 
     def __next__(self) -> str:
-        s = next(self._it)
-        self.line += 1
-        return s
+        while True:
+            m = _LINE_END.search(self._buf, self._pos)
+            # a "\r" at the end of the buffer may be the first half of "\r\n"
+            if m and (m.end() < len(self._buf) or m.group() != "\r" or self._eof):
+                s = self._buf[self._pos:m.end()]
+                self._pos = m.end()
+                self.line += 1
+                return s
+            if not self._eof and self._more():
+                continue
+            if self._pos < len(self._buf):
+                s = self._buf[self._pos:]
+                self._pos = len(self._buf)
+                self.line += 1
+                return s
+            raise StopIteration
+
+    def take_fast(self, k: int) -> tuple[str, int]:
+        """Up to ``k`` next whole lines holding no quote and no lone carriage return, as one
+        string, and how many lines that is (0 when the next line is not such a line)."""
+        out: list[str] = []
+        n = 0
+        while n < k:
+            m = _fast_run(k - n).match(self._buf, self._pos)
+            if m:
+                text = m.group()
+                out.append(text)
+                n += text.count("\n")
+                self._pos = m.end()
+                if self._pos < len(self._buf):
+                    break  # the next line is not a plain one (or k lines were taken)
+            elif self._buf.find("\n", self._pos) >= 0 or self._eof:
+                break  # the next line is whole and not a plain one
+            if self._eof or not self._more():
+                break
+        self.line += n
+        return "".join(out), n
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+@lru_cache(maxsize=64)
+def _fast_run(k: int) -> re.Pattern:
+    return re.compile(r'(?:[^\r\n"]*\r?\n){1,' + str(k) + '}')
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -106,24 +167,6 @@ def split_lines(text: str) -> Iterator[str]:
     """Lines of ``text`` with their ends, split at ``\r\n``, ``\r`` and ``\n`` only (as
     :mod:`csv` splits)."""
     return (m.group(0) for m in _LINE.finditer(text))
-
-
-def _text_lines(chunks: Iterable[str]) -> Iterator[str]:
-    """:func:`split_lines` of text arriving in chunks."""
-    rest = ""
-    for chunk in chunks:
-        if not chunk:
-            continue
-        rest += chunk
-        # complete lines end at the last "\n", or at a "\r" that is not the last character
-        # (it may be followed by "\n" in the next chunk)
-        cut = max(rest.rfind("\n"), rest.rfind("\r", 0, len(rest) - 1))
-        if cut < 0:
-            continue
-        yield from split_lines(rest[:cut + 1])
-        rest = rest[cut + 1:]
-    if rest:
-        yield from split_lines(rest)
 
 
 class Header:
@@ -186,16 +229,22 @@ def read_blocks(lines: _Lines, header: Header, name: str, *, block_rows: int = B
     """The records after the header, in blocks of about ``block_rows`` rows."""
     width = len(header.names)
     delim = header.delimiter
-    parts: list[tuple[str, list]] = []  # ("fast", lines) | ("rows", records)
-    line_of: list[int] = []  # physical line where each record starts
+    # ("text", plain lines as one string, first line number) | ("rows", records, line numbers)
+    parts: list[tuple] = []
+    taken = 0  # lines (text parts) and records (rows parts) in the current block
     row = first_row
-    fast: list[str] = []
-    for line in lines:
-        start = lines.line
-        if '"' in line or (line.endswith("\r") and not line.endswith("\r\n")):
-            if fast:
-                parts.append(("fast", fast))
-                fast = []
+    while True:
+        text, count = lines.take_fast(block_rows - taken)
+        if count:
+            parts.append(("text", text, lines.line - count + 1))
+            taken += count
+        else:
+            line = next(lines, None)
+            if line is None:
+                break
+            start = lines.line
+            if line in ("\n", "\r\n", ""):
+                continue
             try:
                 rec = next(csv.reader(chain([line], lines), delimiter=delim), None)
             except csv.Error as exc:
@@ -206,24 +255,17 @@ def read_blocks(lines: _Lines, header: Header, name: str, *, block_rows: int = B
                 continue
             if parts and parts[-1][0] == "rows":
                 parts[-1][1].append(rec)
+                parts[-1][2].append(start)
             else:
-                parts.append(("rows", [rec]))
-        else:
-            if line in ("\n", "\r\n", ""):
-                continue
-            fast.append(line)
-        line_of.append(start)
-        if len(line_of) >= block_rows:
-            if fast:
-                parts.append(("fast", fast))
-                fast = []
-            yield _block(parts, width, delim, row, line_of, header.names)
-            row += len(line_of)
-            parts, line_of = [], []
-    if fast:
-        parts.append(("fast", fast))
+                parts.append(("rows", [rec], [start]))
+            taken += 1
+        if taken >= block_rows:
+            block = _block(parts, width, delim, row, header.names)
+            yield block
+            row += len(block)
+            parts, taken = [], 0
     if parts:
-        yield _block(parts, width, delim, row, line_of, header.names)
+        yield _block(parts, width, delim, row, header.names)
 
 
 def _fast(text: str, width: int, delim: str) -> list[pa.Array] | None:
@@ -244,36 +286,41 @@ def _fast(text: str, width: int, delim: str) -> list[pa.Array] | None:
     return [table.column(i).combine_chunks() for i in range(width)]
 
 
-def _block(parts, width: int, delim: str, first_row: int, line_of: list[int],
-           names: list[str]) -> Block:
+def _block(parts, width: int, delim: str, first_row: int, names: list[str]) -> Block:
     cols: list[list[pa.Array]] = [[] for _ in range(width)]
     notes: dict[int, list[tuple]] = {}
     surplus: dict[int, list[str]] = {}
     pos = 0
-    for kind, items in parts:
-        if kind == "fast":
-            arrays = _fast("".join(items), width, delim)
+    for kind, items, where in parts:
+        if kind == "text":
+            arrays = _fast(items, width, delim)
             if arrays is not None:
                 for c, a in zip(cols, arrays):
                     c.append(a)
-                pos += len(arrays[0]) if arrays else len(items)
+                pos += len(arrays[0]) if arrays else 0
                 continue
-            items = [r for r in csv.reader(io.StringIO("".join(items), newline=""),
-                                           delimiter=delim) if r]
+            # a line with another number of fields: record by record, with line numbers
+            recs, at = [], []
+            for k, ln in enumerate(split_lines(items)):
+                if ln in ("\n", "\r\n"):
+                    continue
+                recs.extend(csv.reader([ln], delimiter=delim))
+                at.append(where + k)
+            items, where = recs, at
         fixed = []
-        for r in items:
+        for r, line in zip(items, where):
             if len(r) != width:
-                where = f"row {first_row + pos} (line {line_of[pos]})"
+                place = f"row {first_row + pos} (line {line})"
                 if len(r) < width:
                     notes.setdefault(pos, []).append((
                         "ragged-row", None, None,
-                        f"{where} has {len(r)} fields where the header has {width}; the "
+                        f"{place} has {len(r)} fields where the header has {width}; the "
                         f"missing fields ({', '.join(names[len(r):width])}) are read as empty"))
                 else:
                     surplus[pos] = r[width:]
                     notes.setdefault(pos, []).append((
                         "ragged-row", None, short_text(delim.join(r[width:]), 200),
-                        f"{where} has {len(r)} fields where the header has {width}; the extra "
+                        f"{place} has {len(r)} fields where the header has {width}; the extra "
                         f"values are kept in {{kept}}; check the row for an unquoted "
                         f"{_delimiter_name(delim)} inside a value"))
                 r = (r + [""] * width)[:width]
@@ -321,8 +368,9 @@ def _table(name: str, header: Header, blocks: list[Block], digest: str, fmt: str
         names = names + [""] * (longest - width)
     duplicates: dict[str, list[str]] = {}
     names = unique_header(names, duplicates)
-    arrays = [pa.concat_arrays([b.columns[i] for b in blocks]) if blocks else
-              pa.array([], pa.string()) for i in range(width)]
+    # chunked (one chunk per block): no copy
+    arrays = [pa.chunked_array([b.columns[i] for b in blocks], type=pa.string())
+              for i in range(width)]
     if grow and longest > width:
         for j in range(width, longest):
             vals = [""] * n
@@ -352,7 +400,7 @@ def read_delimited(text: str, name: str, digest: str, delimiter: str | None = No
     """Delimited text -> :class:`RawTable`; every record after the header is a row."""
     if not text.strip():
         raise ClaimsFileError(f"claims file {name}: empty file, expected a header row")
-    lines = _Lines(split_lines(text))
+    lines = _Lines([text])
     header = read_header(lines, text[:65536], name, delimiter)
     blocks = list(read_blocks(lines, header, name))
     _check_closed(blocks, text, header, name)
@@ -374,7 +422,7 @@ def stream_delimited(chunks: Iterable[str], name: str, *, fmt: str = "csv",
             break
     if not head.strip():
         raise ClaimsFileError(f"claims file {name}: empty file, expected a header row")
-    lines = _Lines(_text_lines(chain(buffered, it)))
+    lines = _Lines(chain(buffered, it))
     header = read_header(lines, head[:65536], name, delimiter)
     first = 1
     for block in read_blocks(lines, header, name, block_rows=block_rows, first_row=first):

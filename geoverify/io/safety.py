@@ -66,11 +66,17 @@ def neutralise_formulas(values):
     if pa is not None and isinstance(values, (pa.Array, pa.ChunkedArray)):
         if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
             return values
-        risky = pc.and_(pc.match_substring_regex(values, _FORMULA_RE),
-                        pc.invert(pc.match_substring_regex(values, _NUMBER_RE)))
+        # the first character decides for nearly every cell; the number pattern runs only on
+        # the cells that start like a formula
+        first = pc.utf8_slice_codeunits(values, 0, 1)
+        starts = pc.fill_null(pc.is_in(first, pa.array(FORMULA_START, values.type)), False)
+        if not pc.any(starts).as_py():
+            return values
+        number = pc.fill_null(pc.match_substring_regex(values, _NUMBER_RE), False)
+        risky = pc.and_(starts, pc.invert(number))
         quoted = pc.binary_join_element_wise(pa.scalar("'", values.type), values,
                                              pa.scalar("", values.type))
-        return pc.if_else(pc.fill_null(risky, False), quoted, values)
+        return pc.if_else(risky, quoted, values)
     import pandas as pd
 
     s = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)

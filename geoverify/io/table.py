@@ -344,7 +344,6 @@ def column_texts(arr):
     """The text of every cell of an Arrow column, as :func:`cell_text` writes it: an Arrow
     string array (``""`` for null). Strings, integers and ordinary floats are converted on the
     whole column; other types and unusual floats cell by cell."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -356,20 +355,45 @@ def column_texts(arr):
     if pa.types.is_integer(t):
         return pc.fill_null(pc.cast(arr, pa.string()), "")
     if pa.types.is_floating(t):
-        vals = arr.cast(pa.float64())
-        text = pc.cast(vals, pa.string())
-        a = np.abs(np.asarray(vals.to_numpy(zero_copy_only=False), dtype=float))
-        plain = np.asarray(pc.invert(pc.match_substring(text, "e")).to_numpy(
-            zero_copy_only=False), dtype=bool) & (a >= 1e-4) & (a < 1e15)
-        plain &= np.asarray(vals.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-        dotted = pc.if_else(pc.match_substring(text, "."), text, pc.binary_join_element_wise(
-            text, ".0", ""))
-        out = np.asarray(pc.fill_null(dotted, "").to_numpy(zero_copy_only=False), dtype=object)
-        py = vals.to_pylist()
-        for i in np.flatnonzero(~plain).tolist():
-            out[i] = cell_text(py[i])
-        return pa.array(out, type=pa.string())
+        return float_texts(arr)
     return pa.array([cell_text(v) for v in arr.to_pylist()], type=pa.string())
+
+
+def float_texts(arr):
+    """Floats as Python's ``repr`` writes them (``278.3``, ``0.0``, ``1e-05``), ``""`` for
+    null and NaN, on the whole column: Arrow's shortest round-trip text where Arrow writes no
+    exponent and Python would not either (between 1e-4 and 1e15), with ``.0`` added to whole
+    numbers; the other values are converted one by one."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    vals = arr.cast(pa.float64())
+    x = vals.to_numpy(zero_copy_only=False)  # nulls are NaN
+    a = np.abs(x)
+    finite = np.isfinite(x)
+    with np.errstate(invalid="ignore"):
+        plain = finite & ((a == 0) | ((a >= 1e-4) & (a < 1e15)))
+        whole = plain & (x == np.floor(x))
+    text = pc.cast(vals, pa.string())
+    if len(text) and (text.buffers()[2] is not None
+                      and b"e" in text.buffers()[2].to_pybytes()):
+        # Arrow writes some values in the range with an exponent where Python does not
+        expo = np.asarray(pc.fill_null(pc.match_substring(text, "e"), False), dtype=bool)
+        plain &= ~expo
+        whole &= ~expo
+    if whole.any():
+        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
+    blank = np.isnan(x)
+    if blank.any():
+        text = pc.if_else(pa.array(blank), pa.scalar("", pa.string()), text)
+    odd = np.flatnonzero(~blank & ~plain)  # infinities too: "inf", as repr
+    if len(odd):
+        mask = np.zeros(len(x), dtype=bool)
+        mask[odd] = True
+        text = pc.replace_with_mask(text, pa.array(mask), pa.array(
+            [cell_text(float(v)) for v in x[odd].tolist()], type=pa.string()))
+    return text
 
 
 def raw_from_frame(df: pd.DataFrame) -> RawTable:

@@ -265,9 +265,6 @@ def neutralise_table(table):
     return pa.table(cols, names=table.column_names)
 
 
-_NEEDS_QUOTES = r'[",\r\n]'
-
-
 def csv_text_columns(table) -> list:
     """Each column of an Arrow table as CSV field text (Arrow strings): quoted only where a
     value holds a comma, a quote or a line break; floats written as Python writes them
@@ -275,20 +272,31 @@ def csv_text_columns(table) -> list:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from geoverify.io.table import column_texts
+    from geoverify.io.table import float_texts
 
     out = []
     for col in table.columns:
         col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         t = col.type
         if pa.types.is_floating(t):
-            text = pc.if_else(col.is_valid(), column_texts(col), pa.scalar("", pa.string()))
-        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            out.append(float_texts(col))  # numbers never need quotes
+            continue
+        if pa.types.is_integer(t):
+            out.append(pc.fill_null(pc.cast(col, pa.string()), ""))
+            continue
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
             text = pc.fill_null(col.cast(pa.string()), "")
         else:
             text = pc.fill_null(pc.cast(col, pa.string()), "")
-        needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
-        if pc.any(needs).as_py():
+        # which special characters occur at all: one scan of the column's character data;
+        # then one substring search per character that does
+        data = _string_bytes(text.cast(pa.large_string())) if len(text) else b""
+        needs = None
+        for ch in ('"', ",", "\n", "\r"):
+            if ch.encode() in data:
+                hit = pc.match_substring(text, ch)
+                needs = hit if needs is None else pc.or_(needs, hit)
+        if needs is not None:
             quoted = pc.binary_join_element_wise(
                 pa.scalar('"'), pc.replace_substring(text, '"', '""'), pa.scalar('"'), "")
             text = pc.if_else(needs, quoted, text)
@@ -299,6 +307,7 @@ def csv_text_columns(table) -> list:
 def write_csv_table(table, fh, *, header: bool = True, block_rows: int = 65_536) -> None:
     """Write an Arrow table of frames as CSV: a header, ``\n`` line ends, fields quoted only
     where they must be (see :func:`csv_text_columns`)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     if header:
@@ -310,8 +319,21 @@ def write_csv_table(table, fh, *, header: bool = True, block_rows: int = 65_536)
         if not cols:
             fh.write(b"\n" * part.num_rows)
             continue
-        lines = pc.binary_join_element_wise(*cols, ",") if len(cols) > 1 else cols[0]
-        fh.write(("\n".join(lines.to_pylist()) + "\n").encode("utf-8"))
+        # each record with its line end, then the array's character data in one piece
+        record = pc.binary_join_element_wise(*cols, ",") if len(cols) > 1 else cols[0]
+        lines = pc.binary_join_element_wise(record, pa.scalar("\n"), "")
+        fh.write(_string_bytes(lines.cast(pa.large_string())))
+
+
+def _string_bytes(arr) -> bytes:
+    """The concatenated UTF-8 data of a large-string Arrow array without nulls."""
+    import numpy as np
+
+    if len(arr) == 0 or arr.buffers()[2] is None:
+        return b""
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    start, stop = int(offsets[0]), int(offsets[-1])
+    return arr.buffers()[2][start:stop].to_pybytes()
 
 
 def json_report_chunks(header: dict[str, Any], records, clips: list[dict[str, Any]],

@@ -2,7 +2,8 @@
 
 The heavy steps of :func:`~geoverify.core.batch.check_batch` (the quadtree lookups, KD-tree
 queries, shapely predicates, Arrow compute) release the GIL, so two threads keep two cores
-busy. Batches are put back in input order; tallies are made once over all frames.
+busy. Each batch is tallied on its thread too; batches and tallies are put back in input
+order.
 """
 
 from __future__ import annotations
@@ -63,41 +64,44 @@ def take_raw(raw, rows):
 
 
 def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int = BATCH_ROWS,
-                 progress: Callable[[int], None] | None = None) -> Frames:
-    """Frames of a whole table, batch by batch (in order), on :func:`threads` threads."""
+                 progress: Callable[[int], None] | None = None) -> tuple[Frames, Tally]:
+    """Frames of a whole table and their tally, batch by batch (in order), on :func:`threads`
+    threads."""
     n = len(raw.data)
     starts = list(range(0, n, batch_rows)) or [0]
+    tally = Tally()
 
-    def one(s: int) -> Frames:
+    def one(s: int) -> tuple[Frames, Tally]:
         part = slice_raw(raw, s, s + batch_rows)
-        return check_batch(normalise(part, first_row=first_row + s), ctx)
+        frames = check_batch(normalise(part, first_row=first_row + s), ctx)
+        t = Tally()
+        t.add(frames.columns)
+        return frames, t
+
+    out: list[Frames] = []
+
+    def take(done: tuple[Frames, Tally]) -> None:
+        out.append(done[0])
+        tally.merge(done[1])
+        if progress is not None:
+            progress(len(done[0]))
 
     if len(starts) == 1 or threads() == 1:
-        out = []
         for s in starts:
-            out.append(one(s))
-            if progress is not None:
-                progress(len(out[-1]))
-        return concat_frames(out)
-    # the first batch alone: it builds the shared indexes once
-    out = [one(starts[0])]
-    if progress is not None:
-        progress(len(out[0]))
+            take(one(s))
+        return concat_frames(out), tally
+    take(one(starts[0]))  # the first batch alone: it builds the shared indexes once
     with ThreadPoolExecutor(max_workers=threads()) as pool:
-        for fr in pool.map(one, starts[1:]):
-            out.append(fr)
-            if progress is not None:
-                progress(len(fr))
-    return concat_frames(out)
+        for done in pool.map(one, starts[1:]):
+            take(done)
+    return concat_frames(out), tally
 
 
 def check_raw(raw, boundaries, *, control=None, input_info: dict[str, Any] | None = None,
               progress: Callable[[int], None] | None = None) -> CheckResult:
     """Check a table already read: the executor behind :func:`geoverify.check`."""
     ctx = context(boundaries, control)
-    frames = check_frames(raw, ctx, progress=progress)
-    tally = Tally()
-    tally.add(frames.columns)
+    frames, tally = check_frames(raw, ctx, progress=progress)
     info = input_info if input_info is not None else describe_input(raw)
     return CheckResult(table=frames, clips=tally.frame(), input=info,
                        boundaries=provenance(boundaries, control))

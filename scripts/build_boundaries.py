@@ -299,11 +299,62 @@ def assign_regions(ne: gpd.GeoDataFrame, countries: dict, a3_to_a2: dict) -> pd.
     return pd.Series(owner, index=ne.index)
 
 
+def robust(op, *geoms):
+    """``op(*geoms)``, retried on snapped, repaired copies when GEOS meets a topology conflict."""
+    try:
+        return op(*geoms)
+    except shapely.errors.GEOSException:
+        pass
+    for grid in (1e-9, GRID_DEG):
+        fixed = [shapely.make_valid(shapely.set_precision(g, grid)) if not isinstance(g, list)
+                 else [shapely.make_valid(shapely.set_precision(x, grid)) for x in g]
+                 for g in geoms]
+        try:
+            return op(*fixed)
+        except shapely.errors.GEOSException:
+            continue
+    raise
+
+
+def voronoi_cells(pts: np.ndarray, window):
+    """Voronoi cells of ``pts`` (None when GEOS fails even on points snapped to 1e-6 degree)."""
+    for grid in (None, 1e-6, 1e-5):
+        p = pts if grid is None else np.unique(np.round(pts / grid) * grid, axis=0)
+        try:
+            return shapely.voronoi_polygons(shapely.MultiPoint(p), extend_to=window)
+        except shapely.errors.GEOSException:
+            continue
+    return None
+
+
+def split_by_cells(part, pts: np.ndarray, lab: np.ndarray, window) -> dict | None:
+    """``part`` split among labels by the Voronoi cells of their outline points, or None when
+    GEOS fails on this part's geometry."""
+    cells = voronoi_cells(pts, window)
+    if cells is None:
+        return None
+    try:
+        cell_list = list(cells.geoms)
+        cell_tree = shapely.STRtree(cell_list)
+        pi, ci = cell_tree.query(shapely.points(pts), predicate="within")
+        by_label = defaultdict(list)
+        for p_idx, c_idx in zip(pi, ci):
+            by_label[int(lab[p_idx])].append(cell_list[c_idx])
+        out = {}
+        for k, cs in by_label.items():
+            piece = polygonal(robust(shapely.intersection, part, robust(shapely.union_all, cs)))
+            if not piece.is_empty:
+                out[k] = piece
+        return out
+    except shapely.errors.GEOSException:
+        return None
+
+
 def fit_regions(country_geom, regs: gpd.GeoDataFrame) -> list:
     """Clip regions to the country and give every uncovered sliver to the nearest region."""
-    clipped = [polygonal(shapely.intersection(g, country_geom)) for g in regs.geometry]
-    covered = shapely.union_all([c for c in clipped if not c.is_empty])
-    gap = polygonal(shapely.difference(country_geom, covered))
+    clipped = [polygonal(robust(shapely.intersection, g, country_geom)) for g in regs.geometry]
+    covered = robust(shapely.union_all, [c for c in clipped if not c.is_empty])
+    gap = polygonal(robust(shapely.difference, country_geom, covered))
     if gap.is_empty or not any(not c.is_empty for c in clipped):
         return clipped
     gap_parts = np.array([p for p in gap.geoms if p.area > 0], dtype=object)
@@ -359,21 +410,19 @@ def fit_regions(country_geom, regs: gpd.GeoDataFrame) -> list:
         if len(pts) < 3:
             additions[int(lab[0])].append(part)
             continue
-        cells = shapely.voronoi_polygons(shapely.MultiPoint(pts), extend_to=window)
-        cell_list = list(cells.geoms)
-        cell_tree = shapely.STRtree(cell_list)
-        pi, ci = cell_tree.query(shapely.points(pts), predicate="within")
-        by_label = defaultdict(list)
-        for p_idx, c_idx in zip(pi, ci):
-            by_label[int(lab[p_idx])].append(cell_list[c_idx])
-        for k, cs in by_label.items():
-            piece = polygonal(shapely.intersection(part, shapely.union_all(cs)))
-            if not piece.is_empty:
-                additions[k].append(piece)
+        pieces = split_by_cells(part, pts, lab, window)
+        if pieces is None:
+            # GEOS could not split it: the candidate sharing most outline takes the whole part
+            shared_len = [shapely.length(shapely.intersection(shapely.boundary(clipped[k]),
+                                                              part.buffer(1e-6))) for k in cand]
+            additions[cand[int(np.argmax(shared_len))]].append(part)
+            continue
+        for k, piece in pieces.items():
+            additions[k].append(piece)
     out = []
     for k, c in enumerate(clipped):
         if additions.get(k):
-            c = polygonal(shapely.union_all([c, *additions[k]]))
+            c = polygonal(robust(shapely.union_all, [c, *additions[k]]))
         out.append(c)
     return out
 
@@ -423,9 +472,11 @@ def read_accuracy(path: Path) -> list[dict]:
     return rows
 
 
-def piece_accuracy(borders: pd.DataFrame, table: list[dict], country_m: float) -> np.ndarray:
+def piece_accuracy(borders: pd.DataFrame, table: list[dict], country_m: float,
+                   cover: dict | None = None) -> np.ndarray:
     """``accuracy_m`` of every border piece: the country-border figure for country pieces; for
-    region pieces the figure of the pair if listed, else of the country, else ``*``."""
+    region pieces the figure of the pair if listed, else of the country, else ``*``; pieces the
+    precise sources do not draw (``cover``: see precise_regions.gap_accuracy) get their own."""
     pair = {(r["country"], *sorted((r["a"], r["b"]))): r["accuracy_m"] for r in table if r["a"]}
     whole = {r["country"]: r["accuracy_m"] for r in table if not r["a"]}
     out = np.empty(len(borders))
@@ -435,6 +486,9 @@ def piece_accuracy(borders: pd.DataFrame, table: list[dict], country_m: float) -
             out[i] = country_m
         else:
             out[i] = pair.get((ca, *sorted((a, b))), whole.get(ca, whole["*"]))
+    if cover:
+        for i, acc in precise_regions.gap_accuracy(borders, cover, whole).items():
+            out[i] = max(out[i], acc)
     return out
 
 
@@ -479,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.names_only:
         return rebuild_names(args.out)
     if args.accuracy_only:
-        return rewrite_accuracy(args.out)
+        return rewrite_accuracy(args.out, args.cache, args.cod_repo)
 
     import pycountry
 
@@ -636,7 +690,8 @@ def main(argv: list[str] | None = None) -> int:
                      for c, lvl in zip(units["code"], units["level"])]
     borders = border_lines(units)
     accuracy = read_accuracy(args.out / "accuracy.csv")
-    borders["accuracy_m"] = piece_accuracy(borders, accuracy, ACCURACY_M["country_border"])
+    cover = precise_regions.coverage(units_by_country, cod)
+    borders["accuracy_m"] = piece_accuracy(borders, accuracy, ACCURACY_M["country_border"], cover)
     log("border pieces:", len(borders))
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -685,14 +740,20 @@ def main(argv: list[str] | None = None) -> int:
     for name in outputs:
         manifest["layers"][name] = {"sha256": sha256_file(args.out / name),
                                     "features": len(outputs[name])}
-    set_accuracy(manifest, accuracy, args.out)
+    set_accuracy(manifest, accuracy, args.out, borders)
     log("done")
     return 0
 
 
-def set_accuracy(manifest: dict, accuracy: list[dict], out: Path) -> None:
-    """Record the stated accuracies in the manifest and write it."""
-    worst = max(r["accuracy_m"] for r in accuracy)
+def set_accuracy(manifest: dict, accuracy: list[dict], out: Path, borders) -> None:
+    """Record the stated accuracies in the manifest and write it.
+
+    ``accuracy_m.region_border`` is the worst figure of any region piece (for readers that
+    apply one figure per kind); ``region_accuracy_m`` is the table, and the pieces carry their
+    own figure.
+    """
+    region = borders["kind"] == "region"
+    worst = float(max(borders.loc[region, "accuracy_m"].max(), max(r["accuracy_m"] for r in accuracy)))
     manifest["accuracy_m"] = dict(ACCURACY_M, region_border=worst)
     manifest["region_accuracy_m"] = {
         "doc": "stated accuracy (m) of region lines: per country ('*' = every country not "
@@ -707,18 +768,21 @@ def set_accuracy(manifest: dict, accuracy: list[dict], out: Path) -> None:
                                        encoding="utf-8")
 
 
-def rewrite_accuracy(out: Path) -> int:
+def rewrite_accuracy(out: Path, cache: Path, cod_repo: Path) -> int:
     """Rewrite borders.parquet's accuracy_m and the manifest from data/boundaries/accuracy.csv."""
     from geoverify.io.boundaries import read_layer
 
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     accuracy = read_accuracy(out / "accuracy.csv")
     borders = read_layer(out / "borders.parquet")
-    borders["accuracy_m"] = piece_accuracy(borders, accuracy, ACCURACY_M["country_border"])
+    whl = precise_regions.fetch_gazetteer(cache / "pip", sha256_file)
+    cover = precise_regions.coverage(precise_regions.read_units(whl, cache),
+                                     precise_regions.read_cod(cod_repo, sha256_file))
+    borders["accuracy_m"] = piece_accuracy(borders, accuracy, ACCURACY_M["country_border"], cover)
     write_layer(borders, out / "borders.parquet")
     manifest["layers"]["borders.parquet"] = {"sha256": sha256_file(out / "borders.parquet"),
                                              "features": len(borders)}
-    set_accuracy(manifest, accuracy, out)
+    set_accuracy(manifest, accuracy, out, borders)
     log("rewrote accuracy_m of", len(borders), "border pieces")
     return 0
 

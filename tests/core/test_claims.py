@@ -64,7 +64,7 @@ def test_resolve__unknown_lists_three_closest(names):
     assert res.units == []
     (code, message), = res.problems
     assert code == "unknown-claim"
-    assert "Belgorod oblast (RU-BEL)" in message
+    assert "Belgorod Oblast (RU-BEL)" in message
 
 
 def test_normalise__drops_generic_words_and_accents():

@@ -95,6 +95,11 @@ CITY_SEEDS = {"RU-MOW": [(37.6175, 55.7520), (37.1946, 55.9825), (37.8650, 55.80
               "RU-SPE": [(30.3141, 59.9398)]}
 OPENING_DEG = 0.003
 
+#: A hole in the district layer is a lake split as Natural Earth splits it when it is at least
+#: this large and this wide (Ladoga, Onega); smaller holes are slivers between districts.
+LAKE_MIN_DEG2 = 0.01
+LAKE_MIN_WIDTH_DEG = 0.005
+
 GRID_DEG = 1e-7
 
 
@@ -250,6 +255,8 @@ def precise_regions(a2: str, units, country_geom, ne, cod,
                 hole = shapely.Polygon(ring)
                 if any(hole.covers(pt) for pt in seeds):
                     continue
+                if hole.area < LAKE_MIN_DEG2 or hole.buffer(-LAKE_MIN_WIDTH_DEG).is_empty:
+                    continue  # slivers between districts: the nearest region takes them
                 for code, ng in zip(sel["code_fixed"], sel.geometry.values):
                     piece = polygonal(shapely.intersection(hole, ng))
                     if not piece.is_empty:

@@ -171,6 +171,13 @@ def measure(countries=("UA", "RU", "BY"), *, listing: bool = False) -> dict:
         out[col] = {"counts": v.value_counts().to_dict(),
                     "ambiguous_share": float((v == "ambiguous").mean()),
                     "ambiguous_share_near": float((v[near] == "ambiguous").mean()) if near.any() else 0.0}
+    out["by_country"] = {
+        cc: {"places": int((truth["cc"] == cc).sum()),
+             "near_internal_5km": int((near & (truth["cc"] == cc).to_numpy()).sum()),
+             "ambiguous_share": float((truth.loc[truth["cc"] == cc, "per_piece"] == "ambiguous").mean()),
+             "ambiguous_share_near": float((truth.loc[(truth["cc"] == cc).to_numpy() & near, "per_piece"]
+                                            == "ambiguous").mean()) if (near & (truth["cc"] == cc).to_numpy()).any() else 0.0}
+        for cc in countries}
     out["mismatches"] = truth[(truth["pipeline"] == "mismatch") | (truth["per_piece"] == "mismatch")]
     if listing:
         print(out["mismatches"].to_string())
@@ -192,6 +199,10 @@ def main() -> None:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(o["counts"].items()))
         print(f"{col:>9}: {counts}; ambiguous {o['ambiguous_share']:.2%} overall, "
               f"{o['ambiguous_share_near']:.2%} within 5 km of internal lines")
+    for cc, o in out["by_country"].items():
+        print(f"per_piece, {cc}: {o['places']} places, ambiguous {o['ambiguous_share']:.2%}; "
+              f"{o['near_internal_5km']} within 5 km of internal lines, ambiguous "
+              f"{o['ambiguous_share_near']:.2%} of them")
 
 
 if __name__ == "__main__":

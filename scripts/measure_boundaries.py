@@ -240,9 +240,14 @@ def measure_unit_layer(cache: Path, borders, borders_units) -> None:
         hit, _ = shapely.STRtree(coast).query(shapely.points(pts), predicate="dwithin", distance=0.1)
         pts = np.delete(pts, np.unique(hit), axis=0)
         idx = NearestIndex(land.geometry.values)
-        d = np.array([idx.distance(x, y) for x, y in pts])
+        near_piece = [idx.nearest(x, y) for x, y in pts]
+        d = np.array([n[0] for n in near_piece])
         print(f"{cc} unit layer's outer outline within 0.1 degree of a land border and farther "
               f"from the coast -> OSM land border: {stats(d)}")
+        pair = np.array(["-".join(sorted((land["a_country"].iloc[n[1]], land["b_country"].iloc[n[1]])))
+                         for n in near_piece], dtype=object)
+        for p in sorted(set(pair)):
+            print(f"  {p}: {stats(d[pair == p])}")
 
 
 def main() -> None:

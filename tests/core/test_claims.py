@@ -157,6 +157,6 @@ def test_check__minsk_oblast_claim_for_a_point_in_minsk_city_is_never_a_match():
     f = geoverify.check(df).to_dict()["frames"][0]
     assert f["adm1"]["code"] == "BY-HM"
     assert f["claim"]["code"] == "BY-MI"
-    # the centre lies ~9 km inside the city line: `mismatch` with Belarus' band (2.8 km, the
+    # the centre lies ~9 km inside the city line: `mismatch` with Belarus' band (3.3 km, the
     # piece's accuracy_m); `ambiguous` while the pipeline applies the worst band of any region
     assert f["verdict"] in ("mismatch", "ambiguous")

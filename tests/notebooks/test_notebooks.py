@@ -20,7 +20,7 @@ def test_notebook__runs_top_to_bottom(path, tmp_path):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-    assert "4 in Sumy oblast (UA), 2 in Belgorod oblast (RU)" in text
+    assert "4 in Sumy Oblast (UA), 2 in Belgorod Oblast (RU)" in text
     # the tutorial shows the map inline, the static figure, and an export read back
     rich = [o.get("data", {}) for o in outputs if o.get("output_type") in ("execute_result", "display_data")]
     assert any("text/html" in d and "GeoverifyEvidenceMap" in d["text/html"] for d in rich)

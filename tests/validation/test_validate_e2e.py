@@ -58,8 +58,8 @@ def test_validate__finding_details_name_field_value_and_distance(repo):
     assert mismatch["field"] == "claimed" and mismatch["value"] == "Belgorod oblast"
     assert mismatch["column"] == len("r06,clip r06,00:00:05,50.425192,35.527879,") + 1
     assert 3000 < mismatch["data"]["distance_to_claimed_m"] < 4500
-    assert "km outside the claimed Belgorod oblast (RU-BEL)" in mismatch["message"]
-    assert "Sumy oblast" in mismatch["message"]
+    assert "km outside the claimed Belgorod Oblast (RU-BEL)" in mismatch["message"]
+    assert "Sumy Oblast" in mismatch["message"]
     assert by[(17, "invalid-date")]["value"] == "1527"
     assert by[(19, "invalid-url")]["value"] == "javascript:alert(1)"
     assert by[(13, "latlon-swapped")]["field"] == "lat"

@@ -15,6 +15,7 @@ mathtext (``parse_math=False``) and matplotlib escapes it in SVG.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -140,9 +141,33 @@ def build_figure(
                          world_borders=world_borders,
                          country_names=dict(country_names or {}))
 
+    # the texts under the map, laid out from the bottom up (inches): provenance, attribution (every
+    # word of it: the licences ask for it, as many lines as it takes), caption; the map takes the rest
+    input_info = result.get("input") or {}
+    file_name = _html.file_name(input_info.get("path")) or "claims"
+    wrap_small = max(60, int(size[0] * 72 * 0.96 / (6.5 * 0.6)))  # characters per line at 6.5 pt
+    credits = [as_text(b.get("attribution")) for b in result.get("boundaries") or []
+               if isinstance(b, Mapping) and b.get("attribution")]
+    built = _html.format_time(map_build_time())
+    sha = as_text(input_info.get("sha256")) or ""
+    provenance_lines = textwrap.wrap(
+        f"geoverify {as_text(result.get('geoverify_version')) or ''} · input {file_name}"
+        f" sha256 {sha[:16]}{'…' if len(sha) > 16 else ''} · built {built} · borders exact within ~10 km"
+        " of each frame (display; verdicts use the full-precision layers)", wrap_small)
+    # room for the attribution with the place names' credit, which is added when a name is drawn
+    credit_room = len(textwrap.wrap("Map data: " + "; ".join(dict.fromkeys(
+        c for c in [*credits, context_attribution] if c)), wrap_small))
+    small_h = 6.5 * 1.3 / 72.0
+    caption_h = 9 * 1.35 / 72.0
+    provenance_top = 0.10 + small_h * len(provenance_lines)
+    credit_top = provenance_top + 0.06 + small_h * credit_room
+    caption_top = credit_top + 0.10 + caption_h * 3  # tally (two lines at most) and one note line
+    map_bottom = (caption_top + 0.12) / size[1]
+    map_height = 0.91 - map_bottom
+
     fig = Figure(figsize=size, dpi=100)
-    ax = fig.add_axes((0.02, 0.17, 0.70, 0.74))
-    side = fig.add_axes((0.74, 0.17, 0.24, 0.74))
+    ax = fig.add_axes((0.02, map_bottom, 0.70, map_height))
+    side = fig.add_axes((0.74, map_bottom, 0.24, map_height))
     side.set_axis_off()
     ax.set_facecolor(_style.BACKGROUND_COLOUR)
     ax.set_xticks([])
@@ -163,7 +188,7 @@ def build_figure(
     pad_x = max((east - west) * 0.15, 0.01 * aspect)
     south, north, west, east = south - pad_y, north + pad_y, west - pad_x, east + pad_x
     # the box the axes show, in the figure's aspect
-    box_w, box_h = 0.70 * size[0], 0.74 * size[1]
+    box_w, box_h = 0.70 * size[0], map_height * size[1]
     span_x, span_y = east - west, (north - south) * aspect
     if span_x / span_y < box_w / box_h:
         grow = (span_y * box_w / box_h - span_x) / 2
@@ -302,8 +327,6 @@ def build_figure(
         text.set_parse_math(False)
 
     # title, caption (tally), attribution and provenance
-    input_info = result.get("input") or {}
-    file_name = _html.file_name(input_info.get("path")) or "claims"
     if title is None:
         title = f"{clip}" if clip is not None else f"Geolocated frames: {file_name}"
     fig.text(0.02, 0.965, title, fontsize=12, fontweight="bold", va="top", parse_math=False)
@@ -316,28 +339,23 @@ def build_figure(
         parts = [f"{counts[v]} {v}" for v in _style.VERDICTS if counts.get(v)]
         summary = f"{len(frames)} frames" + (f" in {len(clip_names)} clips" if len(clip_names) > 1 else "") + \
             ": " + ", ".join(parts)
-    import textwrap
-
     caption = "\n".join(textwrap.wrap(summary, 105, max_lines=2, placeholder=" ..."))
     outside = sum(1 for _, lon, lat in located if not (west <= lon <= east and south <= lat <= north))
+    notes = []
     if outside:
-        caption += f"\n{outside} located frame{'s' if outside != 1 else ''} outside this view."
+        notes.append(f"{outside} located frame{'s' if outside != 1 else ''} outside this view.")
     if number:
-        caption += ("\n" if not outside else " ") + "Numbers: frame order" + (" within the clip." if clip is not None else ".")
-    fig.text(0.02, 0.15, caption, fontsize=9, va="top", parse_math=False, linespacing=1.35)
-    credits = [as_text(b.get("attribution")) for b in result.get("boundaries") or []
-               if isinstance(b, Mapping) and b.get("attribution")]
+        notes.append("Numbers: frame order" + (" within the clip." if clip is not None else "."))
+    if notes:
+        caption += "\n" + " ".join(notes)
+    fig.text(0.02, caption_top / size[1], caption, fontsize=9, va="top", parse_math=False, linespacing=1.35)
     if context_attribution and placed:  # credited when a place name is on the figure
         credits.append(context_attribution)
     credit = "Map data: " + "; ".join(dict.fromkeys(c for c in credits if c))
-    fig.text(0.02, 0.072, "\n".join(textwrap.wrap(credit, 160, max_lines=2, placeholder=" ...")), fontsize=6.5,
-             color="#333333", va="top", parse_math=False)
-    built = _html.format_time(map_build_time())
-    sha = as_text(input_info.get("sha256")) or ""
-    provenance = (f"geoverify {as_text(result.get('geoverify_version')) or ''} · input {file_name}"
-                  f" sha256 {sha[:16]}{'…' if len(sha) > 16 else ''} · built {built} · borders exact within ~10 km"
-                  " of each frame (display; verdicts use the full-precision layers)")
-    fig.text(0.02, 0.034, "\n".join(textwrap.wrap(provenance, 160)), fontsize=6.5, color="#555555", va="top", parse_math=False)
+    fig.text(0.02, credit_top / size[1], "\n".join(textwrap.wrap(credit, wrap_small)), fontsize=6.5,
+             color="#333333", va="top", parse_math=False, linespacing=1.3)
+    fig.text(0.02, provenance_top / size[1], "\n".join(provenance_lines), fontsize=6.5, color="#555555",
+             va="top", parse_math=False, linespacing=1.3)
     return fig
 
 

@@ -51,7 +51,7 @@ def test_map__svg_figure_is_byte_reproducible_under_source_date_epoch(tmp_path, 
     assert "<dc:date>2023-05-22T00:00:00Z</dc:date>" in svg
     # legend with counts, tally caption, scale bar, attribution and provenance are text in the SVG
     for text in ("mismatch: 4", "match: 2", "MoD 2023-05-22 clip: 6 locations", "contradict", "km", "OpenStreetMap contributors",
-                 "geoverify", "sha256 d79066fff9b41d28", "Sumy oblast (UA)", "Belgorod oblast (RU)"):
+                 "geoverify", "sha256 d79066fff9b41d28", "Sumy Oblast (UA)", "Belgorod Oblast (RU)"):
         assert text in svg, text
     # the numbers 1..6 of the clip's frames, in frame order
     for number in range(1, 7):

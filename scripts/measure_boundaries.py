@@ -52,7 +52,7 @@ from geoverify.engine.locate import locate, prepare  # noqa: E402
 from geoverify.boundaries import load_boundaries  # noqa: E402
 from geoverify.boundaries.derive import chunk_lines  # noqa: E402
 from geoverify.core.claims import name_index  # noqa: E402
-from geoverify.engine.distance import NearestIndex  # noqa: E402
+from geoverify.engine.lines import LineSet  # noqa: E402
 
 GEOD = Geod(ellps="WGS84")
 
@@ -74,15 +74,15 @@ def ne_offset(cache: Path, prepared) -> None:
     pts = shapely.get_coordinates(shapely.segmentize(line, 0.001))[::1]
     b = prepared.boundaries.borders
     mask = (b["kind"] == "country") & (b["a_country"].isin(["RU", "UA"])) & (b["b_country"].isin(["RU", "UA"]))
-    osm = NearestIndex(b.geometry.values[mask.to_numpy()])
-    d = np.array([osm.distance(x, y) for x, y in pts])
+    osm = b.geometry.values[mask.to_numpy()]
+    d = line_distances(osm, pts)[0]
     print(f"NE admin-1 Russia-Ukraine line vs embedded OSM border: {len(d)} points, "
           f"median {np.median(d):.0f} m, p90 {np.percentile(d, 90):.0f} m, max {d.max():.0f} m")
     bel = [shape(f["geometry"]) for f in doc["features"] if f["properties"]["iso_3166_2"] == "RU-BEL"]
     sumy = [shape(f["geometry"]) for f in doc["features"] if f["properties"]["iso_3166_2"] == "UA-59"]
     seg = shapely.intersection(shapely.boundary(bel[0]), shapely.boundary(sumy[0]))
     sp = shapely.get_coordinates(shapely.segmentize(seg, 0.001))
-    ds = np.array([osm.distance(x, y) for x, y in sp])
+    ds = line_distances(osm, sp)[0]
     loc = locate(prepared, sp[:, 0], sp[:, 1])
     inside_ua = np.mean(loc["country"].to_numpy() == "UA")
     print(f"  Belgorod-Sumy stretch: median {np.median(ds):.0f} m, max {ds.max():.0f} m; "
@@ -129,9 +129,17 @@ def sample_line(geoms, step_m: float = 100.0) -> np.ndarray:
     return np.concatenate(pts) if pts else np.empty((0, 2))
 
 
+def line_distances(lines, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Geodesic metres from each point (lon, lat rows) to the nearest of ``lines``, and that
+    line's index (measured at any distance: the reach is set beyond any in these checks)."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    r = LineSet(np.asarray(lines, dtype=object)).nearest(points[:, 0], points[:, 1],
+                                                          exact_within=5_000_000.0)
+    return r.distance_m, r.piece
+
+
 def offsets(points: np.ndarray, lines) -> np.ndarray:
-    idx = NearestIndex(np.asarray(lines, dtype=object))
-    return np.array([idx.distance(x, y) for x, y in points])
+    return line_distances(lines, points)[0]
 
 
 def stats(d: np.ndarray) -> str:
@@ -240,13 +248,11 @@ def measure_unit_layer(cache: Path, borders, borders_units) -> None:
         coast = pieces[~shapely.covered_by(pieces, land_zone)]
         hit, _ = shapely.STRtree(coast).query(shapely.points(pts), predicate="dwithin", distance=0.1)
         pts = np.delete(pts, np.unique(hit), axis=0)
-        idx = NearestIndex(land.geometry.values)
-        near_piece = [idx.nearest(x, y) for x, y in pts]
-        d = np.array([n[0] for n in near_piece])
+        d, piece = line_distances(land.geometry.values, pts)
         print(f"{cc} unit layer's outer outline within 0.1 degree of a land border and farther "
               f"from the coast -> OSM land border: {stats(d)}")
-        pair = np.array(["-".join(sorted((land["a_country"].iloc[n[1]], land["b_country"].iloc[n[1]])))
-                         for n in near_piece], dtype=object)
+        pair = np.array(["-".join(sorted((land["a_country"].iloc[k], land["b_country"].iloc[k])))
+                         for k in piece.tolist()], dtype=object)
         for p in sorted(set(pair)):
             print(f"  {p}: {stats(d[pair == p])}")
 

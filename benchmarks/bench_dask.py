@@ -1,83 +1,66 @@
-"""Dask engine: the same random input checked with 1 and with 2 local workers.
+#!/usr/bin/env python3
+"""``geoverify check --engine dask`` end to end with 1 and with 2 local workers, same run.
 
-    python benchmarks/bench_dask.py [--rows 200000] [--rows-per-partition 25000] [--verify]
+    python benchmarks/bench_dask.py [--rows 1000000] [--rows-per-partition 125000] [--dir DIR]
 
-Prints the wall time of each run (cluster start-up excluded and shown apart), the ratio, and
-whether both runs gave byte-identical JSON reports (``--verify`` also compares with a local
-``geoverify.check`` run, which is single-process and slow on big inputs).
+A generated claims CSV (``_common.generate_claims``), then, each in a fresh process,
+``geoverify check FILE --engine dask --workers N --out-dir OUT`` (the command starts its own
+local cluster: that start-up is part of the time a user waits), for N = 1 and 2; then
+``geoverify check FILE --format csv`` (the in-memory executor) for reference. Prints wall
+times, the 1 -> 2 worker speed-up, and whether the two Dask runs wrote the same frames.
+Peak RSS is the largest single process (a worker or the client). Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import random
-import tempfile
-import time
+import sys
 from pathlib import Path
 
-CLAIMS = ["Belgorod oblast", "Sumy oblast", "Kharkiv oblast", "Russia", "Ukraine", "", "Atlantis"]
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import (  # noqa: E402
+    ROOT,
+    cleanup,
+    generate_claims,
+    geoverify_cmd,
+    measure,
+    workdir,
+)
 
 
-def write_input(path: Path, n: int, seed: int = 1) -> None:
-    rng = random.Random(seed)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "clip", "frame", "lat", "lon", "claimed"])
-        for i in range(n):
-            if rng.random() < 0.02:
-                lat, lon = "", "bad"
-            else:
-                lat, lon = f"{rng.uniform(44.0, 56.0):.5f}", f"{rng.uniform(28.0, 42.0):.5f}"
-            w.writerow([f"r{i}", f"clip-{rng.randrange(50)}", f"{i % 600}", lat, lon,
-                        rng.choice(CLAIMS)])
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--rows-per-partition", type=int, default=125_000)
+    ap.add_argument("--dir", default=None)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args(argv)
+    import pandas as pd
 
-
-def main() -> None:
-    import distributed
-
-    from geoverify.io.writers import to_json
-    from geoverify.run.distributed import check_dask, local_cluster
-
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--rows-per-partition", type=int, default=25_000)
-    ap.add_argument("--verify", action="store_true")
-    args = ap.parse_args()
-
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "claims.csv"
-        write_input(src, args.rows)
-        print(f"input: {args.rows} rows, {src.stat().st_size / 1e6:.1f} MB, "
-              f"{args.rows_per_partition} rows per partition")
-        times = {}
-        reports = {}
-        for n in (1, 2):
-            t0 = time.perf_counter()
-            cluster = local_cluster(n)
-            client = distributed.Client(cluster)
-            t1 = time.perf_counter()
-            try:
-                res = check_dask(str(src), client=client,
-                                 rows_per_partition=args.rows_per_partition,
-                                 out_dir=Path(tmp) / f"out{n}")
-                t2 = time.perf_counter()
-                reports[n] = to_json(res.to_dict())
-            finally:
-                client.close()
-                cluster.close()
-            times[n] = t2 - t1
-            print(f"{n} worker(s): {times[n]:.1f} s (cluster start {t1 - t0:.1f} s)")
-        print(f"speed-up 1 -> 2 workers: {times[1] / times[2]:.2f}x")
-        print(f"reports identical: {reports[1] == reports[2]}")
-        if args.verify:
-            import geoverify
-
-            t0 = time.perf_counter()
-            local = to_json(geoverify.check(str(src)).to_dict())
-            print(f"local check: {time.perf_counter() - t0:.1f} s; "
-                  f"identical to dask: {local == reports[1]}")
+    d = workdir(args.dir)
+    gv = geoverify_cmd()
+    src = d / f"claims-{args.rows}.csv"
+    if not src.exists():
+        generate_claims(src, args.rows)
+    measure([*gv, "check", str(ROOT / "data" / "examples" / "belgorod-2023.csv")])  # warm-up
+    times, frames = {}, {}
+    for n in (1, 2):
+        out = d / f"dask-{n}"
+        r = measure([*gv, "check", str(src), "--engine", "dask", "--workers", str(n),
+                     "--rows-per-partition", str(args.rows_per_partition), "--out-dir", str(out),
+                     "--overwrite"])
+        times[n] = r["wall_s"]
+        frames[n] = pd.read_parquet(out)
+        print(f"dask, {n} worker(s): {r['wall_s']:8.2f} s, largest process "
+              f"{r['peak_rss_mb']:.0f} MB")
+    local = measure([*gv, "check", str(src), "--format", "csv", "-o", str(d / "local.csv"),
+                     "--overwrite"])
+    print(f"local (threads):     {local['wall_s']:8.2f} s, {local['peak_rss_mb']:.0f} MB")
+    print(f"speed-up 1 -> 2 workers: {times[1] / times[2]:.2f}x; same frames: "
+          f"{frames[1].equals(frames[2])}")
+    cleanup(d, args.keep or args.dir is not None)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

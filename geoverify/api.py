@@ -98,7 +98,8 @@ def read_claims(source: str | Path | pd.DataFrame, *, fmt: str | None = None,
 def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
           sheet: str | int | None = None, schema: str | None = None, layer: str | None = None,
           encoding: str | None = None, control: Any = None,
-          columns: dict[str, str] | str | None = None, progress=None) -> CheckResult:
+          columns: dict[str, str] | str | None = None, cities_in_regions: bool = False,
+          progress=None) -> CheckResult:
     """Check claims: where each frame is, whether that agrees with its claim, tallies per clip.
 
     Parameters
@@ -112,6 +113,12 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
     control
         Optional dated control layer (a path or a GeoDataFrame with ``party``,
         ``valid_from``, ``valid_to``): each frame gets ``controlled_by`` as of its own date.
+    cities_in_regions
+        Count a point in a city with special status as in the region that encloses it (Kyiv
+        in Kyiv Oblast, Sevastopol in Crimea, Moscow in Moscow Oblast...) when the claim names
+        that region; such rows get the info finding ``city-in-region``. Off by default (strict:
+        a point in Kyiv claimed as Kyiv Oblast is a ``mismatch`` whose message names this
+        option). Recorded in the report's ``settings``.
     progress
         Optional object with ``total`` and ``advance(rows)`` (the CLI's progress line).
 
@@ -127,7 +134,8 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
     if progress is not None:
         progress.total = len(raw.data)
     return check_raw(raw, bset, control=_control_layer(control),
-                     progress=None if progress is None else progress.advance)
+                     progress=None if progress is None else progress.advance,
+                     cities_in_regions=cities_in_regions)
 
 
 def _control_layer(control: Any):

@@ -36,6 +36,7 @@ CODES: dict[str, str] = {
     "disputed-area": "info",
     "on-border": "info",
     "near-coast": "info",
+    "city-in-region": "info",
     # other fields
     "invalid-precision": "warning",
     "invalid-role": "warning",
@@ -100,6 +101,9 @@ DESCRIPTIONS = {
     "outside-boundaries": "The point is in no country's land area (at sea or off the map).",
     "disputed-area": "The point is in a disputed area and the claim names the other claimant.",
     "on-border": "The point lies exactly on a border and is assigned to neither side.",
+    "city-in-region": "The point is in a city with special status that the claimed region "
+                      "encloses (Kyiv in Kyiv Oblast), counted as that region because "
+                      "`cities_in_regions` is on.",
     "near-coast": "The point is just off the simplified coastline, within its accuracy, and is "
                   "taken as on the nearest land.",
     "duplicate-row": "The same row appears twice.",

@@ -12,6 +12,7 @@ from geoverify.cli.options import (
     Choice,
     boundaries_opt,
     check_output,
+    cities_opt,
     columns_opt,
     configure_logging,
     format_for,
@@ -24,6 +25,7 @@ from geoverify.cli.options import (
     quiet_opt,
     refuse_output_on_input,
     report_notes,
+    resolve_cities,
     resolve_columns,
     schema_opt,
     set_current_file,
@@ -121,6 +123,7 @@ def write_result(result, fmt: str, output, overwrite: bool, *, raw_text: bool = 
 @input_format_opt
 @sheet_opt
 @columns_opt
+@cities_opt
 @click.option("--layer", default=None, help="GeoPackage layer name.")
 @schema_opt
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV (default: detect).")
@@ -150,7 +153,7 @@ def write_result(result, fmt: str, output, overwrite: bool, *, raw_text: bool = 
 @verbose_opt
 @quiet_opt
 def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, sheet, columns,
-              layer, schema, encoding, control, engine, scheduler, workers, rows_per_partition,
+              cities_in_regions, layer, schema, encoding, control, engine, scheduler, workers, rows_per_partition,
               out_dir, stream, chunk_rows, boundaries, verbose, quiet):
     """Check the claims in FILE (CSV/TSV, XLSX, GeoJSON/JSON/JSONL, KML/KMZ, GeoPackage,
     GeoParquet, FlatGeobuf; - for stdin).
@@ -175,10 +178,11 @@ def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, s
     if mapping_from and mapping_from != "--columns":
         log.info("using the column mapping in %s: %s", mapping_from,
                  ",".join(f"{k}={v}" for k, v in mapping.items()))
+    cities = resolve_cities(cities_in_regions, claims if engine != "dask" else None)
     if stream:
         return _check_stream(claims, output, fmt or "table", overwrite, fail_on, input_format,
                              schema, chunk_rows, boundaries, quiet, encoding, control,
-                             mapping, raw_text,
+                             mapping, raw_text, cities,
                              incompatible={"--sheet": sheet, "--layer": layer,
                                            "--out-dir": out_dir},
                              engine=engine)
@@ -198,7 +202,7 @@ def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, s
         result = check_dask(claims, out_dir=out_dir, scheduler=scheduler, workers=workers,
                             rows_per_partition=rows_per_partition, overwrite=overwrite,
                             boundaries=boundaries, control=control, progress=progress.advance,
-                            columns=mapping or None, **read)
+                            columns=mapping or None, cities_in_regions=cities, **read)
         progress.finish()
         if out_dir is not None:
             return _summary_only(result.summary_dict(), fmt or "table", fail_on, output,
@@ -207,7 +211,7 @@ def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, s
         if scheduler or workers or out_dir:
             raise click.UsageError("--scheduler, --workers and --out-dir go with --engine dask")
         result = check(claims, boundaries=boundaries, control=control, columns=mapping or None,
-                       progress=progress, **read)
+                       cities_in_regions=cities, progress=progress, **read)
         progress.finish()
     report_notes(result.input)
     fmt = format_for(fmt, output, CHECK_SUFFIX_FORMATS, "table")
@@ -248,7 +252,7 @@ STREAM_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndj
 
 
 def _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema, chunk_rows,
-                  boundaries, quiet, encoding, control, mapping, raw_text, *, incompatible,
+                  boundaries, quiet, encoding, control, mapping, raw_text, cities, *, incompatible,
                   engine):
     """``check --stream``: frames to -o as they are checked, tallies to stdout."""
     from geoverify.api import _control_layer
@@ -273,6 +277,7 @@ def _check_stream(claims, output, fmt, overwrite, fail_on, input_format, schema,
                           boundaries=boundaries, control=_control_layer(control),
                           progress=progress.advance, input_format=input_format, schema=schema,
                           encoding=encoding, overwrite=overwrite, columns=mapping or None,
+                          cities_in_regions=cities,
                           raw_text=raw_text)
     progress.finish()
     report_notes(report["input"])

@@ -12,6 +12,7 @@ import click
 from geoverify.cli.options import (
     boundaries_opt,
     check_output,
+    cities_opt,
     columns_opt,
     configure_logging,
     input_format_opt,
@@ -20,6 +21,7 @@ from geoverify.cli.options import (
     quiet_opt,
     refuse_output_on_input,
     report_notes,
+    resolve_cities,
     resolve_columns,
     schema_opt,
     set_current_file,
@@ -51,13 +53,14 @@ FIGURE_SUFFIXES = (".svg", ".png", ".pdf")
 @input_format_opt
 @sheet_opt
 @columns_opt
+@cities_opt
 @schema_opt
 @overwrite_opt
 @boundaries_opt
 @verbose_opt
 @quiet_opt
 def map_cmd(claims, output, clip, title, cdn, tiles, tiles_attribution, input_format, sheet,
-            columns, schema, overwrite, boundaries, verbose, quiet):
+            columns, cities_in_regions, schema, overwrite, boundaries, verbose, quiet):
     """Draw the frames of FILE, coloured by verdict, with per-clip tallies, into one HTML page
     (or a static SVG/PNG/PDF figure for articles, by the suffix of -o)."""
     from geoverify.api import build_figure, build_map, check
@@ -89,7 +92,8 @@ def map_cmd(claims, output, clip, title, cdn, tiles, tiles_attribution, input_fo
     mapping, _ = resolve_columns(columns, claims)
     progress = Progress(quiet=quiet > 0)
     result = check(claims, boundaries=boundaries, fmt=input_format, sheet=sheet_value(sheet),
-                   schema=schema, columns=mapping or None, progress=progress)
+                   schema=schema, columns=mapping or None,
+                   cities_in_regions=resolve_cities(cities_in_regions, claims), progress=progress)
     progress.finish()
     report = result.to_dict()
     report_notes(report["input"])

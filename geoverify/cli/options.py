@@ -109,6 +109,12 @@ columns_opt = click.option(
          "clip, frame, lat, lon, coordinates, claimed, source, date, precision_m, role). "
          "Default: the columns mapping of the .geoverify.toml, pyproject.toml or setup.cfg "
          "found from the file's directory upward.")
+cities_opt = click.option(
+    "--cities-in-regions/--strict-cities", "cities_in_regions", default=None,
+    help="Count a point in a city with special status as in the region that encloses it when "
+         "the claim names that region (Kyiv in Kyiv Oblast, Sevastopol in Crimea, Moscow in "
+         "Moscow Oblast...): such rows match, with the info finding city-in-region. Default: "
+         "the configuration's cities_in_regions, else strict (a mismatch).")
 sheet_opt = click.option("--sheet", default=None, metavar="NAME|INDEX",
                          help="XLSX: the sheet to read (name or 0-based index). Default: the "
                               "first sheet with coordinate columns.")
@@ -250,6 +256,25 @@ def resolve_columns(cli_value: str | None, source: str | None):
     if not value:
         return {}, None
     return column_mapping(value, f"configuration {path}: columns"), str(path)
+
+
+def resolve_cities(cli_value: bool | None, source: str | None) -> bool:
+    """``--cities-in-regions`` / ``--strict-cities``, else the ``cities_in_regions`` of the
+    configuration found from ``source``'s directory upward, else off."""
+    if cli_value is not None:
+        return bool(cli_value)
+    start = Path.cwd() if source in (None, "-") else Path(source)
+    if not start.exists():
+        return False
+    found = find_config_mapping(start)
+    if found is None:
+        return False
+    path, mapping = found
+    value = mapping.get("cities_in_regions", mapping.get("cities-in-regions", False))
+    if not isinstance(value, bool):
+        raise ConfigError(f"configuration {path}: cities_in_regions must be true or false, "
+                          f"not {value!r}")
+    return value
 
 
 def sheet_value(sheet: str | None):

@@ -16,6 +16,7 @@ import click
 from geoverify.cli.options import (
     Choice,
     check_output,
+    cities_opt,
     columns_opt,
     configure_logging,
     format_for,
@@ -65,12 +66,14 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
               help="Skip named files that a directory search would skip (hidden, not a claims "
                    "file, the configuration's exclude patterns); the pre-commit hook uses it.")
 @columns_opt
+@cities_opt
 @sheet_opt
 @verbose_opt
 @quiet_opt
 @click.pass_context
 def validate_cmd(ctx, paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline,
-                 since, summary, boundaries, force_exclude, columns, sheet, verbose, quiet):
+                 since, summary, boundaries, force_exclude, columns, cities_in_regions, sheet,
+                 verbose, quiet):
     """Validate claims files, and directories of them, for CI and pre-commit.
 
     Finds swapped or rounded coordinates, (0, 0) points, duplicated rows, one frame placed in
@@ -99,7 +102,8 @@ def validate_cmd(ctx, paths, config, fmt, output, overwrite, fail_on, baseline, 
         check_output(write_baseline, True)
         check_output(summary, True)
         code = _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline,
-                    since, summary, boundaries, force_exclude, columns, sheet_value(sheet))
+                    since, summary, boundaries, force_exclude, columns, sheet_value(sheet),
+                    cities_in_regions)
     except GeoverifyError as exc:
         click.echo(f"geoverify: error: {exc}", err=True)
         code = EXIT_CANNOT_RUN
@@ -124,7 +128,8 @@ def _input_files(paths) -> list[str]:
 
 
 def _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baseline, since,
-         summary, boundaries, force_exclude=False, columns=None, sheet=None) -> int:
+         summary, boundaries, force_exclude=False, columns=None, sheet=None,
+         cities_in_regions=None) -> int:
     from geoverify.io.baseline import write_baseline as save_baseline
     from geoverify.io.reports import format_validation, to_markdown
     from geoverify.io.writers import write_text_atomic
@@ -133,7 +138,8 @@ def _run(paths, config, fmt, output, overwrite, fail_on, baseline, write_baselin
     skip = [p for p in (output, write_baseline, summary) if p]
     result = validate(list(paths), config=config, baseline=baseline, since=since,
                       boundaries=boundaries, on_error="collect", skip=skip,
-                      force_exclude=force_exclude, columns=columns, sheet=sheet)
+                      force_exclude=force_exclude, columns=columns, sheet=sheet,
+                      cities_in_regions=cities_in_regions)
     report = result.to_dict()
     # findings recorded by --write-baseline do not fail this run: say so in the report too
     shown_fail_on = "never" if write_baseline and not report["errors"] else fail_on

@@ -70,6 +70,10 @@ class CheckContext:
     index: BoundaryIndex
     names: Any
     control: Any = None
+    #: count a point in a city with special status as in the region that encloses it (Kyiv in
+    #: Kyiv Oblast) when the claim names that region: CLI ``--cities-in-regions``, config key
+    #: ``cities_in_regions``; off by default (strict)
+    cities_in_regions: bool = False
     _resolved: dict[str, Resolution] = field(default_factory=dict)
 
     def resolve(self, text: str) -> Resolution:
@@ -81,9 +85,15 @@ class CheckContext:
         return res
 
 
-def context(boundaries, control=None) -> CheckContext:
+def context(boundaries, control=None, *, cities_in_regions: bool = False) -> CheckContext:
     """A :class:`CheckContext` for a loaded boundary set."""
-    return CheckContext(boundaries, boundary_index(boundaries), name_index(boundaries), control)
+    return CheckContext(boundaries, boundary_index(boundaries), name_index(boundaries), control,
+                        cities_in_regions=bool(cities_in_regions))
+
+
+def settings_of(ctx: CheckContext) -> dict[str, Any]:
+    """The settings that change verdicts, as a report records them."""
+    return {"cities_in_regions": bool(ctx.cities_in_regions)}
 
 
 @dataclass
@@ -186,12 +196,17 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
     verdict[disputed] = "disputed"
     judged = located & resolved & ~disputed
 
-    # (row, unit) pairs of the judged rows
+    # (row, unit) pairs of the judged rows; with cities_in_regions, a claimed region is
+    # judged together with the cities it encloses
+    groups: dict[str, tuple[str, ...]] = {}
+    if ctx.cities_in_regions:
+        for city, region in sorted(index.enclosing_regions().items()):
+            groups[region] = groups.get(region, (region,)) + (city,)
     jrows = np.flatnonzero(judged)
     counts = np.array([len(units_of[c]) for c in claim_of_row[jrows]], dtype=np.int64)
     pair_row = np.repeat(jrows, counts)
     pair_unit: list[Unit] = [u for c in claim_of_row[jrows].tolist() for u in units_of[c]]
-    j = judge(index, loc, lon, lat, prec, pair_row, pair_unit, near_line.lower_m)
+    j = judge(index, loc, lon, lat, prec, pair_row, pair_unit, near_line.lower_m, groups)
     best = best_pairs(j, pair_row, n)
     b = best[jrows]
     verdict[jrows] = np.asarray(JUDGED, dtype=object)[j.verdict[b]]
@@ -224,8 +239,15 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
     other = np.full(n, None, dtype=object)
     has = np.flatnonzero(piece >= 0)
     if len(has):
-        other[has] = index.other_side(piece[has], claim_code[has])
-        a, o = claim_code[has].astype(str), other[has].astype(str)
+        side = claim_code[has].copy()  # the claimed unit's side (a member of its group)
+        if groups:
+            for t in np.flatnonzero(claim_level[has] == "adm1").tolist():
+                members = groups.get(side[t])
+                if members:
+                    pa_, pb_ = index.b_a[piece[has][t]], index.b_b[piece[has][t]]
+                    side[t] = pa_ if pa_ in members else pb_
+        other[has] = index.other_side(piece[has], side)
+        a, o = side.astype(str), other[has].astype(str)
         line[has] = np.where(a < o, np.char.add(np.char.add(a, "|"), o),
                              np.char.add(np.char.add(o, "|"), a)).astype(object)
 
@@ -271,8 +293,14 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
                       [f"row {r}: {message}" for r in rows[idx].tolist()], SEQ_CLAIM)
     _disputed_findings(found, np.flatnonzero(disputed), rows, loc, index, claimed, texts,
                        claim_of_row)
+    hints = {} if ctx.cities_in_regions else _city_hints(verdict, loc, index, claim_code,
+                                                         claim_name)
     _verdict_findings(found, verdict, jrows, rows, loc, index, claimed, claim_code, claim_name,
-                      dist_claimed, decision_m, band_m, other, j, b, prec)
+                      dist_claimed, decision_m, band_m, other, j, b, prec, hints)
+    if groups:
+        via = [i for i in jrows.tolist() if claim_level[i] == "adm1" and loc.adm1[i] is not None
+               and loc.adm1[i] != claim_code[i] and loc.adm1[i] in groups.get(claim_code[i], ())]
+        _city_findings(found, via, rows, loc, index, claimed, claim_code, claim_name)
 
     controlled = np.full(n, None, dtype=object)
     if ctx.control is not None:
@@ -331,8 +359,37 @@ def _disputed_findings(found, idx, rows, loc, index, claimed, texts, claim_of_ro
                   SEQ_VERDICT)
 
 
+def _city_findings(found, via_rows, rows, loc, index, claimed, claim_code, claim_name) -> None:
+    """``city-in-region`` for rows counted in their claimed region through a city that the
+    region encloses (``cities_in_regions`` on)."""
+    for i in via_rows:
+        city = loc.adm1[i]
+        found.add([i], "city-in-region", "claimed", [claimed[i].as_py()],
+                  [f"row {rows[i]}: the point is in {index.unit_name_of.get(city, city)} ({city}), a "
+                   f"city with special status that {claim_name[i]} ({claim_code[i]}) encloses; "
+                   "counted as part of it because cities_in_regions is on"], SEQ_VERDICT + 1)
+
+
+def _city_hints(verdict, loc, index, claim_code, claim_name) -> dict[int, str]:
+    """With ``cities_in_regions`` off: for each ``mismatch`` of a point in a city with special
+    status that the claimed region encloses, a sentence naming the option."""
+    cand = np.flatnonzero((verdict == "mismatch") & (loc.adm1 != None))  # noqa: E711
+    if not len(cand):
+        return {}
+    enclosing = index.enclosing_regions()
+    out = {}
+    for i in cand.tolist():
+        city = loc.adm1[i]
+        if enclosing.get(city) == claim_code[i]:
+            out[i] = (f"; {index.unit_name_of.get(city, city)} is a city with special status "
+                      f"enclosed by {claim_name[i]}: to count such points as {claim_name[i]}, use "
+                      "--cities-in-regions (config: cities_in_regions = true)")
+    return out
+
+
 def _verdict_findings(found, verdict, jrows, rows, loc, index, claimed, claim_code, claim_name,
-                      dist_claimed, decision_m, band_m, other, j, b, prec) -> None:
+                      dist_claimed, decision_m, band_m, other, j, b, prec,
+                      hints: dict[int, str] | None = None) -> None:
     """``claim-mismatch``, ``near-border`` and ``outside-boundaries`` with the distance that
     decided and the band it was measured against, formatted on whole columns."""
     if len(jrows) == 0:
@@ -381,6 +438,8 @@ def _verdict_findings(found, verdict, jrows, rows, loc, index, claimed, claim_co
                               "shared boundary", pa.string()))
                 msg = _join(head, fmt_metres(dist_claimed[r]), " outside ", unit, " (",
                             _where(r, loc, index), ")", decided, "; the claim is contradicted")
+                if hints:
+                    msg = _join(msg, _s([hints.get(i, "") for i in r.tolist()]))
             else:
                 ins, land = inside_all[mask], land_all[mask]
                 msg = pc.if_else(

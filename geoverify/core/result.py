@@ -173,12 +173,15 @@ class CheckResult:
         ``path``, ``sha256``, ``rows`` of what was read.
     boundaries
         Provenance of every boundary layer used.
+    settings
+        The settings that change verdicts (``cities_in_regions``).
     """
 
     table: Frames
     clips: pd.DataFrame
     input: dict[str, Any]
     boundaries: list[dict[str, Any]]
+    settings: dict[str, Any] = field(default_factory=lambda: {"cities_in_regions": False})
     _frames: Any = field(default=None, repr=False)
 
     def __len__(self) -> int:
@@ -199,7 +202,7 @@ class CheckResult:
 
     def header(self) -> dict[str, Any]:
         return {"geoverify_version": __version__, "input": dict(self.input),
-                "boundaries": [dict(b) for b in self.boundaries]}
+                "boundaries": [dict(b) for b in self.boundaries], "settings": dict(self.settings)}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (see ``geoverify/schema/report.schema.json``)."""

@@ -71,13 +71,15 @@ def _contains(codes_single, multi_sets, pair_row, code) -> np.ndarray:
 
 
 def judge(index, loc, lon, lat, precision, pair_row, pair_unit: list[Unit],
-          lower_m=None) -> Judgements:
+          lower_m=None, groups: dict[str, tuple[str, ...]] | None = None) -> Judgements:
     """Judge every (row, unit) pair (step 5 of the precedence).
 
     ``loc`` is :meth:`~geoverify.engine.index.BoundaryIndex.locate`'s answer for the rows;
     ``precision`` the rows' precision in metres (0 when none); ``lower_m`` an optional lower
     bound per row on the distance to any boundary line (see
-    :meth:`~geoverify.engine.index.BoundaryIndex.unit_margin`).
+    :meth:`~geoverify.engine.index.BoundaryIndex.unit_margin`); ``groups`` maps a region's
+    code to the codes judged as one with it (itself and the cities it encloses, with
+    ``cities_in_regions``): inside any member is inside, lines between members do not count.
     """
     pair_row = np.asarray(pair_row, dtype=np.int64)
     m = len(pair_row)
@@ -92,6 +94,15 @@ def judge(index, loc, lon, lat, precision, pair_row, pair_unit: list[Unit],
                         index.unit_code[np.maximum(loc.unit, 0)], None)
     in_country = _contains(single_c, multi_c, pair_row, code)
     in_adm1 = _contains(single_a, multi_a, pair_row, code)
+    groups = groups or {}
+    if groups:
+        grouped = np.flatnonzero(~is_country & np.isin(code, list(groups)))
+        for k in grouped.tolist():
+            if not in_adm1[k]:
+                r = int(pair_row[k])
+                members = groups[code[k]]
+                in_adm1[k] = (single_a[r] in members) if r not in multi_a else bool(
+                    multi_a[r] & set(members))
     inside = np.where(is_country, in_country, in_adm1)
     located = loc.unit[pair_row] != -1
     sea = np.zeros(m, dtype=bool)
@@ -118,8 +129,9 @@ def judge(index, loc, lon, lat, precision, pair_row, pair_unit: list[Unit],
     for (lv, cd), ks in keys.items():
         ks = np.asarray(ks, dtype=np.int64)
         rows = pair_row[ks]
+        group = groups.get(cd) if lv == "adm1" else None
         r = index.unit_margin(lv, cd, lon[rows], lat[rows], prec[ks],
-                              None if lower_m is None else lower_m[rows])
+                              None if lower_m is None else lower_m[rows], group=group)
         margin[ks] = r.margin_m - prec[ks]
         decided[ks] = r.distance_m
         band[ks] = r.accuracy_m + prec[ks]
@@ -131,6 +143,11 @@ def judge(index, loc, lon, lat, precision, pair_row, pair_unit: list[Unit],
                                     exact_within=u_sea[out] + NEAR_M)
             dist_claimed[out] = r.distance_m
             claimed_lower[out] = r.lower_m
+            for member in (group or ())[1:]:  # the nearest member of the group
+                r = index.unit_distance(lv, member, lon[pair_row[out]], lat[pair_row[out]],
+                                        exact_within=u_sea[out] + NEAR_M)
+                dist_claimed[out] = np.fmin(dist_claimed[out], r.distance_m)
+                claimed_lower[out] = np.minimum(claimed_lower[out], r.lower_m)
     at_sea = ~on_land & ~inside
     margin = np.where(at_sea, np.where(np.isnan(dist_claimed), claimed_lower, dist_claimed)
                       - u_sea, margin)

@@ -470,8 +470,26 @@ class BoundaryIndex:
             got = self._unit_lines[key] = _UnitLines(classes)
         return got
 
+    def _group_lines(self, codes: tuple[str, ...]) -> _UnitLines:
+        """The shared boundary of several regions taken as one (a region with the cities it
+        encloses): the stretches with exactly one side in the group."""
+        key = ("group", codes)
+        with self._lock:
+            got = self._unit_lines.get(key)
+            if got is None:
+                ina = np.isin(self.b_a, list(codes))
+                inb = np.isin(self.b_b, list(codes))
+                idx = np.flatnonzero(ina ^ inb)
+                geoms = self.bset.borders.geometry.values
+                classes = []
+                for acc in np.unique(self.b_accuracy[idx]).tolist():
+                    sel = idx[self.b_accuracy[idx] == acc]
+                    classes.append((float(acc), LineSet(geoms[sel]), sel))
+                got = self._unit_lines[key] = _UnitLines(classes)
+        return got
+
     def unit_margin(self, level: str, code: str, lon, lat, precision_m,
-                    lower_m=None) -> Margin:
+                    lower_m=None, group: tuple[str, ...] | None = None) -> Margin:
         """The stretch of a claimed unit's shared boundary that decides each point's verdict.
 
         For every piece ``p`` of the unit's shared boundary, ``distance(point, p) -
@@ -482,6 +500,8 @@ class BoundaryIndex:
         boundary between any two units): where even that is more than :data:`NEAR_M` beyond
         the widest band, no distance can decide, the margin is that bound minus the largest
         accuracy, and the deciding stretch is not measured (``distance_m`` NaN, ``piece`` -1).
+        ``group``: judge the region together with these regions (the cities it encloses): the
+        lines between members do not count.
         """
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)
@@ -489,7 +509,7 @@ class BoundaryIndex:
         prec = np.broadcast_to(np.asarray(precision_m, dtype=float), (n,))
         out = Margin(np.full(n, np.inf), np.full(n, np.inf), np.full(n, np.nan),
                      np.full(n, -1, dtype=np.int64), np.full(n, np.inf), np.ones(n, dtype=bool))
-        classes = self._lines_of(level, code).classes
+        classes = (self._group_lines(group) if group else self._lines_of(level, code)).classes
         if not classes:
             return out
         todo = np.arange(n)
@@ -553,6 +573,47 @@ class BoundaryIndex:
         by_country = (self.b_kind[piece] == "country") & (code != a) & (code != b) & (
             (code == ac) | (code == bc))
         return np.where(by_country, np.where(ac == code, bc, ac), np.where(a == code, b, a))
+
+    def enclosing_regions(self) -> dict[str, str]:
+        """Cities with special status and the region that encloses each: for every unit of kind
+        ``city``, the region of the same country that shares at least half of the city's land
+        boundary and is at least four times its area (Kyiv -> Kyiv Oblast, Sevastopol ->
+        Crimea, Moscow -> Moscow Oblast, Minsk -> Minsk Region, Saint Petersburg -> Leningrad
+        Oblast). Derived from the boundary set, so a user set gets its own; computed once."""
+        with self._lock:
+            got = self.bset._cache.get("enclosing")
+            if got is not None:
+                return got
+            units = self.bset.units
+            kind = units["kind"].to_numpy(dtype=object) if "kind" in units.columns else \
+                np.full(len(units), None, dtype=object)
+            cities = set(self.unit_code[(kind == "city") & self.unit_is_adm1].tolist())
+            country_of = dict(zip(self.unit_code.tolist(), self.unit_country.tolist()))
+            region = set(self.unit_code[self.unit_is_adm1 & (kind != "city")].tolist())
+            touch = np.flatnonzero(np.isin(self.b_a, list(cities)) | np.isin(self.b_b, list(cities)))
+            got = {}
+            if len(touch):
+                geoms = self.bset.borders.geometry.values[touch]
+                lengths = shapely.length(np.asarray(geoms, dtype=object))
+                total: dict[str, float] = {}
+                shared: dict[tuple[str, str], float] = {}
+                for a, b, n in zip(self.b_a[touch].tolist(), self.b_b[touch].tolist(),
+                                   lengths.tolist()):
+                    for city, other in ((a, b), (b, a)):
+                        if city in cities:
+                            total[city] = total.get(city, 0.0) + n
+                            if other in region and country_of.get(other) == country_of[city]:
+                                shared[city, other] = shared.get((city, other), 0.0) + n
+                pos = {c: i for i, c in enumerate(self.unit_code.tolist())}
+                area = shapely.area(self.unit_geoms)
+                for (city, other), n in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0])):
+                    # a city much smaller than the region around it (not a province that
+                    # a source calls a city)
+                    if city not in got and n >= 0.5 * total[city] \
+                            and area[pos[city]] <= 0.25 * area[pos[other]]:
+                        got[city] = other
+            self.bset._cache["enclosing"] = got
+            return got
 
     def piece_label(self, piece: int, code: str) -> tuple[str, str]:
         """(kind, the unit on the other side of border piece ``piece`` from ``code``)."""

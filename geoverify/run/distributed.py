@@ -111,11 +111,11 @@ class Part:
 
 
 def run_part(raw, start: int, stop: int, first_row: int, index: int, boundaries: str,
-             tmp_dir: str | None, control=None) -> Part:
+             tmp_dir: str | None, control=None, cities_in_regions: bool = False) -> Part:
     """Rows ``start:stop`` of ``raw`` (global rows ``first_row``...) on a worker."""
     ctx = warm(boundaries)
-    if control is not None and ctx.control is not control:
-        ctx = context(ctx.boundaries, control)
+    if (control is not None and ctx.control is not control) or cities_in_regions:
+        ctx = context(ctx.boundaries, control, cities_in_regions=cities_in_regions)
     frames = check_batch(normalise(slice_raw(raw, start, stop), first_row=first_row), ctx)
     tally = Tally()
     tally.add(frames.columns)
@@ -272,7 +272,7 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
                scheduler: str | None = None, workers: int | None = None,
                boundaries: str = "embedded", rows_per_partition: int = 100_000,
                overwrite: bool = False, client=None, control: Any = None,
-               progress: Callable[[int], None] | None = None,
+               cities_in_regions: bool = False, progress: Callable[[int], None] | None = None,
                **read_options: Any) -> DaskCheckResult:
     """Check claims on a Dask cluster; the same report as :func:`geoverify.check`.
 
@@ -298,6 +298,8 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
         Replace an earlier result in ``out_dir``.
     control
         Optional dated control layer (a path or a GeoDataFrame), as for :func:`geoverify.check`.
+    cities_in_regions
+        As for :func:`geoverify.check`.
     progress
         Called with the rows of each partition as it completes.
     read_options
@@ -334,7 +336,8 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
     try:
         with _dask_client(scheduler, workers, client) as c:
             parts, info, bounds = _run(c, raw, files, path, boundaries, rows_per_partition,
-                                       read_options, control, tmp, progress)
+                                       read_options, control, tmp, progress,
+                                       bool(cities_in_regions))
     except BaseException:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -353,6 +356,7 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
     else:
         frames = concat_frames([p.frames for p in parts])
     result = DaskCheckResult(table=frames, clips=tally.frame(), input=info, boundaries=bounds,
+                             settings={"cities_in_regions": bool(cities_in_regions)},
                              partitions=partitions, out_dir=None if out is None else str(out))
     if out is not None:
         write_text_atomic(out / REPORT_NAME, to_json(result.summary_dict()), overwrite=True)
@@ -360,7 +364,7 @@ def check_dask(source: Any, *, out_dir: str | os.PathLike | None = None,
 
 
 def _run(c, raw, files, path, boundaries, rows_per_partition, read_options, control, tmp,
-         progress):
+         progress, cities_in_regions=False):
     import distributed
 
     c.register_plugin(BoundaryWarmup(boundaries), name=plugin_name(boundaries))
@@ -372,7 +376,8 @@ def _run(c, raw, files, path, boundaries, rows_per_partition, read_options, cont
             piece = slice_raw(raw, s, s + rows_per_partition)
             # the rows travel in the task itself: the scheduler can rerun it anywhere
             tasks.append(c.submit(run_part, piece, 0, len(piece.data), s + 1, k, boundaries,
-                                  tmp_dir, control, pure=False, key=f"geoverify-part-{k}-"
+                                  tmp_dir, control, cities_in_regions, pure=False,
+                                  key=f"geoverify-part-{k}-"
                                   f"{uuid.uuid4().hex}"))
         info = describe_input(raw)
     else:
@@ -386,7 +391,7 @@ def _run(c, raw, files, path, boundaries, rows_per_partition, read_options, cont
             for s in range(0, max(n_file, 1), rows_per_partition):
                 stop = min(s + rows_per_partition, n_file)
                 tasks.append(c.submit(run_part, t, s, stop, offset + s + 1, k, boundaries,
-                                      tmp_dir, control, pure=False))
+                                      tmp_dir, control, cities_in_regions, pure=False))
                 k += 1
             offset += n_file
         info = {**metas[0][3], "path": path, "sha256": manifest.hexdigest(), "rows": offset}

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from geoverify.core.batch import Frames, check_batch, context
+from geoverify.core.batch import Frames, check_batch, context, settings_of
 from geoverify.core.result import CheckResult, concat_frames
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
@@ -98,13 +98,14 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int = BATCH_ROWS,
 
 
 def check_raw(raw, boundaries, *, control=None, input_info: dict[str, Any] | None = None,
-              progress: Callable[[int], None] | None = None) -> CheckResult:
+              progress: Callable[[int], None] | None = None,
+              cities_in_regions: bool = False) -> CheckResult:
     """Check a table already read: the executor behind :func:`geoverify.check`."""
-    ctx = context(boundaries, control)
+    ctx = context(boundaries, control, cities_in_regions=cities_in_regions)
     frames, tally = check_frames(raw, ctx, progress=progress)
     info = input_info if input_info is not None else describe_input(raw)
     return CheckResult(table=frames, clips=tally.frame(), input=info,
-                       boundaries=provenance(boundaries, control))
+                       boundaries=provenance(boundaries, control), settings=settings_of(ctx))
 
 
 def provenance(boundaries, control=None) -> list[dict[str, Any]]:

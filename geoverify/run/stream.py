@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from geoverify._version import __version__
-from geoverify.core.batch import Frames, check_batch, context
+from geoverify.core.batch import Frames, check_batch, context, settings_of
 from geoverify.core.result import flat_table, iter_records
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
@@ -196,7 +196,7 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
                  progress: Callable[[int], None] | None = None,
                  input_format: str | None = None, schema: str | None = None,
                  encoding: str | None = None, overwrite: bool = True, columns=None,
-                 raw_text: bool = False) -> dict[str, Any]:
+                 raw_text: bool = False, cities_in_regions: bool = False) -> dict[str, Any]:
     """Check a large CSV/TSV/Parquet claims file block by block, writing frames as it goes.
 
     Parameters
@@ -242,7 +242,7 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
         adapters.check_schema_name(schema)
     fmt = sniff_input(src, input_format)
     bset = load_boundaries(boundaries)
-    ctx = context(bset, control)
+    ctx = context(bset, control, cities_in_regions=cities_in_regions)
     hashed = _Hashed(src)
     chunks = read_chunks(src, fmt, int(chunk_rows), encoding=encoding, hashed=hashed)
     tally = Tally()
@@ -284,6 +284,7 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
         "geoverify_version": __version__,
         "input": {**described, "path": str(path), "sha256": digest, "rows": offset},
         "boundaries": provenance(bset, control),
+        "settings": settings_of(ctx),
         "clips": tally.records(),
         "output": {"path": str(out_path), "format": out_format, "rows": sink.rows},
     }

@@ -80,6 +80,9 @@ class ValidateSettings:
         Boundary set name.
     allow
         Known exceptions.
+    cities_in_regions
+        A point in a city with special status counts as in the region that encloses it when
+        the claim names that region (Kyiv in Kyiv Oblast); see :func:`geoverify.check`.
     source
         The file the settings came from (``None``: defaults).
     """
@@ -96,6 +99,7 @@ class ValidateSettings:
     exclude: tuple[str, ...] = ()
     boundaries: str = "embedded"
     allow: tuple[AllowRule, ...] = ()
+    cities_in_regions: bool = False
     source: str | None = None
 
     def severity_of(self, code: str) -> str:
@@ -112,6 +116,7 @@ class ValidateSettings:
 _KEYS = {
     "columns", "severity", "min_date", "max_date", "low_precision_decimals", "precise_decimals",
     "conflict_tolerance_m", "null_island_deg", "require_url", "exclude", "boundaries", "allow",
+    "cities_in_regions",
 }
 
 
@@ -151,8 +156,9 @@ def settings_from_mapping(data: dict[str, Any], source: str | None = None) -> Va
     for key in ("conflict_tolerance_m", "null_island_deg"):
         if key in norm:
             kw[key] = _number(norm[key], key, where)
-    if "require_url" in norm:
-        kw["require_url"] = _bool(norm["require_url"], "require_url", where)
+    for key in ("require_url", "cities_in_regions"):
+        if key in norm:
+            kw[key] = _bool(norm[key], key, where)
     if "exclude" in norm:
         kw["exclude"] = tuple(_strings(norm["exclude"], "exclude", where))
     if "boundaries" in norm:

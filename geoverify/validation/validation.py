@@ -286,9 +286,9 @@ def _as_read(raw):
                                                axis=1))
 
 
-def _check_table(raw, bset):
+def _check_table(raw, bset, cities_in_regions: bool = False):
     """``geoverify.check``'s pipeline on a table already read (and possibly renamed)."""
-    result = check_raw(raw, bset)
+    result = check_raw(raw, bset, cities_in_regions=cities_in_regions)
     return result, result.records()
 
 
@@ -331,7 +331,7 @@ def validate_table(raw, settings: ValidateSettings, bset, *, file: str,
     from geoverify.core.table import map_columns
 
     table, original = rename_columns(raw, settings.columns, settings.source)
-    _, frames = _check_table(table, bset)
+    _, frames = _check_table(table, bset, settings.cities_in_regions)
     roles = map_columns(list(table.data.columns))
     cells = table.data.to_dict("records")
     keys = row_keys(frames)
@@ -672,7 +672,8 @@ def _changes(old: dict[str, dict[str, Any]], outcome: TableOutcome, settings, fi
 def validate(paths, *, config: Any = None, baseline: Any = None, since: str | None = None,
              boundaries: Any = None, today: _dt.date | None = None, on_error: str = "raise",
              skip=(), force_exclude: bool = False, columns: Any = None,
-             sheet: str | int | None = None) -> ValidationResult:
+             sheet: str | int | None = None,
+             cities_in_regions: bool | None = None) -> ValidationResult:
     """Validate claims files and directories of claims files.
 
     Parameters
@@ -711,6 +712,9 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
     sheet
         XLSX files: the sheet to read (name or 0-based index); default the first sheet with
         coordinate columns.
+    cities_in_regions
+        ``True``/``False`` to set ``cities_in_regions`` for every file (``--cities-in-regions``
+        / ``--strict-cities``); ``None``: each file's configuration decides (default off).
 
     A file in which no column can hold the coordinates is an error of that file (with its
     columns and the closest matches), as is a file that cannot be read; with
@@ -788,6 +792,8 @@ def validate(paths, *, config: Any = None, baseline: Any = None, since: str | No
             s = settings_for(path)
             if forced_columns is not None:
                 s = replace(s, columns=forced_columns)
+            if cities_in_regions is not None:
+                s = replace(s, cities_in_regions=bool(cities_in_regions))
             which = s.source or id(s)
             if which not in seen_settings:
                 seen_settings.add(which)

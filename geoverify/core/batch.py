@@ -319,7 +319,9 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
         "distance_to_region_border_m": np.where(located, d_region, np.nan),
         "claimed": claimed, "claim_level": claim_level, "claim_code": claim_code,
         "claim_name": claim_name, "distance_to_claimed_m": dist_claimed,
-        "decision_distance_m": decision_m, "decision_band_m": band_m, "decision_line": line,
+        "decision_distance_m": decision_m,
+        # the band goes with a measured distance (as in the JSON report's `decision`)
+        "decision_band_m": np.where(np.isfinite(decision_m), band_m, np.nan), "decision_line": line,
         "verdict": verdict, "source": d["source"], "date": d["date"],
         "precision_m": d["precision_m"], "role": d["role"], "controlled_by": controlled,
     }

@@ -64,6 +64,11 @@ MAX_TILES = 48
 K = 4
 #: Points per block in vectorised queries (bounds the temporary arrays).
 BLOCK = 32_768
+#: A query of at most this many points in at most :data:`FEW_TILES` tiles skips the grid cells'
+#: lower bounds (their coarse tree costs more than it saves): every point goes to the
+#: full-detail tree of its tile, which holds every piece within its reach.
+FEW_POINTS = 4_096
+FEW_TILES = 6
 
 _M_PER_DEG = 111_320.0  # longest metres in a degree of latitude or longitude (at the equator)
 
@@ -379,6 +384,8 @@ class LineSet:
         if self.small:
             near = np.arange(len(ok))
             groups = [(self._whole_tree(), near, np.inf)]
+        elif self._few(x, y):
+            groups = self._tile_groups(x, y, thr, np.arange(len(ok)))
         else:
             cx = np.floor((x + 180.0) / CELL_DEG).astype(np.int64)
             cy = np.floor((y + 90.0) / CELL_DEG).astype(np.int64)
@@ -399,6 +406,16 @@ class LineSet:
             # a tree holds every piece within ``reach`` of its points: beyond that, only a bound
             lower[rows] = np.where(within, d, np.minimum(d, reach))
         return Nearest(dist, piece, exact, lower)
+
+    def _few(self, x, y) -> bool:
+        """Whether a query is small enough to skip the coarse tree (see :data:`FEW_POINTS`)."""
+        with self._lock:
+            if self._coarse is not None:  # built already: the bounds are cheap from now on
+                return False
+        if len(x) > FEW_POINTS:
+            return False
+        tiles = np.unique(np.floor((x + 180.0) / TILE_DEG) * 1000 + np.floor((y + 90.0) / TILE_DEG))
+        return len(tiles) <= FEW_TILES
 
     def _tile_groups(self, x, y, thr, near):
         """(full-detail tile tree, points, reach) for the near points, by tile and reach."""

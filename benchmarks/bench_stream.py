@@ -5,7 +5,7 @@
 
 A generated claims CSV (``_common.generate_claims``), then, each in a fresh process,
 
-* ``geoverify check FILE --stream --format csv -o out.csv`` (bounded memory: reading,
+* ``geoverify check FILE --stream -o out.csv`` (bounded memory: reading,
   verdicts, distances, findings, tallies and writing block by block), and
 * ``python benchmarks/peer_sjoin.py FILE ne_admin1.parquet out.csv --chunk-rows 1000000``
   (``read_csv`` in chunks, ``sjoin``, ``to_csv``);
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     if not src.exists():
         generate_claims(src, args.rows)
     measure([*gv, "check", str(ROOT / "data" / "examples" / "belgorod-2023.csv")])  # warm-up
-    ours = measure([*gv, "check", str(src), "--stream", "--format", "csv", "-o",
+    ours = measure([*gv, "check", str(src), "--stream", "-o",
                     str(d / "ours.csv"), "--overwrite"])
     print(f"{'rows':>12}  {'geoverify --stream':>24}  {'peer (chunked sjoin)':>24}  ratio")
     line = (f"{args.rows:>12,}  {ours['wall_s']:8.2f} s {ours['peak_rss_mb']:7.0f} MB "

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from pathlib import Path
 
 from _common import ROOT, cleanup, geoverify_cmd, measure, workdir
 

@@ -12,7 +12,7 @@ from geoverify.core.result import CheckResult
 from geoverify.core.table import claims_frame, normalise
 from geoverify.errors import ClaimsFileError
 from geoverify.io.table import raw_from_frame
-from geoverify.run.memory import check_raw
+from geoverify.run.memory import check_raw, swapped_notes
 
 
 def example_claims() -> Path:
@@ -133,9 +133,13 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
     bset = _load_boundaries(boundaries)
     if progress is not None:
         progress.total = len(raw.data)
-    return check_raw(raw, bset, control=_control_layer(control),
-                     progress=None if progress is None else progress.advance,
-                     cities_in_regions=cities_in_regions)
+    result = check_raw(raw, bset, control=_control_layer(control),
+                       progress=None if progress is None else progress.advance,
+                       cities_in_regions=cities_in_regions)
+    notes = swapped_notes(result, bset, cities_in_regions=cities_in_regions)
+    if notes:
+        result.input["notes"] = [*(result.input.get("notes") or []), *notes]
+    return result
 
 
 def _control_layer(control: Any):

@@ -21,6 +21,7 @@ CODES: dict[str, str] = {
     # coordinate notation warnings
     "possibly-swapped": "warning",
     "latlon-swapped": "error",
+    "equal-coordinates": "warning",
     "viewport-only": "info",
     "short-plus-code": "info",
     "ambiguous-utm-hemisphere": "warning",
@@ -57,6 +58,7 @@ CODES: dict[str, str] = {
 #: severity. Kept here (not in ``CODES``) because ``check`` never emits them.
 VALIDATE_CODES: dict[str, str] = {
     "verdict-changed": "info",
+    "latlon-swapped-file": "error",
 }
 
 #: Every code ``validate`` can report -> default severity.
@@ -85,6 +87,10 @@ DESCRIPTIONS = {
     "unparseable-coordinates": "The coordinates cannot be read as a point.",
     "out-of-range": "A latitude beyond ±90° or a longitude beyond ±180°.",
     "null-island": "The point is at 0°N 0°E, the value tools write when they have no location.",
+    "latlon-swapped-file": "Most rows of the file (or of a clip) contradict their claims but fit "
+                           "them with latitude and longitude swapped: the columns are swapped.",
+    "equal-coordinates": "Latitude and longitude have the same value: one was probably copied "
+                         "into the other.",
     "latlon-swapped": "Latitude and longitude are swapped: the swapped point fits the claim or "
                       "the rest of the file, the point as written does not.",
     "possibly-swapped": "Coordinate text read as longitude, latitude because the first number "
@@ -134,6 +140,7 @@ FIX = {
     "unknown-claim": "fix the spelling, or use an ISO code such as UA-59 or RU-BEL",
     "claim-contradiction": "make the claim name one place",
     "possibly-swapped": "check the order of latitude and longitude",
+    "equal-coordinates": "check the coordinates",
     "invalid-precision": "write the precision as a number of metres",
     "invalid-role": "use camera or target",
     "ragged-row": "quote values that contain the delimiter, or fix the row's field count",

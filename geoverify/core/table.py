@@ -212,6 +212,14 @@ def normalise(raw, *, first_row: int = 1) -> ClaimsBatch:
         notation = pc.if_else(mask, gnot, _as_arrow(notation))
         col_table = col_table[~has_geo[col_table["pos"].to_numpy()]]
     found.extend(col_table)
+    # the same value in both fields: one was copied into the other (0, 0 is null island)
+    same = np.flatnonzero(np.isfinite(lat) & (lat == lon) & (lat != 0.0))
+    if len(same):
+        fld = roles.get("lat") or roles.get("coordinates")
+        found.add(same, "equal-coordinates", fld, _as_arrow(coord_text).take(pa.array(same)),
+                  [f"row {rows[i]}: latitude and longitude are both {lat[i]:g}; one of them was "
+                   "probably copied into the other: check the coordinates" for i in same.tolist()],
+                  SEQ_COORDINATES)
 
     # precision: the larger of the stated one and the one the notation implies
     stated_t = role_text("precision_m")

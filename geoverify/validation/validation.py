@@ -408,6 +408,12 @@ def validate_table(raw, settings: ValidateSettings, bset, *, file: str,
                  + "; swap the two values",
                  {"swapped": {"lat": slat, "lon": slon, "verdict": verdict, "place": place}})
 
+    # the whole file, or most of a clip, swapped: said once
+    if not settings.is_off("latlon-swapped-file"):
+        for g in _swapped_file(frames, per_row):
+            make(None, "latlon-swapped-file", coord_col, None,
+                 g.message(column_of("lat"), column_of("lon")), {"rows": list(g.rows)})
+
     # 3. precision
     if not settings.is_off("low-precision"):
         decs = []
@@ -565,6 +571,28 @@ def _verdict_message(code: str, fr: dict[str, Any], check_message: str):
     else:  # disputed-area
         msg = f"{check_message.rstrip('.')}; nothing to fix unless the claim is wrong"
     return msg, data
+
+
+def _swapped_file(frames, per_row) -> list:
+    """:class:`~geoverify.core.swap.SwappedGroup` for the file, or for each clip, where most
+    judged rows with a claim are ``latlon-swapped``."""
+    from geoverify.core.swap import MIN_ROWS, MIN_SHARE, SwappedGroup
+
+    judged = [i for i, fr in enumerate(frames) if fr["claimed"] is not None
+              and fr["verdict"] in ("match", "mismatch", "ambiguous", "outside")]
+    flagged = {i for i in judged if any(f.code == "latlon-swapped" for f in per_row[i])}
+    if len(flagged) >= MIN_ROWS and len(flagged) >= MIN_SHARE * len(judged):
+        return [SwappedGroup(None, len(flagged), len(judged),
+                             tuple(i + 1 for i in sorted(flagged)[:20]))]
+    out = []
+    by_clip: dict[Any, list[int]] = {}
+    for i in judged:
+        by_clip.setdefault(frames[i].get("clip"), []).append(i)
+    for clip, idx in by_clip.items():
+        hit = [i for i in idx if i in flagged]
+        if clip is not None and len(hit) >= MIN_ROWS and len(hit) >= MIN_SHARE * len(idx):
+            out.append(SwappedGroup(str(clip), len(hit), len(idx), tuple(i + 1 for i in hit[:20])))
+    return out
 
 
 def _swapped_rows(frames, cells, roles, bset, *, skip) -> dict[int, tuple[float, float, str, str]]:

@@ -1,0 +1,88 @@
+"""Whole files (or clips) with latitude and longitude swapped.
+
+A file whose columns are swapped does not fail row by row in a way anyone notices: every
+point lands somewhere real (50.4, 35.6 becomes a point in Iran) and every row is a plain
+``mismatch``. :func:`swapped_groups` checks the rows that contradict their claims a second
+time with the two values exchanged; when most of the file's judged rows (or most of a clip's)
+fit their claims only that way, the columns are swapped, and the report says so once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: At least this many rows must fit only when swapped, and this share of the judged rows.
+MIN_ROWS = 3
+MIN_SHARE = 0.8
+#: Rows probed at most (the first ones in file order): enough to tell, bounded work.
+MAX_PROBE = 20_000
+
+_JUDGED = ("match", "mismatch", "ambiguous", "outside")
+
+
+@dataclass(frozen=True)
+class SwappedGroup:
+    """``clip`` None: the whole file. ``fits`` rows fit their claims only when swapped, of
+    ``judged`` rows that have a located point and a known claim (of ``probed`` probed)."""
+
+    clip: str | None
+    fits: int
+    judged: int
+    rows: tuple[int, ...]
+
+    def message(self, lat_col: str | None = None, lon_col: str | None = None) -> str:
+        where = f"in clip {self.clip!r}, " if self.clip is not None else ""
+        fix = (f"--columns lat={lon_col},lon={lat_col}" if lat_col and lon_col else
+               "--columns lat=<the longitude column>,lon=<the latitude column>")
+        return (f"{where}{self.fits} of {self.judged} rows with a located point and a known "
+                "claim contradict it but fit it with latitude and longitude swapped: the "
+                f"coordinate columns look swapped (swap them in the file, or read them with {fix})")
+
+
+def swapped_groups(frames, check) -> list[SwappedGroup]:
+    """The file or clips whose rows fit their claims only with lat/lon swapped.
+
+    ``frames``: the flat frames (a DataFrame with ``row``, ``clip``, ``lat``, ``lon``,
+    ``claimed``, ``precision_m``, ``verdict``); ``check``: a function from a probe DataFrame
+    (``lat``, ``lon``, ``claimed``, ``precision_m`` as text) to its verdicts (a sequence).
+    """
+    verdict = frames["verdict"].to_numpy(dtype=object)
+    judged = np.isin(verdict, _JUDGED)
+    if judged.sum() < MIN_ROWS:
+        return []
+    lat = frames["lat"].to_numpy(dtype=float)
+    lon = frames["lon"].to_numpy(dtype=float)
+    cand = np.flatnonzero(np.isin(verdict, ("mismatch", "outside")) & (lat != lon)
+                          & (np.abs(lon) <= 90.0))[:MAX_PROBE]
+    if len(cand) < MIN_ROWS:
+        return []
+    prec = frames["precision_m"].to_numpy(dtype=float)[cand]
+    probe = pd.DataFrame({
+        "lat": [repr(float(v)) for v in lon[cand]], "lon": [repr(float(v)) for v in lat[cand]],
+        "claimed": frames["claimed"].to_numpy(dtype=object)[cand],
+        "precision_m": [repr(float(p)) if np.isfinite(p) else "" for p in prec],
+    })
+    fits_now = np.isin(np.asarray(check(probe), dtype=object), ("match", "ambiguous"))
+    fit_rows = cand[fits_now]
+    n_judged = int(judged[: (cand[-1] + 1)].sum()) if len(cand) == MAX_PROBE else int(judged.sum())
+    rows = frames["row"].to_numpy()
+    out: list[SwappedGroup] = []
+    if len(fit_rows) >= MIN_ROWS and len(fit_rows) >= MIN_SHARE * n_judged:
+        return [SwappedGroup(None, len(fit_rows), n_judged,
+                             tuple(int(r) for r in rows[fit_rows][:20]))]
+    clips = frames["clip"].to_numpy(dtype=object)
+    judged_per = Counter(c for c, j in zip(clips.tolist(), judged.tolist()) if j)
+    fit_per: dict = {}
+    for i in fit_rows.tolist():
+        fit_per.setdefault(clips[i], []).append(i)
+    for clip, idx in fit_per.items():
+        if clip is None:
+            continue
+        if len(idx) >= MIN_ROWS and len(idx) >= MIN_SHARE * judged_per[clip]:
+            out.append(SwappedGroup(str(clip), len(idx), judged_per[clip],
+                                    tuple(int(r) for r in rows[idx][:20])))
+    return out

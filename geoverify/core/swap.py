@@ -19,7 +19,7 @@ import pandas as pd
 MIN_ROWS = 3
 MIN_SHARE = 0.8
 #: Rows probed at most (the first ones in file order): enough to tell, bounded work.
-MAX_PROBE = 20_000
+MAX_PROBE = 5_000
 
 _JUDGED = ("match", "mismatch", "ambiguous", "outside")
 

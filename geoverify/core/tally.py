@@ -67,7 +67,9 @@ class _Clip:
             if t not in self.claimed and len(self.claimed) < 2:
                 self.claimed.append(t)
         self.n_frames += o.n_frames
-        self.frame_hashes = np.union1d(self.frame_hashes, o.frame_hashes)
+        if len(o.frame_hashes):
+            self.frame_hashes = (o.frame_hashes.copy() if not len(self.frame_hashes) else
+                                 np.union1d(self.frame_hashes, o.frame_hashes))
 
 
 def _arrow(values, n: int) -> pa.Array:
@@ -150,15 +152,26 @@ class Tally:
                     part[k].claimed.append(v)
         frames = t.filter(pc.is_valid(t.column("frame")))
         if len(frames):
-            g = frames.select(["clip", "frame"]).group_by("clip", use_threads=False).aggregate(
-                [([], "count_all"), ("frame", "distinct")])
-            for k, c, distinct in zip(g.column("clip").to_pylist(),
-                                      g.column("count_all").to_pylist(),
-                                      g.column("frame_distinct").to_pylist()):
+            # distinct frame ids per clip, as hashes: one vectorised hash for the batch, then
+            # one sort (per-clip calls cost seconds with tens of thousands of clips)
+            keys = list(part)
+            code = pc.index_in(frames.column("clip"), value_set=pa.array(keys, type=pa.string()))
+            if None in keys:  # index_in never matches a null clip
+                code = code.fill_null(keys.index(None))
+            code = np.asarray(code.to_numpy(zero_copy_only=False), dtype=np.int64)
+            n_rows = np.bincount(code, minlength=len(keys))
+            h = pd.util.hash_array(np.asarray(frames.column("frame").to_pylist(),
+                                              dtype=object)).astype(np.uint64)
+            order = np.lexsort((h, code))
+            code, h = code[order], h[order]
+            first = np.ones(len(h), dtype=bool)
+            first[1:] = (code[1:] != code[:-1]) | (h[1:] != h[:-1])
+            code, h = code[first], h[first]
+            cuts = np.searchsorted(code, np.arange(len(keys) + 1))
+            for j, k in enumerate(keys):
                 p = part[k]
-                p.n_frames += c
-                h = pd.util.hash_array(np.asarray(distinct, dtype=object)).astype(np.uint64)
-                p.frame_hashes = np.unique(h)
+                p.n_frames += int(n_rows[j])
+                p.frame_hashes = h[cuts[j]:cuts[j + 1]]
         for key, p in part.items():
             self.clips[key].merge(p)
 

@@ -136,14 +136,20 @@ class _Lines:
         out: list[str] = []
         n = 0
         while n < k:
-            m = _fast_run(k - n).match(self._buf, self._pos)
+            # at most a power of two of lines per match: a handful of patterns, all cached
+            # (one pattern per count compiled a regular expression per quoted line)
+            cap = 1 << ((k - n).bit_length() - 1)
+            m = _fast_run(cap).match(self._buf, self._pos)
             if m:
                 text = m.group()
                 out.append(text)
-                n += text.count("\n")
+                got = text.count("\n")
+                n += got
                 self._pos = m.end()
+                if got == cap:
+                    continue  # the cap was reached: more plain lines may follow
                 if self._pos < len(self._buf):
-                    break  # the next line is not a plain one (or k lines were taken)
+                    break  # the next line is not a plain one
             elif self._buf.find("\n", self._pos) >= 0 or self._eof:
                 break  # the next line is whole and not a plain one
             if self._eof or not self._more():

@@ -60,6 +60,15 @@ def swapped_groups(frames, check) -> list[SwappedGroup]:
                           & (np.abs(lon) <= 90.0))[:MAX_PROBE]
     if len(cand) < MIN_ROWS:
         return []
+    # even if every candidate fit: could the file, or any clip, reach the share? else no probe
+    clips = frames["clip"].to_numpy(dtype=object)
+    n_judged_all = int(judged.sum())
+    if len(cand) < MIN_SHARE * n_judged_all:
+        judged_per = Counter(c for c, j in zip(clips.tolist(), judged.tolist()) if j)
+        cand_per = Counter(clips[cand].tolist())
+        if not any(c is not None and k >= MIN_ROWS and k >= MIN_SHARE * judged_per[c]
+                   for c, k in cand_per.items()):
+            return []
     prec = frames["precision_m"].to_numpy(dtype=float)[cand]
     probe = pd.DataFrame({
         "lat": [repr(float(v)) for v in lon[cand]], "lon": [repr(float(v)) for v in lat[cand]],
@@ -74,7 +83,6 @@ def swapped_groups(frames, check) -> list[SwappedGroup]:
     if len(fit_rows) >= MIN_ROWS and len(fit_rows) >= MIN_SHARE * n_judged:
         return [SwappedGroup(None, len(fit_rows), n_judged,
                              tuple(int(r) for r in rows[fit_rows][:20]))]
-    clips = frames["clip"].to_numpy(dtype=object)
     judged_per = Counter(c for c, j in zip(clips.tolist(), judged.tolist()) if j)
     fit_per: dict = {}
     for i in fit_rows.tolist():

@@ -197,7 +197,7 @@ def footer_html(
     attributions = list(dict.fromkeys(esc(b.get("attribution")) for b in boundaries
                                       if b.get("attribution")))
     if attributions:
-        line.append(f' Boundaries: <span class="gv-attribution">{" · ".join(attributions)}</span>.')
+        line.append(f' Boundaries: <span class="gv-credits">{" · ".join(attributions)}</span>.')
     if context_note:
         line.append(f' Context: <span class="gv-context-attribution">{esc(context_note)}</span>.')
     if tiles_note:

@@ -173,11 +173,23 @@
     // Outlines without the edges of the detailed area: the polygons are cut there,
     // and a cut is not a border (no line may run along the cut).
     var ext = geo.extent;
+    // The zones of detail are unions of grid cells (geo.zones.near degrees; the mid cells are
+    // multiples of it): a piece of outline that runs exactly along a grid line is where a
+    // region was cut between two levels of detail, never a drawn border.
+    var cell = (geo.zones && geo.zones.near) || 0;
+    function onGrid(v) {
+      if (!cell) { return false; }
+      var q = v / cell;
+      return Math.abs(q - Math.round(q)) < 1e-5;
+    }
     function onCut(a, b) {
       if (!ext) { return false; }
       var e = 1e-6;
       function same(u, v, w) { return Math.abs(u - w) < e && Math.abs(v - w) < e; }
-      return same(a[1], b[1], ext[0]) || same(a[1], b[1], ext[2]) || same(a[0], b[0], ext[1]) || same(a[0], b[0], ext[3]);
+      if (same(a[1], b[1], ext[0]) || same(a[1], b[1], ext[2]) || same(a[0], b[0], ext[1]) || same(a[0], b[0], ext[3])) {
+        return true;
+      }
+      return (Math.abs(a[1] - b[1]) < e && onGrid(a[1])) || (Math.abs(a[0] - b[0]) < e && onGrid(a[0]));
     }
     function outlineOf(ll) {
       var lines = [];

@@ -43,54 +43,69 @@ class SwappedGroup:
                 f"coordinate columns look swapped (swap them in the file, or read them with {fix})")
 
 
-def swapped_groups(frames, check) -> list[SwappedGroup]:
+def swapped_groups(columns, check) -> list[SwappedGroup]:
     """The file or clips whose rows fit their claims only with lat/lon swapped.
 
-    ``frames``: the flat frames (a DataFrame with ``row``, ``clip``, ``lat``, ``lon``,
-    ``claimed``, ``precision_m``, ``verdict``); ``check``: a function from a probe DataFrame
-    (``lat``, ``lon``, ``claimed``, ``precision_m`` as text) to its verdicts (a sequence).
+    ``columns``: frame columns (``row``, ``clip``, ``lat``, ``lon``, ``claimed``,
+    ``precision_m``, ``verdict``; numpy or Arrow arrays, as :class:`~geoverify.core.batch.Frames`
+    holds them); ``check``: a function from a probe DataFrame (``lat``, ``lon``, ``claimed``,
+    ``precision_m`` as text) to its verdicts (a sequence). Work on whole columns; only the
+    probed rows become Python objects.
     """
-    verdict = frames["verdict"].to_numpy(dtype=object)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    verdict = np.asarray(columns["verdict"], dtype=object)
     judged = np.isin(verdict, _JUDGED)
     if judged.sum() < MIN_ROWS:
         return []
-    lat = frames["lat"].to_numpy(dtype=float)
-    lon = frames["lon"].to_numpy(dtype=float)
+    lat = np.asarray(columns["lat"], dtype=float)
+    lon = np.asarray(columns["lon"], dtype=float)
     cand = np.flatnonzero(np.isin(verdict, ("mismatch", "outside")) & (lat != lon)
                           & (np.abs(lon) <= 90.0))[:MAX_PROBE]
     if len(cand) < MIN_ROWS:
         return []
-    # even if every candidate fit: could the file, or any clip, reach the share? else no probe
-    clips = frames["clip"].to_numpy(dtype=object)
-    n_judged_all = int(judged.sum())
-    if len(cand) < MIN_SHARE * n_judged_all:
-        judged_per = Counter(c for c, j in zip(clips.tolist(), judged.tolist()) if j)
-        cand_per = Counter(clips[cand].tolist())
+    clip = columns["clip"]
+    clip = clip if isinstance(clip, (pa.Array, pa.ChunkedArray)) else pa.array(
+        np.asarray(clip, dtype=object), type=pa.string(), from_pandas=True)
+
+    def per_clip(idx) -> Counter:
+        vc = pc.value_counts(clip.take(pa.array(idx, type=pa.int64())))
+        return Counter(dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist())))
+
+    n_judged = int(judged[: cand[-1] + 1].sum()) if len(cand) == MAX_PROBE else int(judged.sum())
+    if len(cand) < MIN_SHARE * n_judged:
+        # even if every candidate fit, only a clip could reach the share: is there one?
+        judged_per, cand_per = per_clip(np.flatnonzero(judged)), per_clip(cand)
         if not any(c is not None and k >= MIN_ROWS and k >= MIN_SHARE * judged_per[c]
                    for c, k in cand_per.items()):
             return []
-    prec = frames["precision_m"].to_numpy(dtype=float)[cand]
+    claimed = columns["claimed"]
+    claimed = (claimed.take(pa.array(cand, type=pa.int64())).to_pylist()
+               if isinstance(claimed, (pa.Array, pa.ChunkedArray))
+               else np.asarray(claimed, dtype=object)[cand].tolist())
+    prec = np.asarray(columns["precision_m"], dtype=float)[cand]
     probe = pd.DataFrame({
         "lat": [repr(float(v)) for v in lon[cand]], "lon": [repr(float(v)) for v in lat[cand]],
-        "claimed": frames["claimed"].to_numpy(dtype=object)[cand],
+        "claimed": pd.Series(claimed, dtype=object),
         "precision_m": [repr(float(p)) if np.isfinite(p) else "" for p in prec],
     })
     fits_now = np.isin(np.asarray(check(probe), dtype=object), ("match", "ambiguous"))
     fit_rows = cand[fits_now]
-    n_judged = int(judged[: (cand[-1] + 1)].sum()) if len(cand) == MAX_PROBE else int(judged.sum())
-    rows = frames["row"].to_numpy()
-    out: list[SwappedGroup] = []
+    rows = np.asarray(columns["row"])
     if len(fit_rows) >= MIN_ROWS and len(fit_rows) >= MIN_SHARE * n_judged:
         return [SwappedGroup(None, len(fit_rows), n_judged,
                              tuple(int(r) for r in rows[fit_rows][:20]))]
-    judged_per = Counter(c for c, j in zip(clips.tolist(), judged.tolist()) if j)
+    out: list[SwappedGroup] = []
+    if len(fit_rows) < MIN_ROWS:
+        return out
+    judged_per = per_clip(np.flatnonzero(judged))
+    fit_clip = clip.take(pa.array(fit_rows, type=pa.int64())).to_pylist()
     fit_per: dict = {}
-    for i in fit_rows.tolist():
-        fit_per.setdefault(clips[i], []).append(i)
-    for clip, idx in fit_per.items():
-        if clip is None:
-            continue
-        if len(idx) >= MIN_ROWS and len(idx) >= MIN_SHARE * judged_per[clip]:
-            out.append(SwappedGroup(str(clip), len(idx), judged_per[clip],
+    for i, c in zip(fit_rows.tolist(), fit_clip):
+        fit_per.setdefault(c, []).append(i)
+    for c, idx in fit_per.items():
+        if c is not None and len(idx) >= MIN_ROWS and len(idx) >= MIN_SHARE * judged_per[c]:
+            out.append(SwappedGroup(str(c), len(idx), judged_per[c],
                                     tuple(int(r) for r in rows[idx][:20])))
     return out

@@ -14,8 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
 from geoverify.core.batch import Frames, check_batch, context, settings_of
 from geoverify.core.result import CheckResult, concat_frames
 from geoverify.core.table import normalise
@@ -142,28 +140,14 @@ def swapped_notes(result: CheckResult, boundaries, *, cities_in_regions: bool = 
                   ) -> list[str]:
     """Notes for the report's ``input`` when the whole file, or most of a clip, fits its claims
     only with latitude and longitude swapped (:mod:`geoverify.core.swap`)."""
-    import pandas as pd
-
     from geoverify.core.swap import swapped_groups
     from geoverify.io.table import raw_from_frame
-
-    c = result.table.columns
-
-    def col(name):
-        v = c[name]
-        return v.to_pylist() if hasattr(v, "to_pylist") else list(v)
-
-    frames = pd.DataFrame({
-        "row": np.asarray(c["row"]), "clip": pd.Series(col("clip"), dtype=object),
-        "lat": np.asarray(c["lat"], dtype=float), "lon": np.asarray(c["lon"], dtype=float),
-        "claimed": pd.Series(col("claimed"), dtype=object),
-        "precision_m": np.asarray(c["precision_m"], dtype=float),
-        "verdict": pd.Series(col("verdict"), dtype=object)})
 
     def check(probe):
         res = check_raw(raw_from_frame(probe), boundaries, cities_in_regions=cities_in_regions)
         return list(res.table.columns["verdict"])
 
     cols = result.input.get("columns") or {}
-    return [g.message(cols.get("lat"), cols.get("lon")) for g in swapped_groups(frames, check)]
+    return [g.message(cols.get("lat"), cols.get("lon"))
+            for g in swapped_groups(result.table.columns, check)]
 

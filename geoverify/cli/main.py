@@ -42,7 +42,15 @@ class Terminated(SystemExit):
     removed, a local Dask cluster is closed) instead of the process vanishing."""
 
 
+_TERMINATING = threading.Event()
+
+
 def _on_sigterm(signum, frame) -> None:
+    # once: a second SIGTERM during the clean-up (or sent by two threads at once) must neither
+    # interrupt it nor, once the handler is gone, kill the process before it reports
+    if _TERMINATING.is_set():
+        return
+    _TERMINATING.set()
     raise Terminated(128 + signum)
 
 
@@ -61,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
     finally:
-        if installed is not None:
+        if installed is not None and not _TERMINATING.is_set():
             signal.signal(signal.SIGTERM, installed)
     return EXIT_OK
 

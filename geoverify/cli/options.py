@@ -14,7 +14,7 @@ import click
 
 from geoverify.errors import ClaimsFileError, ConfigError, GeoverifyError
 from geoverify.io.columns import column_mapping
-from geoverify.io.config import find_config_mapping
+from geoverify.io.config import config_bool, config_near
 from geoverify.io.dataset import CLAIMS_SUFFIXES, discover
 from geoverify.io.writers import REPORT_FORMATS, check_output_path
 
@@ -245,10 +245,7 @@ def resolve_columns(cli_value: str | None, source: str | None):
         except ConfigError as exc:  # a bad option value is a usage error
             raise click.BadParameter(str(exc).removeprefix("--columns: "),
                                      param_hint="'--columns'") from None
-    start = Path.cwd() if source in (None, "-") else Path(source)
-    if not start.exists():
-        return {}, None
-    found = find_config_mapping(start)
+    found = config_near(source)
     if found is None:
         return {}, None
     path, mapping = found
@@ -263,18 +260,12 @@ def resolve_cities(cli_value: bool | None, source: str | None) -> bool:
     configuration found from ``source``'s directory upward, else off."""
     if cli_value is not None:
         return bool(cli_value)
-    start = Path.cwd() if source in (None, "-") else Path(source)
-    if not start.exists():
-        return False
-    found = find_config_mapping(start)
+    found = config_near(source)
     if found is None:
         return False
     path, mapping = found
-    value = mapping.get("cities_in_regions", mapping.get("cities-in-regions", False))
-    if not isinstance(value, bool):
-        raise ConfigError(f"configuration {path}: cities_in_regions must be true or false, "
-                          f"not {value!r}")
-    return value
+    key = "cities_in_regions" if "cities_in_regions" in mapping else "cities-in-regions"
+    return config_bool(mapping.get(key, False), "cities_in_regions", f"configuration {path}")
 
 
 def sheet_value(sheet: str | None):

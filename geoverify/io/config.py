@@ -55,6 +55,29 @@ def find_config_mapping(start: str | Path) -> tuple[Path, dict[str, Any]] | None
     return None
 
 
+def config_near(source: str | Path | None) -> tuple[Path, dict[str, Any]] | None:
+    """The configuration that applies to a claims file: the nearest one upward from its
+    directory (from the working directory for standard input, ``None`` or ``"-"``); ``None``
+    when there is none or the file does not exist."""
+    start = Path.cwd() if source in (None, "-") else Path(source)
+    if not start.exists():
+        return None
+    return find_config_mapping(start)
+
+
+def config_bool(value: Any, key: str, where: str) -> bool:
+    """A yes/no setting: a TOML boolean, or (``setup.cfg`` values are text) ``true``/``yes``/
+    ``on``/``1`` and ``false``/``no``/``off``/``0``."""
+    if isinstance(value, bool):
+        return value
+    s = str(value).strip().lower()
+    if s in ("true", "yes", "on", "1"):
+        return True
+    if s in ("false", "no", "off", "0"):
+        return False
+    raise ConfigError(f"{where}: {key} = {value!r} must be true or false")
+
+
 def _read_text(p: Path) -> str:
     """The text of a configuration file, refusing one over
     :data:`~geoverify.io.limits.MAX_CONFIG_BYTES`."""

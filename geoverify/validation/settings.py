@@ -17,7 +17,7 @@ from typing import Any
 from geoverify.codes import ALL_CODES, LEVELS
 from geoverify.errors import ConfigError
 from geoverify.io.columns import column_mapping
-from geoverify.io.config import find_config_mapping, read_config_mapping
+from geoverify.io.config import config_bool, find_config_mapping, read_config_mapping
 
 #: Column roles a ``columns`` mapping may name (the roles of :mod:`geoverify.core.table`).
 ROLES = ("id", "clip", "frame", "lat", "lon", "coordinates", "claimed", "source", "date",
@@ -158,7 +158,7 @@ def settings_from_mapping(data: dict[str, Any], source: str | None = None) -> Va
             kw[key] = _number(norm[key], key, where)
     for key in ("require_url", "cities_in_regions"):
         if key in norm:
-            kw[key] = _bool(norm[key], key, where)
+            kw[key] = config_bool(norm[key], key, where)
     if "exclude" in norm:
         kw["exclude"] = tuple(_strings(norm["exclude"], "exclude", where))
     if "boundaries" in norm:
@@ -227,17 +227,6 @@ def _number(v: Any, key: str, where: str) -> float:
     if not x >= 0 or x == float("inf"):
         raise ConfigError(f"{where}: {key} = {v!r} must be a non-negative number")
     return x
-
-
-def _bool(v: Any, key: str, where: str) -> bool:
-    if isinstance(v, bool):
-        return v
-    s = str(v).strip().lower()
-    if s in ("true", "yes", "on", "1"):
-        return True
-    if s in ("false", "no", "off", "0"):
-        return False
-    raise ConfigError(f"{where}: {key} = {v!r} must be true or false")
 
 
 def _strings(v: Any, key: str, where: str) -> list[str]:

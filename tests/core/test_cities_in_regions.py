@@ -127,9 +127,14 @@ def test_cli__flag_config_key_and_override(tmp_path):
     r = runner.invoke(cli, ["validate", str(path), "--format", "json"], catch_exceptions=False)
     codes = {(f["row"], f["code"]) for f in json.loads(r.stdout)["findings"]}
     assert (1, "city-in-region") in codes and (1, "claim-mismatch") not in codes
-    (tmp_path / ".geoverify.toml").write_text('cities_in_regions = "yes"\n', encoding="utf-8")
+    # one reading of the key for every command: validate's yes/no words, text in setup.cfg
+    (tmp_path / ".geoverify.toml").write_text('cities_in_regions = "maybe"\n', encoding="utf-8")
     r = runner.invoke(cli, ["check", str(path)])
-    assert r.exit_code == 3 and "cities_in_regions must be true or false" in r.output
+    assert r.exit_code == 3 and "cities_in_regions = 'maybe' must be true or false" in r.output
+    (tmp_path / ".geoverify.toml").unlink()
+    (tmp_path / "setup.cfg").write_text("[tool:geoverify]\ncities_in_regions = true\n",
+                                        encoding="utf-8")
+    assert verdicts() == (True, "match")
 
 
 def test_stream_records_the_setting(tmp_path):

@@ -241,11 +241,11 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
     if len(has):
         side = claim_code[has].copy()  # the claimed unit's side (a member of its group)
         if groups:
+            side_a, side_b = index.b_a[piece[has]], index.b_b[piece[has]]
             for t in np.flatnonzero(claim_level[has] == "adm1").tolist():
                 members = groups.get(side[t])
                 if members:
-                    pa_, pb_ = index.b_a[piece[has][t]], index.b_b[piece[has][t]]
-                    side[t] = pa_ if pa_ in members else pb_
+                    side[t] = side_a[t] if side_a[t] in members else side_b[t]
         other[has] = index.other_side(piece[has], side)
         a, o = side.astype(str), other[has].astype(str)
         line[has] = np.where(a < o, np.char.add(np.char.add(a, "|"), o),

@@ -155,10 +155,9 @@ class Tally:
             # distinct frame ids per clip, as hashes: one vectorised hash for the batch, then
             # one sort (per-clip calls cost seconds with tens of thousands of clips)
             keys = list(part)
-            code = pc.index_in(frames.column("clip"), value_set=pa.array(keys, type=pa.string()))
-            if None in keys:  # index_in never matches a null clip
-                code = code.fill_null(keys.index(None))
-            code = np.asarray(code.to_numpy(zero_copy_only=False), dtype=np.int64)
+            # (a null clip matches the null key: index_in does not skip nulls by default)
+            code = np.asarray(pc.index_in(frames.column("clip"), value_set=pa.array(
+                keys, type=pa.string())).to_numpy(zero_copy_only=False), dtype=np.int64)
             n_rows = np.bincount(code, minlength=len(keys))
             h = pd.util.hash_array(np.asarray(frames.column("frame").to_pylist(),
                                               dtype=object)).astype(np.uint64)

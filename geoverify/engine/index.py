@@ -163,6 +163,7 @@ class BoundaryIndex:
         self._geoms: np.ndarray | None = None
         self._waters = None  # STRtree over the territorial waters, for few points
         self._sea_cells: dict[tuple, tuple | None] = {}  # see _sea_disputes
+        self._enclosing: dict[str, str] | None = None  # see enclosing_regions
         self._lock = threading.RLock()
 
     # -- units ---------------------------------------------------------------------------------
@@ -461,14 +462,17 @@ class BoundaryIndex:
                                                      | (self.b_b_country == code))
             else:
                 mask = (self.b_a == code) | (self.b_b == code)
-            idx = np.flatnonzero(mask)
-            geoms = self.bset.borders.geometry.values
-            classes = []
-            for acc in np.unique(self.b_accuracy[idx]).tolist():
-                sel = idx[self.b_accuracy[idx] == acc]
-                classes.append((float(acc), LineSet(geoms[sel]), sel))
-            got = self._unit_lines[key] = _UnitLines(classes)
+            got = self._unit_lines[key] = self._by_accuracy(np.flatnonzero(mask))
         return got
+
+    def _by_accuracy(self, idx: np.ndarray) -> _UnitLines:
+        """Border pieces ``idx`` grouped by stated accuracy, a :class:`LineSet` each."""
+        geoms = self.bset.borders.geometry.values
+        classes = []
+        for acc in np.unique(self.b_accuracy[idx]).tolist():
+            sel = idx[self.b_accuracy[idx] == acc]
+            classes.append((float(acc), LineSet(geoms[sel]), sel))
+        return _UnitLines(classes)
 
     def _group_lines(self, codes: tuple[str, ...]) -> _UnitLines:
         """The shared boundary of several regions taken as one (a region with the cities it
@@ -477,15 +481,8 @@ class BoundaryIndex:
         with self._lock:
             got = self._unit_lines.get(key)
             if got is None:
-                ina = np.isin(self.b_a, list(codes))
-                inb = np.isin(self.b_b, list(codes))
-                idx = np.flatnonzero(ina ^ inb)
-                geoms = self.bset.borders.geometry.values
-                classes = []
-                for acc in np.unique(self.b_accuracy[idx]).tolist():
-                    sel = idx[self.b_accuracy[idx] == acc]
-                    classes.append((float(acc), LineSet(geoms[sel]), sel))
-                got = self._unit_lines[key] = _UnitLines(classes)
+                one_side = np.isin(self.b_a, list(codes)) ^ np.isin(self.b_b, list(codes))
+                got = self._unit_lines[key] = self._by_accuracy(np.flatnonzero(one_side))
         return got
 
     def unit_margin(self, level: str, code: str, lon, lat, precision_m,
@@ -581,9 +578,8 @@ class BoundaryIndex:
         Crimea, Moscow -> Moscow Oblast, Minsk -> Minsk Region, Saint Petersburg -> Leningrad
         Oblast). Derived from the boundary set, so a user set gets its own; computed once."""
         with self._lock:
-            got = self.bset._cache.get("enclosing")
-            if got is not None:
-                return got
+            if self._enclosing is not None:
+                return self._enclosing
             units = self.bset.units
             kind = units["kind"].to_numpy(dtype=object) if "kind" in units.columns else \
                 np.full(len(units), None, dtype=object)
@@ -612,7 +608,7 @@ class BoundaryIndex:
                     if city not in got and n >= 0.5 * total[city] \
                             and area[pos[city]] <= 0.25 * area[pos[other]]:
                         got[city] = other
-            self.bset._cache["enclosing"] = got
+            self._enclosing = got
             return got
 
     def piece_label(self, piece: int, code: str) -> tuple[str, str]:

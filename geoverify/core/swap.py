@@ -10,10 +10,14 @@ fit their claims only that way, the columns are swapped, and the report says so 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: At least this many rows must fit only when swapped, and this share of the judged rows.
 MIN_ROWS = 3
@@ -52,9 +56,6 @@ def swapped_groups(columns, check) -> list[SwappedGroup]:
     ``precision_m`` as text) to its verdicts (a sequence). Work on whole columns; only the
     probed rows become Python objects.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     verdict = np.asarray(columns["verdict"], dtype=object)
     judged = np.isin(verdict, _JUDGED)
     if judged.sum() < MIN_ROWS:
@@ -93,19 +94,28 @@ def swapped_groups(columns, check) -> list[SwappedGroup]:
     fits_now = np.isin(np.asarray(check(probe), dtype=object), ("match", "ambiguous"))
     fit_rows = cand[fits_now]
     rows = np.asarray(columns["row"])
-    if len(fit_rows) >= MIN_ROWS and len(fit_rows) >= MIN_SHARE * n_judged:
-        return [SwappedGroup(None, len(fit_rows), n_judged,
-                             tuple(int(r) for r in rows[fit_rows][:20]))]
-    out: list[SwappedGroup] = []
     if len(fit_rows) < MIN_ROWS:
-        return out
-    judged_per = per_clip(np.flatnonzero(judged))
-    fit_clip = clip.take(pa.array(fit_rows, type=pa.int64())).to_pylist()
-    fit_per: dict = {}
-    for i, c in zip(fit_rows.tolist(), fit_clip):
-        fit_per.setdefault(c, []).append(i)
-    for c, idx in fit_per.items():
-        if c is not None and len(idx) >= MIN_ROWS and len(idx) >= MIN_SHARE * judged_per[c]:
-            out.append(SwappedGroup(str(c), len(idx), judged_per[c],
-                                    tuple(int(r) for r in rows[idx][:20])))
-    return out
+        return []
+    fit_clip = dict(zip(fit_rows.tolist(),
+                        clip.take(pa.array(fit_rows, type=pa.int64())).to_pylist()))
+    return decide(fit_rows.tolist(), n_judged, lambda: per_clip(np.flatnonzero(judged)),
+                  fit_clip.__getitem__, lambda i: int(rows[i]))
+
+
+def decide(fits: list[int], n_judged: int, judged_per_clip: Callable[[], Mapping[Any, int]],
+           clip_of: Callable[[int], Any], row_of: Callable[[int], int]) -> list[SwappedGroup]:
+    """The swapped groups among rows ``fits`` (indices of rows that fit their claims only when
+    swapped) of ``n_judged`` judged rows: the whole file when enough of it fits, else each clip
+    where enough of its judged rows (``judged_per_clip()``, asked only then) fit."""
+    if len(fits) >= MIN_ROWS and len(fits) >= MIN_SHARE * n_judged:
+        return [SwappedGroup(None, len(fits), n_judged,
+                             tuple(row_of(i) for i in sorted(fits)[:20]))]
+    if len(fits) < MIN_ROWS:
+        return []
+    per_clip = judged_per_clip()
+    by_clip: dict[Any, list[int]] = {}
+    for i in fits:
+        by_clip.setdefault(clip_of(i), []).append(i)
+    return [SwappedGroup(str(c), len(idx), per_clip[c], tuple(row_of(i) for i in idx[:20]))
+            for c, idx in by_clip.items()
+            if c is not None and len(idx) >= MIN_ROWS and len(idx) >= MIN_SHARE * per_clip[c]]

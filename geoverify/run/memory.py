@@ -16,9 +16,11 @@ from typing import Any
 
 from geoverify.core.batch import Frames, check_batch, context, settings_of
 from geoverify.core.result import CheckResult, concat_frames
+from geoverify.core.swap import swapped_groups
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
 from geoverify.io.columns import describe_input
+from geoverify.io.table import raw_from_frame
 
 #: Rows per batch: large enough to amortise, small enough to bound temporary memory.
 BATCH_ROWS = 65_536
@@ -140,9 +142,6 @@ def swapped_notes(result: CheckResult, boundaries, *, cities_in_regions: bool = 
                   ) -> list[str]:
     """Notes for the report's ``input`` when the whole file, or most of a clip, fits its claims
     only with latitude and longitude swapped (:mod:`geoverify.core.swap`)."""
-    from geoverify.core.swap import swapped_groups
-    from geoverify.io.table import raw_from_frame
-
     def check(probe):
         res = check_raw(raw_from_frame(probe), boundaries, cities_in_regions=cities_in_regions)
         return list(res.table.columns["verdict"])

@@ -35,6 +35,7 @@ import pandas as pd
 
 from geoverify._version import __version__
 from geoverify.codes import CHECKS, FIX, RANK
+from geoverify.core.swap import decide
 from geoverify.core.table import claims_frame, normalise
 from geoverify.errors import ClaimsFileError, ConfigError, GeoverifyError
 from geoverify.io.columns import apply_column_mapping, column_mapping, require_coordinates
@@ -575,24 +576,12 @@ def _verdict_message(code: str, fr: dict[str, Any], check_message: str):
 
 def _swapped_file(frames, per_row) -> list:
     """:class:`~geoverify.core.swap.SwappedGroup` for the file, or for each clip, where most
-    judged rows with a claim are ``latlon-swapped``."""
-    from geoverify.core.swap import MIN_ROWS, MIN_SHARE, SwappedGroup
-
+    judged rows with a claim are ``latlon-swapped`` (the rule of :func:`geoverify.core.swap.decide`)."""
     judged = [i for i, fr in enumerate(frames) if fr["claimed"] is not None
               and fr["verdict"] in ("match", "mismatch", "ambiguous", "outside")]
-    flagged = {i for i in judged if any(f.code == "latlon-swapped" for f in per_row[i])}
-    if len(flagged) >= MIN_ROWS and len(flagged) >= MIN_SHARE * len(judged):
-        return [SwappedGroup(None, len(flagged), len(judged),
-                             tuple(i + 1 for i in sorted(flagged)[:20]))]
-    out = []
-    by_clip: dict[Any, list[int]] = {}
-    for i in judged:
-        by_clip.setdefault(frames[i].get("clip"), []).append(i)
-    for clip, idx in by_clip.items():
-        hit = [i for i in idx if i in flagged]
-        if clip is not None and len(hit) >= MIN_ROWS and len(hit) >= MIN_SHARE * len(idx):
-            out.append(SwappedGroup(str(clip), len(hit), len(idx), tuple(i + 1 for i in hit[:20])))
-    return out
+    flagged = [i for i in judged if any(f.code == "latlon-swapped" for f in per_row[i])]
+    return decide(flagged, len(judged), lambda: Counter(frames[i].get("clip") for i in judged),
+                  lambda i: frames[i].get("clip"), lambda i: i + 1)
 
 
 def _swapped_rows(frames, cells, roles, bset, *, skip) -> dict[int, tuple[float, float, str, str]]:

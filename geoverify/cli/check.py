@@ -210,12 +210,25 @@ def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, s
     else:
         if scheduler or workers or out_dir:
             raise click.UsageError("--scheduler, --workers and --out-dir go with --engine dask")
-        result = check(claims, boundaries=boundaries, control=control, columns=mapping or None,
-                       cities_in_regions=cities, progress=progress, **read)
+        fmt = format_for(fmt, output, CHECK_SUFFIX_FORMATS, "table")
+        if fmt == "csv":
+            # frames are written batch by batch as they are checked (formatted on the
+            # worker threads); only what --fail-on and the notes need is kept
+            from geoverify.run.sink import FrameSink
+
+            with FrameSink(output, "csv", overwrite=overwrite, raw_text=raw_text) as sink:
+                result = check(claims, boundaries=boundaries, control=control,
+                               columns=mapping or None, cities_in_regions=cities,
+                               progress=progress, sink=sink, **read)
+        else:
+            result = check(claims, boundaries=boundaries, control=control,
+                           columns=mapping or None, cities_in_regions=cities,
+                           progress=progress, **read)
         progress.finish()
     report_notes(result.input)
     fmt = format_for(fmt, output, CHECK_SUFFIX_FORMATS, "table")
-    write_result(result, fmt, output, overwrite, raw_text=raw_text)
+    if engine == "dask" or fmt != "csv":
+        write_result(result, fmt, output, overwrite, raw_text=raw_text)
     if output:
         log.info("wrote %s (%s)", output, fmt)
     bad = failing_rows(result, fail_on)

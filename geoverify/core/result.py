@@ -32,7 +32,7 @@ def concat_frames(parts: list[Frames]) -> Frames:
     if not parts:
         raise ValueError("no frames to concatenate")
     cols: dict[str, Any] = {}
-    for c in FRAME_COLUMNS:
+    for c in [c for c in FRAME_COLUMNS if c in parts[0].columns]:
         vals = [p.columns[c] for p in parts]
         if any(isinstance(v, (pa.Array, pa.ChunkedArray)) for v in vals):
             arrays = [v.combine_chunks() if isinstance(v, pa.ChunkedArray) else

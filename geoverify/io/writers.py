@@ -304,25 +304,37 @@ def csv_text_columns(table) -> list:
     return out
 
 
-def write_csv_table(table, fh, *, header: bool = True, block_rows: int = 65_536) -> None:
-    """Write an Arrow table of frames as CSV: a header, ``\n`` line ends, fields quoted only
-    where they must be (see :func:`csv_text_columns`)."""
+def csv_header(names) -> bytes:
+    """The header line of a frames CSV."""
+    return (csv_record(list(names)).rstrip("\r\n") + "\n").encode("utf-8")
+
+
+def csv_body(table, *, block_rows: int = 65_536) -> bytes:
+    """The records of an Arrow table of frames as CSV bytes (no header; ``\n`` line ends,
+    fields quoted only where they must be: see :func:`csv_text_columns`)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if header:
-        fh.write((csv_record(table.column_names).rstrip("\r\n") + "\n").encode("utf-8"))
-    n = table.num_rows
-    for lo in range(0, n, block_rows):
+    out = []
+    for lo in range(0, table.num_rows, block_rows):
         part = table.slice(lo, block_rows)
         cols = csv_text_columns(part)
         if not cols:
-            fh.write(b"\n" * part.num_rows)
+            out.append(b"\n" * part.num_rows)
             continue
         # each record with its line end, then the array's character data in one piece
         record = pc.binary_join_element_wise(*cols, ",") if len(cols) > 1 else cols[0]
         lines = pc.binary_join_element_wise(record, pa.scalar("\n"), "")
-        fh.write(_string_bytes(lines.cast(pa.large_string())))
+        out.append(_string_bytes(lines.cast(pa.large_string())))
+    return b"".join(out)
+
+
+def write_csv_table(table, fh, *, header: bool = True, block_rows: int = 65_536) -> None:
+    """Write an Arrow table of frames as CSV: a header, then :func:`csv_body`."""
+    if header:
+        fh.write(csv_header(table.column_names))
+    for lo in range(0, table.num_rows, block_rows):
+        fh.write(csv_body(table.slice(lo, block_rows), block_rows=block_rows))
 
 
 def _string_bytes(arr) -> bytes:

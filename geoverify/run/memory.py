@@ -21,6 +21,7 @@ from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
 from geoverify.io.columns import describe_input
 from geoverify.io.table import raw_from_frame
+from geoverify.run.sink import FrameSink
 
 #: Rows per batch: large enough to amortise, small enough to bound temporary memory.
 BATCH_ROWS = 65_536
@@ -65,28 +66,50 @@ def take_raw(raw, rows):
     )
 
 
-def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int = BATCH_ROWS,
-                 progress: Callable[[int], None] | None = None) -> tuple[Frames, Tally]:
+#: The frame columns a run that writes its frames to a sink keeps (for the swapped-columns
+#: check, ``--fail-on`` and the summary); the findings keep their position, code and severity.
+SLIM_COLUMNS = ("row", "clip", "lat", "lon", "claimed", "precision_m", "verdict")
+
+
+def slim(frames: Frames) -> Frames:
+    """The part of a batch's frames that outlives its writing (:data:`SLIM_COLUMNS`)."""
+    return Frames({c: frames.columns[c] for c in SLIM_COLUMNS}, {},
+                  frames.findings[["pos", "seq", "code", "severity"]])
+
+
+def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
+                 progress: Callable[[int], None] | None = None,
+                 sink: FrameSink | None = None) -> tuple[Frames, Tally]:
     """Frames of a whole table and their tally, batch by batch (in order), on :func:`threads`
-    threads."""
+    threads.
+
+    With a ``sink``, each batch is encoded on its thread and written in order as soon as it
+    is checked, and only its :func:`slim` part is kept and returned."""
     n = len(raw.data)
+    batch_rows = batch_rows or BATCH_ROWS
     starts = list(range(0, n, batch_rows)) or [0]
     tally = Tally()
 
-    def one(s: int) -> tuple[Frames, Tally]:
+    def one(s: int):
         part = slice_raw(raw, s, s + batch_rows)
         frames = check_batch(normalise(part, first_row=first_row + s), ctx)
         t = Tally()
         t.add(frames.columns)
-        return frames, t
+        if sink is None:
+            return frames, t, None
+        return frames, t, sink.encode(frames)
 
     out: list[Frames] = []
 
-    def take(done: tuple[Frames, Tally]) -> None:
-        out.append(done[0])
-        tally.merge(done[1])
+    def take(done) -> None:
+        frames, t, encoded = done
+        if sink is not None:
+            sink.put(encoded, frames)
+            frames = slim(frames)
+        out.append(frames)
+        tally.merge(t)
         if progress is not None:
-            progress(len(done[0]))
+            progress(len(frames))
 
     if len(starts) == 1 or threads() == 1:
         for s in starts:
@@ -101,10 +124,12 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int = BATCH_ROWS,
 
 def check_raw(raw, boundaries, *, control=None, input_info: dict[str, Any] | None = None,
               progress: Callable[[int], None] | None = None,
-              cities_in_regions: bool = False) -> CheckResult:
-    """Check a table already read: the executor behind :func:`geoverify.check`."""
+              cities_in_regions: bool = False, sink: FrameSink | None = None) -> CheckResult:
+    """Check a table already read: the executor behind :func:`geoverify.check`. With a
+    ``sink`` the frames are written to it as they are checked and the result's table keeps
+    only :data:`SLIM_COLUMNS`."""
     ctx = context(boundaries, control, cities_in_regions=cities_in_regions)
-    frames, tally = check_frames(raw, ctx, progress=progress)
+    frames, tally = check_frames(raw, ctx, progress=progress, sink=sink)
     info = input_info if input_info is not None else describe_input(raw)
     return CheckResult(table=frames, clips=tally.frame(), input=info,
                        boundaries=provenance(boundaries, control), settings=settings_of(ctx))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import json
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,8 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from geoverify._version import __version__
-from geoverify.core.batch import Frames, check_batch, context, settings_of
-from geoverify.core.result import flat_table, iter_records
+from geoverify.core.batch import check_batch, context, settings_of
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
 from geoverify.errors import ClaimsFileError, ConfigError
@@ -41,10 +39,10 @@ from geoverify.io.columns import (
 )
 from geoverify.io.delimited import stream_delimited
 from geoverify.io.vector import iter_parquet
-from geoverify.io.writers import AtomicFile, neutralise_table, write_csv_table
+from geoverify.io.writers import write_csv_table
 from geoverify.run.memory import provenance, threads
+from geoverify.run.sink import OUT_FORMATS, FrameSink
 
-OUT_FORMATS = ("csv", "parquet", "jsonl")
 #: Rows per block.
 CHUNK_ROWS = 131_072
 _READ = 1 << 22
@@ -140,57 +138,6 @@ def read_chunks(path: Path, fmt: str, chunk_rows: int, *, encoding: str | None =
                                 delimiter="\t" if fmt == "tsv" else None, block_rows=chunk_rows)
 
 
-class FrameSink:
-    """Frames written as they come: CSV, Parquet or JSON Lines, atomically."""
-
-    def __init__(self, path: str | Path, fmt: str, *, overwrite: bool,
-                 raw_text: bool = False) -> None:
-        if fmt not in OUT_FORMATS:
-            raise ConfigError(f"unknown stream format {fmt!r}; choose one of "
-                              f"{', '.join(OUT_FORMATS)}")
-        self.fmt = fmt
-        self.raw_text = raw_text
-        self.file = AtomicFile(path, overwrite=overwrite)
-        self.fh = None
-        self.writer = None
-        self.schema = None
-        self.rows = 0
-
-    def __enter__(self) -> FrameSink:
-        self.fh = self.file.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        try:
-            if self.writer is not None:
-                self.writer.close()
-        finally:
-            self.file.__exit__(*exc)
-
-    def write(self, frames: Frames) -> None:
-        if self.fmt == "jsonl":
-            self.fh.write("".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n"
-                                  for r in iter_records(frames)).encode("utf-8"))
-            self.rows += len(frames)
-            return
-        table = flat_table(frames)
-        if self.fmt == "csv" and not self.raw_text:
-            table = neutralise_table(table)
-        if self.schema is None:
-            self.schema = table.schema
-        elif table.schema != self.schema:
-            table = table.select(self.schema.names).cast(self.schema)
-        if self.fmt == "csv":
-            write_csv_table(table, self.fh, header=self.rows == 0)
-        else:
-            if self.writer is None:
-                import pyarrow.parquet as pq
-
-                self.writer = pq.ParquetWriter(self.fh, self.schema, compression="zstd")
-            self.writer.write_table(table)
-        self.rows += len(frames)
-
-
 def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "csv",
                  chunk_rows: int = CHUNK_ROWS, boundaries: Any = "embedded", control=None,
                  progress: Callable[[int], None] | None = None,
@@ -255,8 +202,11 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
             raw, _ = apply_column_mapping(raw, column_mapping(columns, "columns="))
         return raw
 
-    def work(raw, first_row: int) -> Frames:
-        return check_batch(normalise(raw, first_row=first_row), ctx)
+    def work(raw, first_row: int):
+        frames = check_batch(normalise(raw, first_row=first_row), ctx)
+        part = Tally()
+        part.add(frames.columns)
+        return frames, part, sink.encode(frames)
 
     with FrameSink(out_path, out_format, overwrite=overwrite, raw_text=raw_text) as sink, \
             ThreadPoolExecutor(max_workers=threads()) as pool:
@@ -272,7 +222,7 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
                 _emit(pending.popleft().result(), sink, tally, progress)
         while pending:
             _emit(pending.popleft().result(), sink, tally, progress)
-        if sink.rows == 0 and out_format != "jsonl":
+        if sink.batches == 0 and out_format != "jsonl":
             _write_empty(sink, out_format)
     if fmt == "parquet":
         from geoverify.io.boundaries import file_sha256
@@ -290,9 +240,10 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
     }
 
 
-def _emit(frames: Frames, sink: FrameSink, tally: Tally, progress) -> None:
-    sink.write(frames)
-    tally.add(frames.columns)
+def _emit(done, sink: FrameSink, tally: Tally, progress) -> None:
+    frames, part, encoded = done
+    sink.put(encoded, frames)
+    tally.merge(part)
     if progress is not None:
         progress(len(frames))
 

@@ -1,0 +1,139 @@
+"""Frames written as they are checked: the output side of the in-memory and stream executors.
+
+A :class:`FrameSink` splits writing in two. :meth:`FrameSink.encode` turns one batch of frames
+into its output (CSV or JSON Lines bytes, or an Arrow table for Parquet); it keeps no state,
+so the executors call it on their worker threads, next to the check. :meth:`FrameSink.put`
+writes encoded batches in input order on the calling thread. Formatting text is as much work
+as checking a row, so this keeps both cores busy and lets an executor drop each batch's frames
+once they are written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from geoverify.core.batch import Frames
+from geoverify.core.result import flat_table, iter_records
+from geoverify.errors import ConfigError
+from geoverify.io.writers import AtomicFile, csv_body, csv_header, neutralise_table
+
+#: Output formats of a sink.
+OUT_FORMATS = ("csv", "parquet", "jsonl")
+
+
+@dataclass
+class Encoded:
+    """One batch ready to write: its column names (CSV, Parquet), rows, and bytes or table."""
+
+    names: list[str] | None
+    rows: int
+    data: bytes | None = None
+    table: pa.Table | None = None
+
+
+class FrameSink:
+    """Frames to a file (atomically) or stdout as CSV, Parquet or JSON Lines, batch by batch.
+
+    Parameters
+    ----------
+    path
+        The output file; ``None`` or ``-`` for standard output (CSV and JSON Lines).
+    fmt
+        ``csv``, ``parquet`` or ``jsonl``.
+    overwrite
+        Replace an existing file.
+    raw_text
+        CSV: write text cells as they are (by default a cell a spreadsheet would run as a
+        formula gets a leading ``'``).
+    """
+
+    def __init__(self, path: str | Path | None, fmt: str, *, overwrite: bool,
+                 raw_text: bool = False) -> None:
+        if fmt not in OUT_FORMATS:
+            raise ConfigError(f"unknown output format {fmt!r}; choose one of "
+                              f"{', '.join(OUT_FORMATS)}")
+        self.fmt = fmt
+        self.raw_text = raw_text
+        self.file = AtomicFile(path, overwrite=overwrite)
+        self.fh = None
+        self.writer = None
+        self.schema = None
+        self.names: list[str] | None = None
+        self.rows = 0
+        self.batches = 0
+
+    def __enter__(self) -> FrameSink:
+        self.fh = self.file.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.writer is not None:
+                self.writer.close()
+        finally:
+            self.file.__exit__(*exc)
+
+    # -- on a worker thread ------------------------------------------------------------------
+    def encode(self, frames: Frames) -> Encoded:
+        """One batch's output (no header); safe to call from several threads at once."""
+        if self.fmt == "jsonl":
+            text = "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n"
+                           for r in iter_records(frames))
+            return Encoded(None, len(frames), data=text.encode("utf-8"))
+        table = self._table(frames)
+        if self.fmt == "csv":
+            return Encoded(table.column_names, len(frames), data=csv_body(table))
+        return Encoded(table.column_names, len(frames), table=table)
+
+    def _table(self, frames: Frames) -> pa.Table:
+        table = flat_table(frames)
+        if self.fmt == "csv" and not self.raw_text:
+            table = neutralise_table(table)
+        return table
+
+    # -- in input order, on one thread -------------------------------------------------------
+    def put(self, enc: Encoded, frames: Frames | None = None) -> None:
+        """Write an encoded batch. A batch whose columns differ from the first one's (possible
+        only for Parquet and CSV inputs with other columns) is re-encoded from ``frames`` in
+        the first batch's columns."""
+        first = self.batches == 0
+        if self.fmt != "jsonl":
+            if first:
+                self.names = list(enc.names)
+            elif list(enc.names) != self.names:
+                if frames is None:
+                    raise ValueError("a batch with other columns needs its frames")
+                table = self._table(frames).select(self.names)
+                enc = Encoded(self.names, len(frames), table=table,
+                              data=csv_body(table) if self.fmt == "csv" else None)
+        if self.fmt == "csv":
+            if first:
+                self.fh.write(csv_header(self.names))
+            self.fh.write(enc.data)
+        elif self.fmt == "jsonl":
+            self.fh.write(enc.data)
+        else:
+            table = enc.table
+            if self.schema is None:
+                self.schema = table.schema
+            elif table.schema != self.schema:
+                table = table.select(self.schema.names).cast(self.schema)
+            if self.writer is None:
+                import pyarrow.parquet as pq
+
+                self.writer = pq.ParquetWriter(self.fh, self.schema, compression="zstd")
+            self.writer.write_table(table)
+        self.rows += enc.rows
+        self.batches += 1
+
+    def write(self, frames: Frames) -> None:
+        """Encode and write one batch on this thread."""
+        self.put(self.encode(frames), frames)
+
+
+__all__ = ["Encoded", "FrameSink", "OUT_FORMATS"]

@@ -1,7 +1,5 @@
 """``python -m geoverify``."""
 
-import sys
+from geoverify.cli.main import run
 
-from geoverify.cli.main import main
-
-sys.exit(main())
+run()

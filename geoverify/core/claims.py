@@ -16,6 +16,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 #: Generic words that say what kind of unit a name is, not which one.
 GENERIC_WORDS = frozenset("""
 oblast oblasti oblasts obl region regione province provincia prov governorate gouvernorat
@@ -88,6 +91,78 @@ class Resolution:
     problems: list[tuple[str, str]]
 
 
+class _KeyTable(dict):
+    """``by_key`` of a :class:`NameIndex` read from its stored table: the table's rows stay
+    in arrays sorted by key, and a key's set of units is made the first time it is asked
+    for (a check asks for a handful of its ~100,000 names). Behaves as the dict it stands
+    for: ``get``, ``[]``, ``in``, ``setdefault``, iteration, ``items``, ``len``."""
+
+    def __init__(self, keys, level, code) -> None:
+        super().__init__()
+        order = np.argsort(keys, kind="stable")
+        self._keys = keys[order]
+        self._level = level[order]
+        self._code = code[order]
+        self._unique = list(dict.fromkeys(self._keys.tolist()))
+
+    def _stored(self, key):
+        lo = int(np.searchsorted(self._keys, key, side="left"))
+        hi = int(np.searchsorted(self._keys, key, side="right"))
+        if lo == hi:
+            return None
+        return set(zip(self._level[lo:hi].tolist(), self._code[lo:hi].tolist()))
+
+    def __missing__(self, key):
+        raise KeyError(key)
+
+    def _load(self, key):
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        if not isinstance(key, str):
+            return None
+        got = self._stored(key)
+        if got is not None:
+            dict.__setitem__(self, key, got)
+        return got
+
+    def __getitem__(self, key):
+        got = self._load(key)
+        if got is None:
+            raise KeyError(key)
+        return got
+
+    def get(self, key, default=None):
+        got = self._load(key)
+        return default if got is None else got
+
+    def __contains__(self, key) -> bool:
+        return self._load(key) is not None
+
+    def setdefault(self, key, default=None):
+        got = self._load(key)
+        if got is None:
+            dict.__setitem__(self, key, default)
+            return default
+        return got
+
+    def keys(self):
+        return list(self)
+
+    def __iter__(self):
+        seen = set(self._unique)
+        yield from self._unique
+        yield from (k for k in dict.keys(self) if k not in seen)
+
+    def __len__(self) -> int:
+        return len(set(self._unique) | set(dict.keys(self)))
+
+    def items(self):
+        return [(k, self[k]) for k in self]
+
+    def values(self):
+        return [self[k] for k in self]
+
+
 class NameIndex:
     """Lookup from normalised names and codes to units."""
 
@@ -130,14 +205,18 @@ class NameIndex:
 
     def _load_table(self, table) -> None:
         cols = ["key", "level", "code", "name", "country", "display", "kind"]
-        for key, level, code, name, country, display, kind in table[cols].itertuples(
-                index=False, name=None):
-            k = (level, code)
-            if k not in self.units:
-                self.units[k] = Unit(level, code, name, country, kind)
-            self.by_key.setdefault(key, set()).add(k)
-            if display:
-                self.display.setdefault(key, display)
+        t = table[cols]
+        first = ~t.duplicated(["level", "code"]).to_numpy()
+        self.units = {(lv, cd): Unit(lv, cd, nm, ct, kd) for lv, cd, nm, ct, kd in zip(
+            *(t[c].to_numpy(dtype=object)[first].tolist()
+              for c in ("level", "code", "name", "country", "kind")))}
+        keys = t["key"].to_numpy(dtype=object)
+        level = t["level"].to_numpy(dtype=object)
+        code = t["code"].to_numpy(dtype=object)
+        self.by_key = _KeyTable(keys, level, code)
+        disp = t["display"].to_numpy(dtype=object)
+        has = np.flatnonzero(pd.notna(disp) & (disp != ""))[::-1]  # the first one wins
+        self.display = dict(zip(keys[has].tolist(), disp[has].tolist()))
 
     def _add_unit(self, unit: Unit, names: list[str], codes) -> None:
         self.units[(unit.level, unit.code)] = unit

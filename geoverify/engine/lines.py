@@ -197,8 +197,10 @@ class VertexTree:
         k = min(K, self.n)
         while len(rows):
             done = np.zeros(len(rows), dtype=bool)
-            for lo in range(0, len(rows), BLOCK):
-                blk = rows[lo:lo + BLOCK]
+            # the same number of candidates per block whatever k is: temporaries stay small
+            step = max(256, BLOCK * K // k)
+            for lo in range(0, len(rows), step):
+                blk = rows[lo:lo + step]
                 Pb = P[blk]
                 dd, ii = self._query(Pb, k)
                 S = self._segments_of(ii)

@@ -123,9 +123,10 @@ def read_layer(path: Path, columns: list[str] | None = None):
             raise BoundaryLayerError(f"boundary layer file {path} is not a layer: {exc}") from exc
         return gdf.to_crs(4326) if gdf.crs is not None else gdf.set_crs(4326)
     n = table.num_rows
-    x = _flat(table, "x").astype(np.float64) / SCALE
-    y = _flat(table, "y").astype(np.float64) / SCALE
-    coords = np.column_stack([x, y])
+    xs, ys = _flat(table, "x"), _flat(table, "y")
+    coords = np.empty((len(xs), 2))
+    np.divide(xs, SCALE, out=coords[:, 0])  # integers to degrees in one pass per axis
+    np.divide(ys, SCALE, out=coords[:, 1])
     n_coords = _flat(table, "n_coords").astype(np.int64)
     gtype = table.column("geom_type")[0].as_py() if n else "LineString"
     if gtype == "MultiPolygon":

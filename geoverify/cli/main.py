@@ -82,8 +82,11 @@ def run() -> None:
     Everything a command writes is closed (outputs are renamed into place) before
     :func:`main` returns; what is left is freeing the boundary layers and indexes object by
     object, which takes longer than checking a small file. So the streams are flushed and the
-    process ends at once with :func:`main`'s exit code."""
+    process ends at once with :func:`main`'s exit code (or normally, under a profiler or
+    tracer: it writes its data at exit)."""
     code = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a profiler or coverage tool writes its data at exit
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):  # the reader went away: as Python would, say 120

@@ -29,6 +29,7 @@ from geoverify.core.verdicts import (
     MATCH,
     MISMATCH,
     OUTSIDE,
+    PairUnits,
     best_pairs,
     disputed_rows,
     judge,
@@ -183,10 +184,12 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
     texts = enc.dictionary.to_pylist()
     resolutions = [ctx.resolve(t) for t in texts]
     units_of = [r.units for r in resolutions]
+    # the distinct units the claims name, and each claim's as indices into them
+    unit_ids: dict[Unit, int] = {}
+    claim_uids = [[unit_ids.setdefault(u, len(unit_ids)) for u in units] for units in units_of]
+    n_units = np.array([len(x) for x in claim_uids] + [0], dtype=np.int64)  # [-1]: no claim
     has_claim = claim_of_row >= 0
-    resolved = np.zeros(n, dtype=bool)
-    resolved[has_claim] = np.array([bool(units_of[c]) for c in claim_of_row[has_claim]],
-                                   dtype=bool)
+    resolved = n_units[claim_of_row] > 0
 
     verdict = np.full(n, None, dtype=object)
     verdict[~located] = "unlocated"
@@ -203,9 +206,12 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
         for city, region in sorted(index.enclosing_regions().items()):
             groups[region] = groups.get(region, (region,)) + (city,)
     jrows = np.flatnonzero(judged)
-    counts = np.array([len(units_of[c]) for c in claim_of_row[jrows]], dtype=np.int64)
+    counts = n_units[claim_of_row[jrows]]
     pair_row = np.repeat(jrows, counts)
-    pair_unit: list[Unit] = [u for c in claim_of_row[jrows].tolist() for u in units_of[c]]
+    flat = np.array([i for ids in claim_uids for i in ids], dtype=np.int64)
+    first = np.concatenate([[0], np.cumsum(n_units[:-1])])[claim_of_row[jrows]]
+    within = np.arange(len(pair_row)) - np.repeat(np.cumsum(counts) - counts, counts)
+    pair_unit = PairUnits(list(unit_ids), flat[np.repeat(first, counts) + within])
     j = judge(index, loc, lon, lat, prec, pair_row, pair_unit, near_line.lower_m, groups)
     best = best_pairs(j, pair_row, n)
     b = best[jrows]
@@ -220,11 +226,12 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
     decision_m = np.full(n, np.nan)
     band_m = np.full(n, np.nan)
     piece = np.full(n, -1, dtype=np.int64)
-    for i, k in zip(jrows.tolist(), b.tolist()):
-        u = pair_unit[k]
-        claim_level[i], claim_code[i], claim_name[i], claim_country[i] = (
-            u.level, u.code, u.name, u.country)
     if len(jrows):
+        uid = pair_unit.uid[b]
+        for arr, attr in ((claim_level, "level"), (claim_code, "code"), (claim_name, "name"),
+                          (claim_country, "country")):
+            arr[jrows] = np.array([getattr(u, attr) for u in pair_unit.units] or [None],
+                                  dtype=object)[uid]
         dist_claimed[jrows] = j.distance_to_claimed_m[b]
         decision_m[jrows] = j.decided_m[b]
         band_m[jrows] = j.band_m[b]
@@ -329,11 +336,11 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
 
 
 def _names(codes: np.ndarray, names: dict) -> np.ndarray:
-    out = np.full(len(codes), None, dtype=object)
-    ok = pd.notna(codes)
-    if ok.any():
-        out[ok] = [names.get(c, c) for c in codes[ok].tolist()]
-    return out
+    """The name of each code (the code itself when it has none; None for None), looked up
+    once per distinct code."""
+    ids, uniq = pd.factorize(np.asarray(codes, dtype=object), use_na_sentinel=True)
+    table = np.array([names.get(c, c) for c in uniq.tolist()] + [None], dtype=object)
+    return table[ids]  # -1 (no code) takes the trailing None
 
 
 def _num(values) -> pa.Array:
@@ -379,6 +386,9 @@ def _city_hints(verdict, loc, index, claim_code, claim_name) -> dict[int, str]:
     if not len(cand):
         return {}
     enclosing = index.enclosing_regions()
+    city = loc.adm1[cand]
+    cand = cand[np.fromiter((c in enclosing for c in city.tolist()), dtype=bool,
+                            count=len(city))]
     out = {}
     for i in cand.tolist():
         city = loc.adm1[i]

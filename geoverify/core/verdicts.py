@@ -62,6 +62,35 @@ class Judgements:
     order_m: np.ndarray  # distance to the claimed unit, or its lower bound where out of reach
 
 
+class PairUnits:
+    """The claimed unit of each (row, unit) pair, as an index into a short list of distinct
+    units: ``level`` and ``code`` are arrays over the pairs, ``uid`` the index, ``pairs[k]``
+    the :class:`~geoverify.core.claims.Unit` of pair ``k``."""
+
+    def __init__(self, units: list[Unit], uid) -> None:
+        self.units = list(units)
+        self.uid = np.asarray(uid, dtype=np.int64)
+        lv = np.array([u.level for u in self.units] or [None], dtype=object)
+        cd = np.array([u.code for u in self.units] or [None], dtype=object)
+        self.level = lv[self.uid] if len(self.uid) else np.zeros(0, dtype=object)
+        self.code = cd[self.uid] if len(self.uid) else np.zeros(0, dtype=object)
+
+    @classmethod
+    def of(cls, pair_unit) -> PairUnits:
+        """From a list of units, one per pair."""
+        if isinstance(pair_unit, PairUnits):
+            return pair_unit
+        ids: dict[Unit, int] = {}
+        uid = [ids.setdefault(u, len(ids)) for u in pair_unit]
+        return cls(list(ids), uid)
+
+    def __len__(self) -> int:
+        return len(self.uid)
+
+    def __getitem__(self, k: int) -> Unit:
+        return self.units[int(self.uid[k])]
+
+
 def _contains(codes_single, multi_sets, pair_row, code) -> np.ndarray:
     """Whether each pair's row has ``code[k]`` among its candidates."""
     out = codes_single[pair_row] == code
@@ -83,8 +112,8 @@ def judge(index, loc, lon, lat, precision, pair_row, pair_unit: list[Unit],
     """
     pair_row = np.asarray(pair_row, dtype=np.int64)
     m = len(pair_row)
-    level = np.array([u.level for u in pair_unit], dtype=object)
-    code = np.array([u.code for u in pair_unit], dtype=object)
+    pairs = PairUnits.of(pair_unit)
+    level, code = pairs.level, pairs.code
     is_country = level == "country"
     # candidates of each row (sets only for the few rows on a shared edge)
     multi_c = {i: set(loc.country_candidates(i, index)) for i in loc.multi}
@@ -123,11 +152,11 @@ def judge(index, loc, lon, lat, precision, pair_row, pair_unit: list[Unit],
     claimed_lower = np.zeros(m)
     acc = index.accuracy
     u_sea = max(acc.get("coastline", 0.0), acc.get("country_border", 0.0)) + prec
-    keys = {}
-    for k, (lv, cd) in enumerate(zip(level.tolist(), code.tolist())):
-        keys.setdefault((lv, cd), []).append(k)
-    for (lv, cd), ks in keys.items():
-        ks = np.asarray(ks, dtype=np.int64)
+    order = np.argsort(pairs.uid, kind="stable")
+    cuts = np.flatnonzero(np.diff(pairs.uid[order])) + 1
+    for ks in (np.split(order, cuts) if m else []):
+        unit = pairs.units[int(pairs.uid[ks[0]])]
+        lv, cd = unit.level, unit.code
         rows = pair_row[ks]
         group = groups.get(cd) if lv == "adm1" else None
         r = index.unit_margin(lv, cd, lon[rows], lat[rows], prec[ks],

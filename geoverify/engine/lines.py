@@ -269,7 +269,8 @@ class LineSet:
         self._coarse: VertexTree | None = None
         self._whole: VertexTree | None = None
         self._tiles: OrderedDict = OrderedDict()
-        self._cells: dict[tuple[int, int], float] = {}
+        self._cell_keys = np.zeros(0, dtype=np.int64)  # sorted grid cell keys (ix * 4096 + iy)
+        self._cell_bounds = np.zeros(0)  # and their lower bounds
         self._lock = threading.RLock()
         self.small = len(coords) < SMALL_SET_VERTICES // 4
 
@@ -333,28 +334,28 @@ class LineSet:
     def _cell_lower(self, ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
         """A lower bound (m) on the distance from any point of each grid cell to the lines:
         the coarse distance from the cell's centre, less the coarse tolerance and the cell's
-        half-diagonal. Cached per cell."""
-        out = np.empty(len(ix))
-        todo = []
+        half-diagonal. Cached per cell (sorted cell keys and their bounds, looked up in bulk)."""
+        key = ix.astype(np.int64) * 4096 + iy.astype(np.int64)
+        out = np.empty(len(key))
         with self._lock:
-            for k, key in enumerate(zip(ix.tolist(), iy.tolist())):
-                v = self._cells.get(key)
-                if v is None:
-                    todo.append(k)
-                else:
-                    out[k] = v
-        if todo:
-            t = np.asarray(todo)
-            cx = (ix[t] + 0.5) * CELL_DEG - 180.0
-            cy = (iy[t] + 0.5) * CELL_DEG - 90.0
+            known, bound = self._cell_keys, self._cell_bounds
+        pos = np.minimum(np.searchsorted(known, key), max(len(known) - 1, 0))
+        hit = (known[pos] == key) if len(known) else np.zeros(len(key), dtype=bool)
+        out[hit] = bound[pos[hit]]
+        todo = np.flatnonzero(~hit)
+        if len(todo):
+            cx = (ix[todo] + 0.5) * CELL_DEG - 180.0
+            cy = (iy[todo] + 0.5) * CELL_DEG - 90.0
             d, _ = self._answer(self._coarse_tree(), ecef(cx, cy), cx, cy)
             widest = np.radians(np.clip(np.abs(cy) - CELL_DEG / 2, 0.0, 90.0))
             half = 0.5 * np.hypot(CELL_DEG * _M_PER_DEG, CELL_DEG * _M_PER_DEG * np.cos(widest))
             lower = d - COARSE_TOLERANCE_M - half
-            out[t] = lower
+            out[todo] = lower
             with self._lock:
-                for k, v in zip(todo, lower.tolist()):
-                    self._cells[(int(ix[k]), int(iy[k]))] = v
+                keys = np.concatenate([self._cell_keys, key[todo]])
+                vals = np.concatenate([self._cell_bounds, lower])
+                keys, first = np.unique(keys, return_index=True)
+                self._cell_keys, self._cell_bounds = keys, vals[first]
         return out
 
     def nearest(self, lon, lat, exact_within=None) -> Nearest:

@@ -118,7 +118,6 @@ class Tally:
         part: dict[Any, _Clip] = {}
         for k in pc.unique(t.column("clip")).to_pylist():  # order of first appearance
             part[k] = _Clip()
-            self.clips.setdefault(k, _Clip())
         for k, c in _groups(t, ["clip"]):
             part[k].counts.rows = c
         for col, attr in (("country", "by_country"), ("adm1", "by_adm1"),
@@ -170,16 +169,21 @@ class Tally:
             for j, k in enumerate(keys):
                 p = part[k]
                 p.n_frames += int(n_rows[j])
-                p.frame_hashes = h[cuts[j]:cuts[j + 1]]
-        for key, p in part.items():
-            self.clips[key].merge(p)
+                p.frame_hashes = h[cuts[j]:cuts[j + 1]].copy()  # not a view of the batch
+        self._take(part)
 
     def merge(self, other: Tally) -> None:
-        """Add another tally of later rows (clip order: first appearance in this one first)."""
-        for key, p in other.clips.items():
-            if key not in self.clips:
-                self.clips[key] = _Clip()
-            self.clips[key].merge(p)
+        """Add another tally of later rows (clip order: first appearance in this one first).
+        ``other`` is not to be used afterwards: its clips may become this tally's."""
+        self._take(other.clips)
+
+    def _take(self, clips: dict[Any, _Clip]) -> None:
+        for key, p in clips.items():
+            mine = self.clips.get(key)
+            if mine is None:  # a clip first seen now: its counts are the whole of it so far
+                self.clips[key] = p
+            else:
+                mine.merge(p)
 
     def records(self) -> list[dict[str, Any]]:
         """One dict per clip, in order of first appearance (the JSON report's ``clips``)."""

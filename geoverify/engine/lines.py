@@ -125,8 +125,10 @@ class VertexTree:
     def __init__(self, lon, lat, owner, max_m: float) -> None:
         lon, lat, owner, xyz = densify(np.asarray(lon, float), np.asarray(lat, float),
                                        np.asarray(owner, np.int64), max_m)
-        self.lon, self.lat, self.owner, self.xyz = lon, lat, owner, xyz
-        self.x, self.y, self.z = (np.ascontiguousarray(xyz[:, i]) for i in range(3))
+        # only what queries need: the KD-tree keeps ``xyz`` (its data), segments are read
+        # from views of it (a tree of a tile holds a million vertices or more)
+        self.owner, self.xyz = owner, xyz
+        self.x, self.y, self.z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
         n = len(lon)
         self.n = n
         nxt = np.zeros(n, dtype=bool)
@@ -140,7 +142,7 @@ class VertexTree:
             self.half = float(seg.max()) / 2.0
         else:
             self.half = 0.0
-        self.tree = KDTree(xyz, leafsize=16) if n else None
+        self.tree = KDTree(np.ascontiguousarray(xyz), leafsize=16) if n else None
 
     # -- geometry on candidate segments ------------------------------------------------------
     def _seg_dist(self, P: np.ndarray, S: np.ndarray):

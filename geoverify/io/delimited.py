@@ -158,7 +158,45 @@ class _Lines:
         return "".join(out), n
 
 
+    def take_lines(self, k: int) -> list[str]:
+        """Up to ``k`` next whole lines with their ends (split at ``\r\n``, ``\r`` and
+        ``\n``, as :mod:`csv` splits), at least one unless the text is used up; the line
+        counter follows."""
+        while True:
+            if "\r" not in self._buf:  # the common case: split at "\n" in C
+                parts = self._buf[self._pos:].split("\n", max(k, 1))
+                if len(parts) > 1:
+                    whole = parts[:-1] if len(parts) <= max(k, 1) else parts[:max(k, 1)]
+                    self._pos += sum(map(len, whole)) + len(whole)
+                    self.line += len(whole)
+                    return [p + "\n" for p in whole]
+                if not self._eof and self._more():
+                    continue
+            cap = 1 << (max(k, 1).bit_length() - 1)
+            m = _any_run(cap).match(self._buf, self._pos)
+            if m and m.end() == len(self._buf) and self._buf.endswith("\r") and not self._eof:
+                m = None  # a "\r" at the end of the buffer may be the first half of "\r\n"
+            if m:
+                out = _LINE.findall(m.group())
+                self._pos = m.end()
+                self.line += len(out)
+                return out
+            if not self._eof and self._more():
+                continue
+            if self._pos < len(self._buf):  # a last line without a line end
+                rest = self._buf[self._pos:]
+                self._pos = len(self._buf)
+                self.line += 1
+                return [rest]
+            return []
+
+
 _LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+@lru_cache(maxsize=64)
+def _any_run(k: int) -> re.Pattern:
+    return re.compile(r"(?:[^\r\n]*(?:\r\n|\r|\n)){1," + str(k) + "}")
 
 
 @lru_cache(maxsize=64)
@@ -245,26 +283,36 @@ def read_blocks(lines: _Lines, header: Header, name: str, *, block_rows: int = B
             parts.append(("text", text, lines.line - count + 1))
             taken += count
         else:
-            line = next(lines, None)
-            if line is None:
+            # lines with quotes (or of another shape): the lines still wanted for the block
+            # go through one csv reader; a quoted value that runs on past them pulls its
+            # further lines from ``lines``
+            chunk = lines.take_lines(block_rows - taken)
+            if not chunk:
                 break
-            start = lines.line
-            if line in ("\n", "\r\n", ""):
-                continue
+            first_line = lines.line - len(chunk) + 1
+            reader = csv.reader(chain(chunk, lines), delimiter=delim)
+            recs: list[list[str]] = []
+            at: list[int] = []
+            seen = 0  # lines the reader has used
             try:
-                rec = next(csv.reader(chain([line], lines), delimiter=delim), None)
+                for rec in reader:
+                    if rec:
+                        recs.append(rec)
+                        at.append(first_line + seen)
+                    seen = reader.line_num
+                    if seen >= len(chunk):
+                        break
             except csv.Error as exc:
                 raise ClaimsFileError(
-                    f"claims file {name}, line {lines.line}: malformed delimited text "
-                    f"({exc})") from exc
-            if not rec:
-                continue
-            if parts and parts[-1][0] == "rows":
-                parts[-1][1].append(rec)
-                parts[-1][2].append(start)
-            else:
-                parts.append(("rows", [rec], [start]))
-            taken += 1
+                    f"claims file {name}, line {first_line + reader.line_num - 1}: malformed "
+                    f"delimited text ({exc})") from exc
+            if recs:
+                if parts and parts[-1][0] == "rows":
+                    parts[-1][1].extend(recs)
+                    parts[-1][2].extend(at)
+                else:
+                    parts.append(("rows", recs, at))
+                taken += len(recs)
         if taken >= block_rows:
             block = _block(parts, width, delim, row, header.names)
             yield block
@@ -313,7 +361,12 @@ def _block(parts, width: int, delim: str, first_row: int, names: list[str]) -> B
                 recs.extend(csv.reader([ln], delimiter=delim))
                 at.append(where + k)
             items, where = recs, at
-        fixed = []
+        if list(map(len, items)).count(width) == len(items):  # the usual case: no ragged row
+            fixed = items
+            pos += len(items)
+            items = []
+        else:
+            fixed = []
         for r, line in zip(items, where):
             if len(r) != width:
                 place = f"row {first_row + pos} (line {line})"
@@ -332,8 +385,8 @@ def _block(parts, width: int, delim: str, first_row: int, names: list[str]) -> B
                 r = (r + [""] * width)[:width]
             fixed.append(r)
             pos += 1
-        for i, c in enumerate(cols):
-            c.append(pa.array([r[i] for r in fixed], type=pa.string()))
+        for c, values in zip(cols, zip(*fixed)):  # records to columns in C
+            c.append(pa.array(values, type=pa.string()))
     columns = [pa.concat_arrays(c) if c else pa.array([], pa.string()) for c in cols]
     # cells beyond the cap are cut, with a note on their row
     cap = limits.MAX_CELL_CHARS

@@ -138,9 +138,12 @@ def _country_claims(packed: Mapping[str, Any]) -> list[str]:
 
 
 def encode_data(data: Mapping[str, Any]) -> str:
-    """The page's data: JSON, gzip-compressed (no timestamp: reproducible), base64."""
+    """The page's data: JSON, gzip-compressed (no timestamp: reproducible), base64.
+
+    zlib's default level 6: for the 44 MB of data of a 100,000-frame page it takes 1.7 s
+    where level 9 takes 6.5 s, for a page 3 % larger (9.9 MB instead of 9.5 MB)."""
     raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
+    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
 
 
 def decode_data(text: str) -> dict[str, Any]:

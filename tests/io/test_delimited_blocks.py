@@ -20,7 +20,7 @@ def _text(seed: int, line_end: str) -> str:
     for i in range(400):
         q = rng.random()
         note = (f'"with, comma {i}"' if q < 0.2 else f'"two{line_end}lines {i}"' if q < 0.3
-                else f'"a ""quoted"" word"' if q < 0.35 else f"plain {i}")
+                else '"a ""quoted"" word"' if q < 0.35 else f"plain {i}")
         lines.append(f"{i},{50 + rng.random():.4f},{36 + rng.random():.4f},Sumy oblast,{note}")
         r = rng.random()
         if r < 0.03:

@@ -27,9 +27,14 @@ def test_few_points_and_a_large_file_give_the_same_frames():
     lat = rng.uniform(50.05, 51.95, n_few)
     claims = rng.choice(CLAIMS, n_few)
     few = _frame(lon, lat, claims)
-    n_big = lines.FEW_POINTS + 1_000  # too many points (and tiles) for the few-points path
-    big = pd.concat([few, _frame(rng.uniform(22.0, 42.0, n_big), rng.uniform(44.0, 56.0, n_big),
-                                 rng.choice(CLAIMS, n_big))], ignore_index=True)
+    # spread over more tiles than the few-points path takes (60 tiles of 2 degrees)
+    n_big = 20_000
+    big_lon, big_lat = rng.uniform(22.0, 42.0, n_big), rng.uniform(44.0, 56.0, n_big)
+    tiles = np.unique(np.floor((big_lon + 180) / lines.TILE_DEG) * 1000
+                      + np.floor((big_lat + 90) / lines.TILE_DEG))
+    assert len(tiles) > lines.FEW_TILES
+    big = pd.concat([few, _frame(big_lon, big_lat, rng.choice(CLAIMS, n_big))],
+                    ignore_index=True)
     a = geoverify.check(few).flat_table().to_pandas()
     b = geoverify.check(big).flat_table().to_pandas().iloc[:n_few].reset_index(drop=True)
     for col in a.columns:

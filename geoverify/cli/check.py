@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -36,6 +37,7 @@ from geoverify.cli.options import (
 from geoverify.cli.progress import Progress
 from geoverify.core.result import iter_records
 from geoverify.io.exports import EXPORT_FORMATS
+from geoverify.run.sink import FrameSink
 
 log = logging.getLogger("geoverify")
 
@@ -189,6 +191,7 @@ def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, s
     read = {"fmt": input_format, "sheet": sheet, "layer": layer, "schema": schema,
             "encoding": encoding}
     progress = Progress(quiet=quiet > 0)
+    written = False  # the frames already went to the output as they were checked
     if engine == "dask":
         from geoverify.run.distributed import check_dask
 
@@ -211,23 +214,18 @@ def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, s
         if scheduler or workers or out_dir:
             raise click.UsageError("--scheduler, --workers and --out-dir go with --engine dask")
         fmt = format_for(fmt, output, CHECK_SUFFIX_FORMATS, "table")
-        if fmt == "csv":
-            # frames are written batch by batch as they are checked (formatted on the
-            # worker threads); only what --fail-on and the notes need is kept
-            from geoverify.run.sink import FrameSink
-
-            with FrameSink(output, "csv", overwrite=overwrite, raw_text=raw_text) as sink:
-                result = check(claims, boundaries=boundaries, control=control,
-                               columns=mapping or None, cities_in_regions=cities,
-                               progress=progress, sink=sink, **read)
-        else:
+        # CSV: the frames are written batch by batch as they are checked (formatted on the
+        # worker threads); only what --fail-on and the notes need is kept
+        written = fmt == "csv"
+        with (FrameSink(output, "csv", overwrite=overwrite, raw_text=raw_text) if written
+              else nullcontext()) as sink:
             result = check(claims, boundaries=boundaries, control=control,
                            columns=mapping or None, cities_in_regions=cities,
-                           progress=progress, **read)
+                           progress=progress, sink=sink, **read)
         progress.finish()
     report_notes(result.input)
     fmt = format_for(fmt, output, CHECK_SUFFIX_FORMATS, "table")
-    if engine == "dask" or fmt != "csv":
+    if not written:
         write_result(result, fmt, output, overwrite, raw_text=raw_text)
     if output:
         log.info("wrote %s (%s)", output, fmt)

@@ -211,8 +211,8 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
     flat = np.array([i for ids in claim_uids for i in ids], dtype=np.int64)
     first = np.concatenate([[0], np.cumsum(n_units[:-1])])[claim_of_row[jrows]]
     within = np.arange(len(pair_row)) - np.repeat(np.cumsum(counts) - counts, counts)
-    pair_unit = PairUnits(list(unit_ids), flat[np.repeat(first, counts) + within])
-    j = judge(index, loc, lon, lat, prec, pair_row, pair_unit, near_line.lower_m, groups)
+    pairs = PairUnits(list(unit_ids), flat[np.repeat(first, counts) + within])
+    j = judge(index, loc, lon, lat, prec, pair_row, pairs, near_line.lower_m, groups)
     best = best_pairs(j, pair_row, n)
     b = best[jrows]
     verdict[jrows] = np.asarray(JUDGED, dtype=object)[j.verdict[b]]
@@ -227,10 +227,10 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
     band_m = np.full(n, np.nan)
     piece = np.full(n, -1, dtype=np.int64)
     if len(jrows):
-        uid = pair_unit.uid[b]
+        uid = pairs.uid[b]
         for arr, attr in ((claim_level, "level"), (claim_code, "code"), (claim_name, "name"),
                           (claim_country, "country")):
-            arr[jrows] = np.array([getattr(u, attr) for u in pair_unit.units] or [None],
+            arr[jrows] = np.array([getattr(u, attr) for u in pairs.units] or [None],
                                   dtype=object)[uid]
         dist_claimed[jrows] = j.distance_to_claimed_m[b]
         decision_m[jrows] = j.decided_m[b]

@@ -13,6 +13,7 @@ import difflib
 import json
 import re
 import unicodedata
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,76 +92,41 @@ class Resolution:
     problems: list[tuple[str, str]]
 
 
-class _KeyTable(dict):
+class _KeyTable(MutableMapping):
     """``by_key`` of a :class:`NameIndex` read from its stored table: the table's rows stay
     in arrays sorted by key, and a key's set of units is made the first time it is asked
-    for (a check asks for a handful of its ~100,000 names). Behaves as the dict it stands
-    for: ``get``, ``[]``, ``in``, ``setdefault``, iteration, ``items``, ``len``."""
+    for (a check asks for a handful of its ~100,000 names). Keys added later (aliases) live
+    beside them."""
 
     def __init__(self, keys, level, code) -> None:
-        super().__init__()
         order = np.argsort(keys, kind="stable")
-        self._keys = keys[order]
-        self._level = level[order]
-        self._code = code[order]
-        self._unique = list(dict.fromkeys(self._keys.tolist()))
-
-    def _stored(self, key):
-        lo = int(np.searchsorted(self._keys, key, side="left"))
-        hi = int(np.searchsorted(self._keys, key, side="right"))
-        if lo == hi:
-            return None
-        return set(zip(self._level[lo:hi].tolist(), self._code[lo:hi].tolist()))
-
-    def __missing__(self, key):
-        raise KeyError(key)
-
-    def _load(self, key):
-        if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
-        if not isinstance(key, str):
-            return None
-        got = self._stored(key)
-        if got is not None:
-            dict.__setitem__(self, key, got)
-        return got
+        self._keys, self._level, self._code = keys[order], level[order], code[order]
+        self._made: dict[str, set[tuple[str, str]]] = {}
 
     def __getitem__(self, key):
-        got = self._load(key)
+        got = self._made.get(key)
         if got is None:
-            raise KeyError(key)
+            if not isinstance(key, str):
+                raise KeyError(key)
+            lo = int(np.searchsorted(self._keys, key, side="left"))
+            hi = int(np.searchsorted(self._keys, key, side="right"))
+            if lo == hi:
+                raise KeyError(key)
+            got = self._made[key] = set(zip(self._level[lo:hi].tolist(),
+                                            self._code[lo:hi].tolist()))
         return got
 
-    def get(self, key, default=None):
-        got = self._load(key)
-        return default if got is None else got
+    def __setitem__(self, key, value) -> None:
+        self._made[key] = value
 
-    def __contains__(self, key) -> bool:
-        return self._load(key) is not None
-
-    def setdefault(self, key, default=None):
-        got = self._load(key)
-        if got is None:
-            dict.__setitem__(self, key, default)
-            return default
-        return got
-
-    def keys(self):
-        return list(self)
+    def __delitem__(self, key) -> None:
+        raise TypeError("names are not removed from a name index")
 
     def __iter__(self):
-        seen = set(self._unique)
-        yield from self._unique
-        yield from (k for k in dict.keys(self) if k not in seen)
+        return iter(dict.fromkeys([*self._keys.tolist(), *self._made]))
 
     def __len__(self) -> int:
-        return len(set(self._unique) | set(dict.keys(self)))
-
-    def items(self):
-        return [(k, self[k]) for k in self]
-
-    def values(self):
-        return [self[k] for k in self]
+        return len(dict.fromkeys([*self._keys.tolist(), *self._made]))
 
 
 class NameIndex:

@@ -64,8 +64,8 @@ class Judgements:
 
 class PairUnits:
     """The claimed unit of each (row, unit) pair, as an index into a short list of distinct
-    units: ``level`` and ``code`` are arrays over the pairs, ``uid`` the index, ``pairs[k]``
-    the :class:`~geoverify.core.claims.Unit` of pair ``k``."""
+    units: ``uid`` the index of each pair's unit in ``units``; ``level`` and ``code`` arrays
+    over the pairs."""
 
     def __init__(self, units: list[Unit], uid) -> None:
         self.units = list(units)
@@ -74,21 +74,6 @@ class PairUnits:
         cd = np.array([u.code for u in self.units] or [None], dtype=object)
         self.level = lv[self.uid] if len(self.uid) else np.zeros(0, dtype=object)
         self.code = cd[self.uid] if len(self.uid) else np.zeros(0, dtype=object)
-
-    @classmethod
-    def of(cls, pair_unit) -> PairUnits:
-        """From a list of units, one per pair."""
-        if isinstance(pair_unit, PairUnits):
-            return pair_unit
-        ids: dict[Unit, int] = {}
-        uid = [ids.setdefault(u, len(ids)) for u in pair_unit]
-        return cls(list(ids), uid)
-
-    def __len__(self) -> int:
-        return len(self.uid)
-
-    def __getitem__(self, k: int) -> Unit:
-        return self.units[int(self.uid[k])]
 
 
 def _contains(codes_single, multi_sets, pair_row, code) -> np.ndarray:
@@ -99,12 +84,12 @@ def _contains(codes_single, multi_sets, pair_row, code) -> np.ndarray:
     return out
 
 
-def judge(index, loc, lon, lat, precision, pair_row, pair_unit: list[Unit],
+def judge(index, loc, lon, lat, precision, pair_row, pairs: PairUnits,
           lower_m=None, groups: dict[str, tuple[str, ...]] | None = None) -> Judgements:
     """Judge every (row, unit) pair (step 5 of the precedence).
 
-    ``loc`` is :meth:`~geoverify.engine.index.BoundaryIndex.locate`'s answer for the rows;
-    ``precision`` the rows' precision in metres (0 when none); ``lower_m`` an optional lower
+    ``pair_row`` is each pair's row and ``pairs`` its claimed unit; ``loc`` is
+    :meth:`~geoverify.engine.index.BoundaryIndex.locate`'s answer for the rows; ``precision`` the rows' precision in metres (0 when none); ``lower_m`` an optional lower
     bound per row on the distance to any boundary line (see
     :meth:`~geoverify.engine.index.BoundaryIndex.unit_margin`); ``groups`` maps a region's
     code to the codes judged as one with it (itself and the cities it encloses, with
@@ -112,7 +97,6 @@ def judge(index, loc, lon, lat, precision, pair_row, pair_unit: list[Unit],
     """
     pair_row = np.asarray(pair_row, dtype=np.int64)
     m = len(pair_row)
-    pairs = PairUnits.of(pair_unit)
     level, code = pairs.level, pairs.code
     is_country = level == "country"
     # candidates of each row (sets only for the few rows on a shared edge)

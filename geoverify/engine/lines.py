@@ -337,11 +337,11 @@ class LineSet:
         return tree
 
     # -- queries -----------------------------------------------------------------------------
-    def _cell_lower(self, ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
-        """A lower bound (m) on the distance from any point of each grid cell to the lines:
-        the coarse distance from the cell's centre, less the coarse tolerance and the cell's
-        half-diagonal. Cached per cell (sorted cell keys and their bounds, looked up in bulk)."""
-        key = ix.astype(np.int64) * 4096 + iy.astype(np.int64)
+    def _cell_lower(self, key: np.ndarray) -> np.ndarray:
+        """A lower bound (m) on the distance from any point of each grid cell (``key``:
+        ``ix * 4096 + iy``) to the lines: the coarse distance from the cell's centre, less the
+        coarse tolerance and the cell's half-diagonal. Cached per cell (sorted cell keys and
+        their bounds, looked up in bulk)."""
         out = np.empty(len(key))
         with self._lock:
             known, bound = self._cell_keys, self._cell_bounds
@@ -350,8 +350,8 @@ class LineSet:
         out[hit] = bound[pos[hit]]
         todo = np.flatnonzero(~hit)
         if len(todo):
-            cx = (ix[todo] + 0.5) * CELL_DEG - 180.0
-            cy = (iy[todo] + 0.5) * CELL_DEG - 90.0
+            cx = (key[todo] // 4096 + 0.5) * CELL_DEG - 180.0
+            cy = (key[todo] % 4096 + 0.5) * CELL_DEG - 90.0
             d, _ = self._answer(self._coarse_tree(), ecef(cx, cy), cx, cy)
             widest = np.radians(np.clip(np.abs(cy) - CELL_DEG / 2, 0.0, 90.0))
             half = 0.5 * np.hypot(CELL_DEG * _M_PER_DEG, CELL_DEG * _M_PER_DEG * np.cos(widest))
@@ -400,7 +400,7 @@ class LineSet:
             cy = np.floor((y + 90.0) / CELL_DEG).astype(np.int64)
             key = cx * 4096 + cy
             uniq, inv = np.unique(key, return_inverse=True)
-            cell_lower = self._cell_lower(uniq // 4096, uniq % 4096)[inv.ravel()]
+            cell_lower = self._cell_lower(uniq)[inv.ravel()]
             far = cell_lower > thr
             lower[ok[far]] = cell_lower[far]
             near = np.flatnonzero(~far)

@@ -130,9 +130,5 @@ class FrameSink:
         self.rows += enc.rows
         self.batches += 1
 
-    def write(self, frames: Frames) -> None:
-        """Encode and write one batch on this thread."""
-        self.put(self.encode(frames), frames)
-
 
 __all__ = ["Encoded", "FrameSink", "OUT_FORMATS"]

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import click
+import numpy as np
 
 from geoverify.cli.options import (
     boundaries_opt,
@@ -95,22 +96,22 @@ def map_cmd(claims, output, clip, title, cdn, tiles, tiles_attribution, input_fo
                    schema=schema, columns=mapping or None,
                    cities_in_regions=resolve_cities(cities_in_regions, claims), progress=progress)
     progress.finish()
-    report = result.to_dict()
-    report_notes(report["input"])
+    report_notes(result.input)
+    n = len(result)
+    located = int(np.isfinite(np.asarray(result.table.columns["lon"], dtype=float)).sum())
     if figure:
-        fig = build_figure(report, boundaries=boundaries, clip=clip, title=title)
+        fig = build_figure(result.to_dict(), boundaries=boundaries, clip=clip, title=title)
         buffer = io.BytesIO()
         save_figure(fig, buffer, fmt=suffix[1:])
         write_bytes_atomic(output, buffer.getvalue(), overwrite=overwrite)
         what = f"figure of clip {clip!r}" if clip else "figure"
     else:
-        m = build_map(report, boundaries=boundaries, title=title or Path(str(claims)).name,
+        m = build_map(result, boundaries=boundaries, title=title or Path(str(claims)).name,
                       cdn=cdn, tiles=tiles, tiles_attribution=tiles_attribution)
         write_text_atomic(output, render_html(m), overwrite=overwrite)
         what = "map"
     if not quiet:
-        n = len(report["frames"])
-        located = sum(1 for f in report["frames"] if f["lon"] is not None)
+        clips = len(result.clips)
         click.echo(f"geoverify: wrote {output}, the {what}: {n:,} frame{'s' if n != 1 else ''} "
-                   f"({located:,} located) in {len(report['clips']):,} "
-                   f"clip{'s' if len(report['clips']) != 1 else ''}", err=True)
+                   f"({located:,} located) in {clips:,} "
+                   f"clip{'s' if clips != 1 else ''}", err=True)

@@ -98,17 +98,24 @@ def finding_lists(findings: pd.DataFrame, n: int, *, value: bool = False) -> lis
     return out
 
 
-def iter_records(frames: Frames, start: int = 0, stop: int | None = None
-                 ) -> Iterator[dict[str, Any]]:
-    """The frames as the JSON report's dicts, in order (rows ``start:stop`` of the batch)."""
+def record_columns(frames: Frames, start: int = 0, stop: int | None = None
+                   ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """The JSON report's frame fields as lists, for rows ``start:stop`` of the batch.
+
+    Returns ``(fields, extra)``: ``fields`` maps every name of :data:`FRAME_FIELDS` but
+    ``extra`` to one value per frame (exactly what :func:`iter_records` puts in each dict);
+    ``extra`` maps each other column of the input to its values. The map page packs these
+    lists directly, so 100,000 frames are never made into 100,000 dicts.
+    """
     n = len(frames)
     stop = n if stop is None else min(stop, n)
+    m = stop - start
     c = frames.columns
 
     def col(name):
         v = c[name]
         if isinstance(v, (pa.Array, pa.ChunkedArray)):
-            return v.slice(start, stop - start).to_pylist()
+            return v.slice(start, m).to_pylist()
         return _pylist(np.asarray(v)[start:stop])
 
     def num(name, nd=1):
@@ -120,43 +127,48 @@ def iter_records(frames: Frames, start: int = 0, stop: int | None = None
                              "claimed", "claim_level", "claim_code", "claim_name",
                              "decision_line", "verdict", "source", "date", "role",
                              "controlled_by")}
-    lon = _floats(c["lon"], start, stop)
-    lat = _floats(c["lat"], start, stop)
     dist = {k: num(k) for k in DISTANCE_COLUMNS}
-    prec = num("precision_m", 3)
-    names = list(frames.extra)
-    extra_cols = [frames.extra[k].slice(start, stop - start).to_pylist() for k in names]
     f = frames.findings
     if len(f):
         f = f[(f["pos"] >= start) & (f["pos"] < stop)].assign(pos=lambda t: t["pos"] - start)
-    flists = finding_lists(f, stop - start)
-    countries = _unit(L["country_code"], L["country_name"])
-    adm1 = _unit(L["adm1_code"], L["adm1_name"])
-    waters = _unit(L["waters_code"], L["waters_name"])
-    for i in range(stop - start):
-        by = L["disputed_by"][i]
-        level = L["claim_level"][i]
-        dd = dist["decision_distance_m"][i]
-        yield {
-            "row": int(L["row"][i]), "id": L["id"][i], "clip": L["clip"][i],
-            "frame": L["frame"][i], "lon": lon[i], "lat": lat[i],
-            "coordinates_text": L["coordinates_text"][i], "notation": L["notation"][i],
-            "country": countries[i], "adm1": adm1[i], "waters": waters[i],
-            "disputed": None if by is None else {"by": by, "since": L["disputed_since"][i]},
-            "distance_to_border_m": dist["distance_to_border_m"][i],
-            "distance_to_region_border_m": dist["distance_to_region_border_m"][i],
-            "claimed": L["claimed"][i],
-            "claim": None if level is None else {"level": level, "code": L["claim_code"][i],
-                                                 "name": L["claim_name"][i]},
-            "distance_to_claimed_m": dist["distance_to_claimed_m"][i],
-            "decision": None if dd is None else {
-                "distance_m": dd, "band_m": dist["decision_band_m"][i],
-                "line": L["decision_line"][i]},
-            "verdict": L["verdict"][i], "findings": flists[i], "source": L["source"][i],
-            "date": L["date"][i], "precision_m": prec[i], "role": L["role"][i],
-            "controlled_by": L["controlled_by"][i],
-            "extra": {k: v[i] for k, v in zip(names, extra_cols)},
-        }
+    fields: dict[str, list[Any]] = {
+        "row": [int(r) for r in L["row"]], "id": L["id"], "clip": L["clip"], "frame": L["frame"],
+        "lon": _floats(c["lon"], start, stop), "lat": _floats(c["lat"], start, stop),
+        "coordinates_text": L["coordinates_text"], "notation": L["notation"],
+        "country": _unit(L["country_code"], L["country_name"]),
+        "adm1": _unit(L["adm1_code"], L["adm1_name"]),
+        "waters": _unit(L["waters_code"], L["waters_name"]),
+        "disputed": [None if by is None else {"by": by, "since": since}
+                     for by, since in zip(L["disputed_by"], L["disputed_since"])],
+        "distance_to_border_m": dist["distance_to_border_m"],
+        "distance_to_region_border_m": dist["distance_to_region_border_m"],
+        "claimed": L["claimed"],
+        "claim": [None if level is None else {"level": level, "code": code, "name": name}
+                  for level, code, name in zip(L["claim_level"], L["claim_code"], L["claim_name"])],
+        "distance_to_claimed_m": dist["distance_to_claimed_m"],
+        "decision": [None if dd is None else {"distance_m": dd, "band_m": band, "line": line}
+                     for dd, band, line in zip(dist["decision_distance_m"], dist["decision_band_m"],
+                                               L["decision_line"])],
+        "verdict": L["verdict"], "findings": finding_lists(f, m), "source": L["source"],
+        "date": L["date"], "precision_m": num("precision_m", 3), "role": L["role"],
+        "controlled_by": L["controlled_by"],
+    }
+    extra = {k: v.slice(start, m).to_pylist() for k, v in frames.extra.items()}
+    return fields, extra
+
+
+def iter_records(frames: Frames, start: int = 0, stop: int | None = None
+                 ) -> Iterator[dict[str, Any]]:
+    """The frames as the JSON report's dicts, in order (rows ``start:stop`` of the batch)."""
+    fields, extra = record_columns(frames, start, stop)
+    names = [k for k in FRAME_FIELDS if k != "extra"]
+    lists = [fields[k] for k in names]
+    extra_names = list(extra)
+    extra_lists = list(extra.values())
+    for i, values in enumerate(zip(*lists)):
+        record = dict(zip(names, values))
+        record["extra"] = {k: v[i] for k, v in zip(extra_names, extra_lists)}
+        yield record
 
 
 @dataclass

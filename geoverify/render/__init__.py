@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import folium
     from geopandas import GeoDataFrame
 
+    from geoverify.render._data import FrameColumns
+
 __all__ = ["build_figure", "build_map", "map_build_time", "render_html", "save_figure"]
 
 
@@ -56,6 +58,7 @@ def build_map(
     tiles: str | None = None,
     tiles_attribution: str | None = None,
     build_time: datetime | None = None,
+    columns: FrameColumns | None = None,
 ) -> folium.Map:
     """Build the evidence map of a check result.
 
@@ -89,6 +92,10 @@ def build_map(
         ``tiles_attribution`` is required). Without tiles the page is offline.
     build_time
         Time printed in the footer; default :func:`map_build_time`.
+    columns
+        The frames as :class:`~geoverify.render._data.FrameColumns` (then ``result`` needs no
+        ``frames``): how ``geoverify.build_map`` passes a large check without making a dict
+        per frame.
 
     Returns
     -------
@@ -114,6 +121,7 @@ def build_map(
         tiles=tiles,
         tiles_attribution=tiles_attribution,
         build_time=build_time,
+        columns=columns,
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -191,22 +192,24 @@ def coded_column(values: Sequence[Any], keys: Sequence[Any] | None = None, clean
     n = len(values)
     if keys is None:
         keys = values
-    counts: dict[Any, int] = {}
-    first: dict[Any, Any] = {}
-    for key, value in zip(keys, values):
-        if key in counts:
-            counts[key] += 1
-        else:
-            counts[key] = 1
-            first[key] = value
+    counts = Counter(keys)  # first-seen order; each key object is the first one seen
     tidy = clean or (lambda v: v)
     if len(counts) <= 1:
         return {"k": "c", "v": tidy(values[0]) if n else None}
     if len(counts) * 2 > n:
-        return {"k": "d", "v": [tidy(v) for v in values]}
+        return {"k": "d", "v": list(values) if clean is None else [tidy(v) for v in values]}
+    if keys is values:
+        first = {key: key for key in counts}  # the first value seen is the key Counter kept
+    else:  # the first value of each key (reversed: earlier frames overwrite later ones)
+        first = dict(zip(reversed(keys), reversed(values)))
     order = sorted(counts, key=lambda k: -counts[k])  # stable: ties keep first-seen order
     index = {key: i for i, key in enumerate(order)}
-    return {"k": "i", "s": [tidy(first[k]) for k in order], "v": [index[k] for k in keys]}
+    return {"k": "i", "s": [tidy(first[k]) for k in order], "v": list(map(index.__getitem__, keys))}
+
+
+def _texts(values: Sequence[Any]) -> list[Any]:
+    """:func:`as_text` of each value (text and ``None`` as they are, without a call each)."""
+    return [v if v is None or type(v) is str else as_text(v) for v in values]  # noqa: E721
 
 
 def _object_value(value: Any) -> Any:
@@ -235,11 +238,16 @@ def js_number(value: float) -> str | None:
 def coordinates(frames: Sequence[Mapping[str, Any]]) -> tuple[list[float | None], list[float | None]]:
     """Latitudes and longitudes rounded to 6 decimals; both None unless the
     frame has a finite, in-range pair."""
+    return coordinate_lists([f.get("lat") for f in frames], [f.get("lon") for f in frames])
+
+
+def coordinate_lists(lat_values: Sequence[Any], lon_values: Sequence[Any]
+                     ) -> tuple[list[float | None], list[float | None]]:
+    """:func:`coordinates` of the frames' ``lat`` and ``lon`` values."""
     lat: list[float | None] = []
     lon: list[float | None] = []
     isfinite = math.isfinite
-    for frame in frames:
-        la, lo = frame.get("lat"), frame.get("lon")
+    for la, lo in zip(lat_values, lon_values):
         if type(la) is not float or type(lo) is not float:  # noqa: E721 - exact types, fast path
             la, lo = as_number(la, 12), as_number(lo, 12)
             if la is None or lo is None:
@@ -279,15 +287,79 @@ def _distance(value: Any) -> float | int | None:
     return int(round(units))
 
 
-def pack_frames(result: Mapping[str, Any]) -> dict[str, Any]:
+class FrameColumns:
+    """The frames of a result as one list of values per field, for :func:`pack_frames`.
+
+    ``of_records`` reads the report's frame dicts; ``of_fields`` takes the lists a table gives
+    directly (``geoverify.core.result.record_columns``), so a large result is packed without
+    first making one dict per frame. Both give the same lists for the same frames.
+    """
+
+    def __init__(self, n: int, fields: Mapping[str, list[Any]], extra: list[tuple[str, list[Any]]],
+                 unknown: list[tuple[str, list[Any]]], keys: Mapping[str, list[Any]] | None = None
+                 ) -> None:
+        self.n = n
+        self._fields = fields
+        self.extra = extra  # the claims file's other columns, in order
+        self.unknown = unknown  # frame fields the page does not know, in order
+        self._keys = keys or {}
+
+    def get(self, field: str) -> list[Any]:
+        values = self._fields.get(field)
+        return [None] * self.n if values is None else values
+
+    def object_keys(self, field: str, values: list[Any]) -> list[Any]:
+        """Hashable stand-ins of an object field's ``values`` (``None`` for no value)."""
+        keys = self._keys.get(field)
+        return keys if keys is not None else _object_keys(values)
+
+    @classmethod
+    def of_records(cls, frames: Sequence[Mapping[str, Any]]) -> FrameColumns:
+        fields = {name: [f.get(name) for f in frames] for name in KNOWN_FIELDS if name != "extra"}
+        seen: dict[str, None] = {}
+        for frame in frames:
+            for key in frame.get("extra") or {}:
+                seen.setdefault(key)
+        extra = [(key, [(f.get("extra") or {}).get(key) for f in frames]) for key in seen]
+        unknown_keys: dict[str, None] = {}
+        for frame in frames:
+            for key in frame:
+                if key not in KNOWN_FIELDS:
+                    unknown_keys.setdefault(key)
+        unknown = [(key, [f.get(key) for f in frames]) for key in unknown_keys]
+        return cls(len(frames), fields, extra, unknown)
+
+    @classmethod
+    def of_fields(cls, fields: Mapping[str, list[Any]], extra: Mapping[str, list[Any]]) -> FrameColumns:
+        """From ``record_columns``: every frame has every field and every extra column, and the
+        dicts of an object field all have the same keys in the same order (so their values
+        alone tell them apart)."""
+        n = len(fields["row"])
+        if n == 0:
+            return cls(0, fields, [], [])
+        unknown = [(key, values) for key, values in fields.items() if key not in KNOWN_FIELDS]
+        keys: dict[str, list[Any]] = {}
+        for name in OBJECT_FIELDS:
+            values = fields.get(name)
+            if values is None:
+                continue
+            if name == "findings":
+                keys[name] = [tuple([tuple(d.values()) for d in v]) if v else None for v in values]
+            elif all(v is None or type(v) is dict for v in values):  # noqa: E721 - exact type
+                keys[name] = [tuple(v.values()) if v else None for v in values]
+        return cls(n, fields, list(extra.items()), unknown, keys)
+
+
+def pack_frames(result: Mapping[str, Any], columns: FrameColumns | None = None) -> dict[str, Any]:
     """The ``frames`` and ``clips`` of a result as compact columns.
 
     Returns a JSON-able dict; see the module docstring for the layout.
     Frames keep input order. Clips keep the order of ``result["clips"]``;
-    a clip that appears only on frames is appended after them.
+    a clip that appears only on frames is appended after them. ``columns``,
+    when given, are the frames (``result["frames"]`` is then not read).
     """
-    frames: list[Mapping[str, Any]] = list(result.get("frames") or [])
-    n = len(frames)
+    cols = columns if columns is not None else FrameColumns.of_records(list(result.get("frames") or []))
+    n = cols.n
 
     clip_names: list[str | None] = []
     clip_index: dict[str | None, int] = {}
@@ -297,8 +369,8 @@ def pack_frames(result: Mapping[str, Any]) -> dict[str, Any]:
             clip_index[key] = len(clip_names)
             clip_names.append(key)
     frame_clips = []
-    for frame in frames:
-        key = clip_key(frame.get("clip"))
+    for value in cols.get("clip"):
+        key = clip_key(value)
         if key not in clip_index:
             clip_index[key] = len(clip_names)
             clip_names.append(key)
@@ -307,21 +379,21 @@ def pack_frames(result: Mapping[str, Any]) -> dict[str, Any]:
     verdict_names = list(VERDICTS)
     verdict_index = {v: i for i, v in enumerate(verdict_names)}
     frame_verdicts = []
-    for frame in frames:
-        verdict = as_text(frame.get("verdict")) or "unlocated"
+    for value in cols.get("verdict"):
+        verdict = as_text(value) or "unlocated"
         if verdict not in verdict_index:
             verdict_index[verdict] = len(verdict_names)
             verdict_names.append(verdict)
         frame_verdicts.append(verdict_index[verdict])
 
-    lat, lon = coordinates(frames)
+    lat, lon = coordinate_lists(cols.get("lat"), cols.get("lon"))
 
-    rows = [frame.get("row") for frame in frames]
+    rows = cols.get("row")
     row_column: list[Any] | None = rows
     if all(isinstance(r, int) and r == i + 1 for i, r in enumerate(rows)):
         row_column = None  # rows are 1..n: implicit
 
-    columns: dict[str, Any] = {
+    columns_out: dict[str, Any] = {
         "row": row_column,
         "lat": lat,
         "lon": lon,
@@ -329,42 +401,30 @@ def pack_frames(result: Mapping[str, Any]) -> dict[str, Any]:
         "verdict": frame_verdicts,
     }
     for field in STRING_FIELDS:
-        values: list[Any] = [as_text(f.get(field)) for f in frames]
+        values: list[Any] = _texts(cols.get(field))
         if field == "coordinates_text":
             for i, text in enumerate(values):
                 if text is not None and lat[i] is not None:
                     la, lo = js_number(lat[i]), js_number(lon[i])
                     if la is not None and lo is not None and text == f"{la}, {lo}":
                         values[i] = 0
-        columns[field] = coded_column(values)
+        columns_out[field] = coded_column(values)
     for field in DISTANCE_FIELDS:
-        values = [_distance(f.get(field)) for f in frames]
-        columns[field] = values if any(v is not None for v in values) else None  # None: all missing
+        values = [_distance(v) for v in cols.get(field)]
+        columns_out[field] = values if any(v is not None for v in values) else None  # None: all missing
     for field in OBJECT_FIELDS:
-        raw = [_empty_to_none(f.get(field)) for f in frames]
-        columns[field] = coded_column(raw, _object_keys(raw), clean=_object_value)
+        raw = [_empty_to_none(v) for v in cols.get(field)]
+        columns_out[field] = coded_column(raw, cols.object_keys(field, raw), clean=_object_value)
 
     # Other columns of the claims file, then frame fields this page does not know.
     extra_keys: list[str] = []
     extra_columns = []
-    seen: dict[str, None] = {}
-    for frame in frames:
-        for key in frame.get("extra") or {}:
-            seen.setdefault(key)
-    for key in seen:
+    for key, values in [*cols.extra, *cols.unknown]:
         extra_keys.append(as_text(key) or "")
-        extra_columns.append(coded_column([as_text((f.get("extra") or {}).get(key)) for f in frames]))
-    unknown: dict[str, None] = {}
-    for frame in frames:
-        for key in frame:
-            if key not in KNOWN_FIELDS:
-                unknown.setdefault(key)
-    for key in unknown:
-        extra_keys.append(as_text(key) or "")
-        extra_columns.append(coded_column([as_text(f.get(key)) for f in frames]))
+        extra_columns.append(coded_column(_texts(values)))
 
-    dates = sorted({d for d in (iso_date(f.get("date")) for f in frames) if d})
-    columns["seq"] = frame_sequence(frames, frame_clips)
+    dates = sorted({d for d in (iso_date(v) for v in cols.get("date")) if d})
+    columns_out["seq"] = sequence_in_clips(cols.get("frame"), frame_clips)
     summaries: dict[str | None, Any] = {}
     for clip in result.get("clips") or []:
         summaries.setdefault(clip_key(clip.get("clip")), as_text(clip.get("summary")))
@@ -375,7 +435,7 @@ def pack_frames(result: Mapping[str, Any]) -> dict[str, Any]:
         "distanceUnit": DISTANCE_UNIT_M,
         "verdicts": verdict_names,
         "clips": clip_names,
-        "columns": columns,
+        "columns": columns_out,
         "extraKeys": extra_keys,
         "extra": extra_columns,
         "dateRange": [dates[0], dates[-1]] if dates else None,
@@ -433,8 +493,14 @@ def frame_sequence(frames: Sequence[Mapping[str, Any]], clip_of: Sequence[int]) 
 
     This is the number drawn on a selected clip's markers and in its frame table.
     """
-    order = sorted(range(len(frames)), key=lambda i: (clip_of[i], frame_sort_key(frames[i].get("frame")), i))
-    seq = [0] * len(frames)
+    return sequence_in_clips([f.get("frame") for f in frames], clip_of)
+
+
+def sequence_in_clips(frame_values: Sequence[Any], clip_of: Sequence[int]) -> list[int]:
+    """:func:`frame_sequence` of the frames' ``frame`` values."""
+    keys = [frame_sort_key(v) for v in frame_values]
+    order = sorted(range(len(keys)), key=lambda i: (clip_of[i], keys[i], i))
+    seq = [0] * len(keys)
     last_clip, position = None, 0
     for i in order:
         if clip_of[i] != last_clip:

@@ -239,8 +239,7 @@ def footer_html(
     )
 
 
-def subtitle_text(result: Mapping[str, Any], clip_count: int, located: int) -> str:
-    frames = len(result.get("frames") or [])
+def subtitle_text(frames: int, clip_count: int, located: int) -> str:
     return f"{frames} frames in {clip_count} clips; {located} with coordinates on the map."
 
 

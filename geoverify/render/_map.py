@@ -17,7 +17,7 @@ from branca.element import Element, Figure, MacroElement
 
 from geoverify.render import _assets, _html, _style
 from geoverify.render._clock import map_build_time
-from geoverify.render._data import distinct_values, json_for_script, pack_frames
+from geoverify.render._data import FrameColumns, distinct_values, json_for_script, pack_frames
 from geoverify.render._layers import display_layers
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -167,11 +167,12 @@ def build_map(
     tiles: str | None = None,
     tiles_attribution: str | None = None,
     build_time: datetime | None = None,
+    columns: FrameColumns | None = None,
 ) -> folium.Map:
 
     if build_time is None:
         build_time = map_build_time()
-    packed = pack_frames(result)
+    packed = pack_frames(result, columns)
     lat_col, lon_col = packed["columns"]["lat"], packed["columns"]["lon"]
     located_lat = [v for v in lat_col if v is not None]
     located_lon = [v for v in lon_col if v is not None]
@@ -237,7 +238,7 @@ def build_map(
     )
     body = "".join(
         [
-            _html.header_html(page_title, _html.subtitle_text(result, len(packed["clips"]), located)),
+            _html.header_html(page_title, _html.subtitle_text(packed["n"], len(packed["clips"]), located)),
             '<aside id="gv-panel" aria-label="Legend and clips">',
             _html.legend_html(packed["verdicts"], verdict_counts),
             _html.filters_html(packed["dateRange"]),

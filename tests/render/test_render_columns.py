@@ -1,0 +1,76 @@
+"""The map page packs a check's frame columns directly (no dict per frame): the page must be
+the same, byte for byte, as the one packed from the JSON report's frame dicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geoverify import api
+from geoverify.core.result import iter_records, record_columns
+from geoverify.render import render_html
+from geoverify.render._data import FrameColumns, pack_frames
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Every kind of frame field the page shows: findings (several per row), unknown and
+# country-level claims, unlocated and impossible points, empty and repeated clips, timecodes
+# and plain numbers as frames, formulas, quotes and markup in text, extra columns with gaps.
+HOSTILE = """id,clip,frame,date,lat,lon,claimed,source,notes,score
+a1,Clip A,00:00:04,2023-05-22,50.43005,35.59057,Belgorod oblast,https://example.org/a,"=HYPERLINK(""x"")",1
+a2,Clip A,00:00:01,2023-05-22,50.9,34.8,Belgorod oblast,https://example.org/a,<b>bold</b>,
+a3,Clip A,7,2023-05-23,51.5,31.3,Russia,javascript:alert(1),plain,2.5
+b1,,00:01:00,,48.0,37.8,Donetsk oblast,,,
+b2,,00:01:00,not a date,not a number,37.8,Donetsk oblast,,,3
+c1,Clip C,x,2023-06-01,95.0,30.0,Kyiv,https://example.org/c,"line
+break",4
+c2,Clip C,y,2023-06-01,50.45,30.52,Atlantis,https://example.org/c,,4
+c3,Clip C,z,2023-06-01,30.52,50.45,Kyiv,https://example.org/c,,4
+d1,Clip D,00:00:02,2023-06-02,44.95,34.1,Crimea,https://example.org/d,disputed,5
+d2,Clip D,00:00:03,2023-06-02,44.95,34.1,,https://example.org/d,no claim,5
+"""
+
+
+def _inputs(tmp_path: Path) -> list[Path]:
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text(HOSTILE, encoding="utf-8")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("id,clip,frame,lat,lon,claimed\n", encoding="utf-8")
+    return [REPO / "data" / "examples" / "belgorod-2023.csv", REPO / "tests" / "data" / "acled-sample.csv",
+            REPO / "tests" / "data" / "cir-sample.csv", REPO / "tests" / "data" / "geoconfirmed-sample.kml",
+            hostile, empty]
+
+
+def test_record_columns__are_the_report_frames_field_by_field(tmp_path: Path) -> None:
+    result = api.check(_inputs(tmp_path)[4])
+    fields, extra = record_columns(result.table)
+    records = list(iter_records(result.table))
+    assert len(records) == len(result) == 10
+    for i, record in enumerate(records):
+        assert {k: v[i] for k, v in fields.items()} == {k: v for k, v in record.items() if k != "extra"}
+        assert {k: v[i] for k, v in extra.items()} == record["extra"]
+    assert set(extra) == {"notes", "score"}
+
+
+@pytest.mark.parametrize("which", range(6))
+def test_pack_frames__columns_give_the_same_data_as_the_report_dicts(tmp_path: Path, which: int) -> None:
+    result = api.check(_inputs(tmp_path)[which])
+    report = result.to_dict()
+    header = {k: v for k, v in report.items() if k != "frames"}
+    from_dicts = pack_frames(report)
+    from_columns = pack_frames(header, FrameColumns.of_fields(*record_columns(result.table)))
+    assert from_columns == from_dicts
+    if len(result):
+        # the rich file exercises every coded form and the unknown fields
+        assert from_dicts["extraKeys"][-3:] == ["waters", "decision", "controlled_by"]
+
+
+def test_build_map__page_of_a_result_equals_the_page_of_its_report(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    result = api.check(_inputs(tmp_path)[4])
+    from_result = render_html(api.build_map(result, title="t"))
+    from_report = render_html(api.build_map(result.to_dict(), title="t"))
+    assert from_result == from_report
+    assert "10 frames in 4 clips" in from_result  # the subtitle counts the frames of the columns

@@ -438,12 +438,13 @@ def display_layers(
             borders_gdf = borders_gdf[(borders_gdf["kind"].astype(str) == "country").to_numpy()]
         if len(borders_gdf):
             geoms_b = shapely.line_merge(shapely.union_all(borders_gdf.geometry.values, grid_size=1e-7))
-            geoms_b = np.array([geoms_b], dtype=object)
-            mid_b = shapely.simplify(geoms_b, MID_TOLERANCE_DEG)
-            far_b = shapely.simplify(geoms_b, zones.far_tolerance)
-            near_part, mid_part, far_part = _tiered(geoms_b, mid_b, far_b, zones)
-            # thick and precise where it matters; beyond the mid zone the thin world borders take over
-            for part in (near_part[0], mid_part[0]):
+            # thick and precise where it matters; beyond the mid zone the thin world borders take
+            # over, so only the part inside the mid zone is simplified (a topology-preserving
+            # simplification of every border in a wide extent took seconds)
+            near_part = shapely.intersection(geoms_b, zones.near)
+            mid_b = shapely.simplify(shapely.intersection(geoms_b, zones.mid), MID_TOLERANCE_DEG)
+            mid_part = shapely.intersection(mid_b, shapely.difference(zones.mid, zones.near))
+            for part in (near_part, mid_part):
                 for line in encode_lines(shapely.line_merge(part) if not part.is_empty else part):
                     lines.append(line)
 

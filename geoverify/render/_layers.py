@@ -13,7 +13,10 @@ Display only: nothing here decides a verdict. What the page shows, and why:
   Each region is then drawn exactly (the geometry the verdicts used) inside
   the near zone, at the mid tolerance inside the mid zone and at the far
   tolerance elsewhere. The pieces of all regions still tile the land without
-  gaps, because each zone is cut from one coverage.
+  gaps, because each zone is cut from one coverage. The mid coverage holds
+  only the regions that reach into the mid zone outside the near zone (the
+  others have nothing to draw at that tier); its edges towards the regions
+  left out lie outside that ring.
 * **Borders.** The land borders between countries (the lines the distances
   were measured to) get the same three tiers, so in the near zone the drawn
   border *is* the one the verdicts used, and the region fills meet it there.
@@ -380,8 +383,14 @@ def display_layers(
     countries: list[dict[str, Any]] = []
     if units:
         exact = _valid(np.array(geoms, dtype=object))
-        mid = shapely.coverage_simplify(exact, MID_TOLERANCE_DEG)
-        far = shapely.coverage_simplify(mid, zones.far_tolerance)
+        # the mid tier only for the regions the mid zone's ring crosses (a wide extent holds
+        # hundreds of regions that are drawn only at the far tier); the far tier of all
+        # regions, which also places their labels
+        in_ring = shapely.intersects(exact, shapely.difference(zones.mid, zones.near))
+        mid = np.full(len(exact), shapely.Polygon(), dtype=object)
+        if in_ring.any():
+            mid[in_ring] = shapely.coverage_simplify(exact[in_ring], MID_TOLERANCE_DEG)
+        far = shapely.coverage_simplify(exact, zones.far_tolerance)
         near_part, mid_part, far_part = _tiered(exact, mid, far, zones)
         detail = set(outline_codes)
         near_hit = shapely.intersects(exact, zones.near)

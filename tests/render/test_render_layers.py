@@ -163,3 +163,33 @@ def test_frame_sequence__numbers_restart_per_clip() -> None:
 
 def test_display_layers__tolerances_are_finer_than_the_verdicts() -> None:
     assert MID_TOLERANCE_DEG * 111_000 < 150  # metres; the exact zone covers every frame
+
+
+def test_display_layers__regions_left_out_of_the_mid_tier_still_tile_without_slivers() -> None:
+    """A small region wholly inside the near zone has no mid tier, so the mid coverage is
+    simplified without it: the pieces of every tier must still tile the land."""
+    import geopandas as gpd
+    import shapely
+    from shapely.geometry import Polygon
+
+    # a wavy island (B) inside A, and C east of A across a wavy edge along lon 36
+    island = [(35.5 + 0.03 * math.cos(t / 40 * math.pi) + 0.0003 * math.sin(t), 50.5 + 0.03 * math.sin(t / 40 * math.pi))
+              for t in range(80)]
+    edge = [(36.0 + 0.0004 * math.sin(i / 3.0), 48.0 + i * 0.002) for i in range(2001)]  # lat 48..52
+    a = Polygon([(33.0, 48.0), *edge, (33.0, 52.0)], [island])
+    b = Polygon(island)
+    c = Polygon([(39.0, 48.0), (39.0, 52.0), *reversed(edge)])
+    adm1 = gpd.GeoDataFrame({"code": ["A-1", "B-1", "C-1"], "name": ["A", "B", "C"], "country": ["XX"] * 3},
+                            geometry=[a, b, c], crs="EPSG:4326")
+    layers = display_layers([35.5], [50.5], adm1=adm1)
+    drawn = {r["code"]: shapes_of(r) for r in layers["regions"]}
+    assert set(drawn) == {"A-1", "B-1", "C-1"}
+    box = shapely.box(33.0, 48.0, 39.0, 52.0)
+    assert shapely.difference(box, shapely.union_all(list(drawn.values()))).area < 1e-8  # no gap
+    for x, y in (("A-1", "B-1"), ("A-1", "C-1"), ("B-1", "C-1")):
+        assert shapely.intersection(drawn[x], drawn[y]).area < 1e-8  # no overlap
+    # B is drawn exactly: every vertex of its outline is kept
+    kept = {(round(x, 6), round(y, 6)) for x, y in shapely.get_coordinates(drawn["B-1"])}
+    assert all((round(x, 6), round(y, 6)) in kept for x, y in island)
+    # and the wavy edge far from the frame (beyond the near zone) is simplified
+    assert shapely.get_num_coordinates(drawn["C-1"]) < len(edge) * 0.8

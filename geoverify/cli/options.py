@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import glob
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -44,6 +45,21 @@ def internal_error_message(exc: BaseException, file: str | None) -> str:
             "geoverify, please report it (run with -v for the traceback)")
 
 
+#: Exit status when the reader of standard output goes away (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so what is still buffered (flushed at exit)
+    does not fail a second time."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test runner)
+        pass
+
+
 class Group(click.Group):
     """A click group that maps geoverify's errors to exit code 3 with a one-line message, and
     is the last resort for anything unexpected: "internal error", the file being read, exit 3,
@@ -57,6 +73,11 @@ class Group(click.Group):
             ctx.exit(EXIT_CANNOT_RUN)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # the reader of standard output went away (``| head``): stop quietly with the
+            # status of a process ended by SIGPIPE, as other command-line tools do
+            _silence_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # the last resort: never a bare traceback
             click.echo(internal_error_message(exc, ctx.meta.get(META_FILE)), err=True)
             if ctx.meta.get(META_VERBOSE):

@@ -226,9 +226,16 @@ class AtomicFile:
 
     def __enter__(self):
         if self.path is None:
+            import io
             import sys
 
-            self.fh = sys.stdout.buffer
+            out = sys.stdout.buffer
+            if isinstance(out, io.RawIOBase):
+                # PYTHONUNBUFFERED or -u: a raw file's write() may write only part of the
+                # bytes (to a pipe whose reader left, or when a signal arrives) and say so
+                # only in its return value; a buffered writer writes all or raises
+                out = io.BufferedWriter(io.FileIO(out.fileno(), "wb", closefd=False))
+            self.fh = out
             return self.fh
         self._cm = atomic_output(self.path, overwrite=self.overwrite)
         tmp = self._cm.__enter__()

@@ -35,6 +35,24 @@ def threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def worker_pool(workers: int) -> ThreadPoolExecutor:
+    """A pool of ``workers`` batch threads.
+
+    With more than one, each thread runs its OpenMP loops (pykdtree's KD-tree queries) on
+    itself alone: a team of threads per worker oversubscribes the cores, and OpenMP's
+    waiting threads spin (1,000,000 rows on 2 cores: about 10 % faster, same bytes).
+    """
+    return ThreadPoolExecutor(max_workers=workers,
+                              initializer=_one_openmp_thread if workers > 1 else None)
+
+
+def _one_openmp_thread() -> None:
+    # OpenMP's thread count is per calling thread: set once in each worker, kept for its life
+    from threadpoolctl import threadpool_limits  # lazy: start-up time
+
+    threadpool_limits(limits=1, user_api="openmp")
+
+
 def slice_raw(raw, start: int, stop: int):
     """Rows ``start:stop`` (0-based) of a :class:`~geoverify.io.table.RawTable`, with its
     geometry, problems and notes re-indexed."""
@@ -116,7 +134,7 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
             take(one(s))
         return concat_frames(out), tally
     take(one(starts[0]))  # the first batch alone: it builds the shared indexes once
-    with ThreadPoolExecutor(max_workers=threads()) as pool:
+    with worker_pool(threads()) as pool:
         for done in pool.map(one, starts[1:]):
             take(done)
     return concat_frames(out), tally

@@ -20,7 +20,6 @@ import codecs
 import hashlib
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from geoverify.io.columns import (
 from geoverify.io.delimited import stream_delimited
 from geoverify.io.vector import iter_parquet
 from geoverify.io.writers import write_csv_table
-from geoverify.run.memory import provenance, threads
+from geoverify.run.memory import provenance, threads, worker_pool
 from geoverify.run.sink import OUT_FORMATS, FrameSink
 
 #: Rows per block.
@@ -209,7 +208,7 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
         return frames, part, sink.encode(frames)
 
     with FrameSink(out_path, out_format, overwrite=overwrite, raw_text=raw_text) as sink, \
-            ThreadPoolExecutor(max_workers=threads()) as pool:
+            worker_pool(threads()) as pool:
         pending: deque = deque()
         for raw in chunks:
             raw = prepare(raw)

@@ -25,6 +25,8 @@ from geoverify.run.sink import FrameSink
 
 #: Rows per batch: large enough to amortise, small enough to bound temporary memory.
 BATCH_ROWS = 65_536
+#: Rows of the first batch of a parallel run, which runs alone.
+FIRST_ROWS = 8_192
 
 
 def threads() -> int:
@@ -105,11 +107,25 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
     is checked, and only its :func:`slim` part is kept and returned."""
     n = len(raw.data)
     batch_rows = batch_rows or BATCH_ROWS
-    starts = list(range(0, n, batch_rows)) or [0]
+    workers = threads()
+    parallel = n > batch_rows and workers > 1
+    if parallel:
+        # a small first batch runs alone (it builds the shared indexes once), so the other
+        # threads start sooner; the rest is cut into equal batches, as many as a multiple of
+        # the threads, so that no thread is left with the last one alone
+        head = min(FIRST_ROWS, batch_rows)
+        count = -(-(n - head) // batch_rows)
+        count = -(-count // workers) * workers
+        size = -(-(n - head) // count)
+        cuts = [0, *range(head, n, size), n]
+    else:
+        cuts = [0, *range(batch_rows, n, batch_rows), n] if n else [0, 0]
+    spans = list(zip(cuts[:-1], cuts[1:]))
     tally = Tally()
 
-    def one(s: int):
-        part = slice_raw(raw, s, s + batch_rows)
+    def one(span: tuple[int, int]):
+        s, e = span
+        part = slice_raw(raw, s, e)
         frames = check_batch(normalise(part, first_row=first_row + s), ctx)
         t = Tally()
         t.add(frames.columns)
@@ -129,13 +145,13 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
         if progress is not None:
             progress(len(frames))
 
-    if len(starts) == 1 or threads() == 1:
-        for s in starts:
-            take(one(s))
+    if not parallel:
+        for span in spans:
+            take(one(span))
         return concat_frames(out), tally
-    take(one(starts[0]))  # the first batch alone: it builds the shared indexes once
-    with worker_pool(threads()) as pool:
-        for done in pool.map(one, starts[1:]):
+    take(one(spans[0]))
+    with worker_pool(workers) as pool:
+        for done in pool.map(one, spans[1:]):
             take(done)
     return concat_frames(out), tally
 

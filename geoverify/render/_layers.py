@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -328,22 +329,13 @@ def display_layers(
     import zlib
 
     palette: dict[str, str] = {}
-    backdrop: list[dict[str, Any]] = []
     world_outline: dict[str, Any] = {}
+    world_geoms = None
     if world is not None and len(world):
         world_geoms = world.geometry.values if hasattr(world, "geometry") else shapely.from_wkb(world["geometry"])
         for code, colour_index, geom in zip(world["code"], world["colour"], world_geoms):
             palette[str(code)] = fills[int(colour_index) % len(fills)]
             world_outline[str(code)] = geom
-        wide = (max(-180.0, zones.extent[0] - 30), -85.0, min(180.0, zones.extent[2] + 30), 85.0)
-        outside = shapely.difference(shapely.box(*wide), shapely.box(*zones.extent))
-        near_idx = shapely.STRtree(world_geoms).query(shapely.box(*wide), predicate="intersects")
-        for k in sorted(int(i) for i in near_idx):
-            code = str(world["code"].iloc[k])
-            part = shapely.intersection(world_geoms[k], outside)
-            polys = encode_polygons(part, min_area=0.05)
-            if polys:
-                backdrop.append({"code": code, "fill": palette[code], "polys": polys})
 
     def fill_of(code: str) -> str:
         return palette.get(code) or fills[zlib.crc32(code.encode("utf-8")) % len(fills)]
@@ -379,16 +371,27 @@ def display_layers(
 
     regions: list[dict[str, Any]] = []
     countries: list[dict[str, Any]] = []
+    exact = _valid(np.array(geoms, dtype=object)) if units else None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the far tier of every region (it also places their labels) is the largest piece of
+        # GEOS work: it runs on its own thread while the layers that do not need it are cut
+        simplifying = (pool.submit(shapely.coverage_simplify, exact, zones.far_tolerance)
+                       if units else None)
+        backdrop = _backdrop(world, world_geoms, palette, zones)
+        lines = _land_border_lines(borders, zones)
+        thin = _thin_border_lines(world_borders, zones)
+        shown_places: list[list[Any]] = []
+        if places is not None and len(places):
+            shown_places = _places_near(places, np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        if units:
+            # the mid tier only for the regions the mid zone's ring crosses (a wide extent
+            # holds hundreds of regions that are drawn only at the far tier)
+            in_ring = shapely.intersects(exact, shapely.difference(zones.mid, zones.near))
+            mid = np.full(len(exact), shapely.Polygon(), dtype=object)
+            if in_ring.any():
+                mid[in_ring] = shapely.coverage_simplify(exact[in_ring], MID_TOLERANCE_DEG)
+        far = simplifying.result() if simplifying is not None else None
     if units:
-        exact = _valid(np.array(geoms, dtype=object))
-        # the mid tier only for the regions the mid zone's ring crosses (a wide extent holds
-        # hundreds of regions that are drawn only at the far tier); the far tier of all
-        # regions, which also places their labels
-        in_ring = shapely.intersects(exact, shapely.difference(zones.mid, zones.near))
-        mid = np.full(len(exact), shapely.Polygon(), dtype=object)
-        if in_ring.any():
-            mid[in_ring] = shapely.coverage_simplify(exact[in_ring], MID_TOLERANCE_DEG)
-        far = shapely.coverage_simplify(exact, zones.far_tolerance)
         near_part, mid_part, far_part = _tiered(exact, mid, far, zones)
         detail = set(outline_codes)
         near_hit = shapely.intersects(exact, zones.near)
@@ -435,44 +438,73 @@ def display_layers(
                 "anchors": _anchors(far_outline, min_far_area * 50),
             })
 
-    lines: list[dict[str, Any]] = []
-    borders_gdf = _in_extent(borders, zones.extent)
-    if borders_gdf is not None:
-        if {"a_country", "b_country"} <= set(borders_gdf.columns):
-            keep = borders_gdf["a_country"].astype(str) != borders_gdf["b_country"].astype(str)
-            borders_gdf = borders_gdf[keep.to_numpy()]
-        if "kind" in borders_gdf.columns:
-            borders_gdf = borders_gdf[(borders_gdf["kind"].astype(str) == "country").to_numpy()]
-        if len(borders_gdf):
-            geoms_b = shapely.line_merge(shapely.union_all(borders_gdf.geometry.values, grid_size=1e-7))
-            # thick and precise where it matters; beyond the mid zone the thin world borders take
-            # over, so only the part inside the mid zone is simplified (a topology-preserving
-            # simplification of every border in a wide extent took seconds)
-            near_part = shapely.intersection(geoms_b, zones.near)
-            mid_b = shapely.simplify(shapely.intersection(geoms_b, zones.mid), MID_TOLERANCE_DEG)
-            mid_part = shapely.intersection(mid_b, shapely.difference(zones.mid, zones.near))
-            for part in (near_part, mid_part):
-                for line in encode_lines(shapely.line_merge(part) if not part.is_empty else part):
-                    lines.append(line)
-
-    thin: list[list[int]] = []
-    if world_borders is not None and len(world_borders):
-        wb_geoms = (world_borders.geometry.values if hasattr(world_borders, "geometry")
-                    else shapely.from_wkb(world_borders["geometry"]))
-        wide = shapely.box(max(-180.0, zones.extent[0] - 30), -85.0, min(180.0, zones.extent[2] + 30), 85.0)
-        beyond = shapely.difference(wide, zones.mid)
-        hit = shapely.STRtree(wb_geoms).query(wide, predicate="intersects")
-        for k in sorted(int(i) for i in hit):
-            thin += encode_lines(shapely.intersection(wb_geoms[k], beyond))
-
-    shown_places: list[list[Any]] = []
-    if places is not None and len(places):
-        shown_places = _places_near(places, np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-
     result = dict(empty)
     result.update({"regions": regions, "countries": countries, "borders": lines, "places": shown_places,
                    "backdrop": backdrop, "extent": list(zones.extent), "thinBorders": thin})
     return result
+
+
+def _backdrop(world: Any, world_geoms: Any, palette: dict[str, str], zones: Zones) -> list[dict[str, Any]]:
+    """Coarse country outlines around the context extent (30 degrees either side)."""
+    import shapely
+
+    backdrop: list[dict[str, Any]] = []
+    if world_geoms is None:
+        return backdrop
+    wide = (max(-180.0, zones.extent[0] - 30), -85.0, min(180.0, zones.extent[2] + 30), 85.0)
+    outside = shapely.difference(shapely.box(*wide), shapely.box(*zones.extent))
+    near_idx = shapely.STRtree(world_geoms).query(shapely.box(*wide), predicate="intersects")
+    for k in sorted(int(i) for i in near_idx):
+        code = str(world["code"].iloc[k])
+        part = shapely.intersection(world_geoms[k], outside)
+        polys = encode_polygons(part, min_area=0.05)
+        if polys:
+            backdrop.append({"code": code, "fill": palette[code], "polys": polys})
+    return backdrop
+
+
+def _land_border_lines(borders: GeoDataFrame | None, zones: Zones) -> list[list[int]]:
+    """The land borders between countries, exact in the near zone and simplified in the mid
+    zone (beyond it the thin world borders take over)."""
+    import shapely
+
+    lines: list[list[int]] = []
+    borders_gdf = _in_extent(borders, zones.extent)
+    if borders_gdf is None:
+        return lines
+    if {"a_country", "b_country"} <= set(borders_gdf.columns):
+        keep = borders_gdf["a_country"].astype(str) != borders_gdf["b_country"].astype(str)
+        borders_gdf = borders_gdf[keep.to_numpy()]
+    if "kind" in borders_gdf.columns:
+        borders_gdf = borders_gdf[(borders_gdf["kind"].astype(str) == "country").to_numpy()]
+    if len(borders_gdf):
+        geoms_b = shapely.line_merge(shapely.union_all(borders_gdf.geometry.values, grid_size=1e-7))
+        # only the part inside the mid zone is simplified (a topology-preserving
+        # simplification of every border in a wide extent took seconds)
+        near_part = shapely.intersection(geoms_b, zones.near)
+        mid_b = shapely.simplify(shapely.intersection(geoms_b, zones.mid), MID_TOLERANCE_DEG)
+        mid_part = shapely.intersection(mid_b, shapely.difference(zones.mid, zones.near))
+        for part in (near_part, mid_part):
+            for line in encode_lines(shapely.line_merge(part) if not part.is_empty else part):
+                lines.append(line)
+    return lines
+
+
+def _thin_border_lines(world_borders: Any, zones: Zones) -> list[list[int]]:
+    """Coarse land borders beyond the mid zone (30 degrees either side of the extent)."""
+    import shapely
+
+    thin: list[list[int]] = []
+    if world_borders is None or not len(world_borders):
+        return thin
+    wb_geoms = (world_borders.geometry.values if hasattr(world_borders, "geometry")
+                else shapely.from_wkb(world_borders["geometry"]))
+    wide = shapely.box(max(-180.0, zones.extent[0] - 30), -85.0, min(180.0, zones.extent[2] + 30), 85.0)
+    beyond = shapely.difference(wide, zones.mid)
+    hit = shapely.STRtree(wb_geoms).query(wide, predicate="intersects")
+    for k in sorted(int(i) for i in hit):
+        thin += encode_lines(shapely.intersection(wb_geoms[k], beyond))
+    return thin
 
 
 #: Population thresholds of the place ranks (rank 0 = biggest).

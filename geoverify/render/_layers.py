@@ -398,6 +398,7 @@ def display_layers(
         for k, unit in enumerate(units):
             if near_hit[k]:
                 detail.add(unit["country"] or unit["code"] or "")
+        far_in_box = shapely.intersection(far, shapely.box(*zones.extent))  # one call for all
         for k, unit in enumerate(units):
             polys = (encode_polygons(near_part[k]) + encode_polygons(mid_part[k])
                      + encode_polygons(far_part[k], min_area=min_far_area))
@@ -409,7 +410,7 @@ def display_layers(
                 # region lines only in the countries of the frames (and claimed ones)
                 "stroke": (unit["country"] or unit["code"] or "") in detail,
                 "polys": polys,
-                "anchors": _anchors(shapely.intersection(far[k], shapely.box(*zones.extent)), min_far_area * 50),
+                "anchors": _anchors(far_in_box[k], min_far_area * 50),
             })
         # countries: dissolved from their drawn pieces (claimed outline and labels)
         by_country: dict[str, list[int]] = {}
@@ -446,6 +447,7 @@ def display_layers(
 
 def _backdrop(world: Any, world_geoms: Any, palette: dict[str, str], zones: Zones) -> list[dict[str, Any]]:
     """Coarse country outlines around the context extent (30 degrees either side)."""
+    import numpy as np
     import shapely
 
     backdrop: list[dict[str, Any]] = []
@@ -453,10 +455,11 @@ def _backdrop(world: Any, world_geoms: Any, palette: dict[str, str], zones: Zone
         return backdrop
     wide = (max(-180.0, zones.extent[0] - 30), -85.0, min(180.0, zones.extent[2] + 30), 85.0)
     outside = shapely.difference(shapely.box(*wide), shapely.box(*zones.extent))
-    near_idx = shapely.STRtree(world_geoms).query(shapely.box(*wide), predicate="intersects")
-    for k in sorted(int(i) for i in near_idx):
-        code = str(world["code"].iloc[k])
-        part = shapely.intersection(world_geoms[k], outside)
+    near_idx = np.sort(shapely.STRtree(world_geoms).query(shapely.box(*wide), predicate="intersects"))
+    parts = shapely.intersection(np.asarray(world_geoms, dtype=object)[near_idx], outside)  # one call
+    codes = world["code"].to_numpy(dtype=object)
+    for k, part in zip(near_idx.tolist(), parts):
+        code = str(codes[k])
         polys = encode_polygons(part, min_area=0.05)
         if polys:
             backdrop.append({"code": code, "fill": palette[code], "polys": polys})
@@ -492,6 +495,7 @@ def _land_border_lines(borders: GeoDataFrame | None, zones: Zones) -> list[list[
 
 def _thin_border_lines(world_borders: Any, zones: Zones) -> list[list[int]]:
     """Coarse land borders beyond the mid zone (30 degrees either side of the extent)."""
+    import numpy as np
     import shapely
 
     thin: list[list[int]] = []
@@ -501,9 +505,9 @@ def _thin_border_lines(world_borders: Any, zones: Zones) -> list[list[int]]:
                 else shapely.from_wkb(world_borders["geometry"]))
     wide = shapely.box(max(-180.0, zones.extent[0] - 30), -85.0, min(180.0, zones.extent[2] + 30), 85.0)
     beyond = shapely.difference(wide, zones.mid)
-    hit = shapely.STRtree(wb_geoms).query(wide, predicate="intersects")
-    for k in sorted(int(i) for i in hit):
-        thin += encode_lines(shapely.intersection(wb_geoms[k], beyond))
+    hit = np.sort(shapely.STRtree(wb_geoms).query(wide, predicate="intersects"))
+    for part in shapely.intersection(np.asarray(wb_geoms, dtype=object)[hit], beyond):  # one call
+        thin += encode_lines(part)
     return thin
 
 

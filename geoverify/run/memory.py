@@ -42,7 +42,9 @@ def worker_pool(workers: int) -> ThreadPoolExecutor:
 
     With more than one, each thread runs its OpenMP loops (pykdtree's KD-tree queries) on
     itself alone: a team of threads per worker oversubscribes the cores, and OpenMP's
-    waiting threads spin (1,000,000 rows on 2 cores: about 10 % faster, same bytes).
+    waiting threads spin. Together with the batch cutting of :func:`check_frames`, against
+    the code before both (runs interleaved, 2 cores): 1,000,000 rows 3-5 % faster, 100,000
+    rows 11 %.
     """
     return ThreadPoolExecutor(max_workers=workers,
                               initializer=_one_openmp_thread if workers > 1 else None)

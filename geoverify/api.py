@@ -172,12 +172,17 @@ def _display_layers(report: dict[str, Any], bset) -> dict[str, Any]:
             "world": read_world(), "world_borders": read_world_borders(), "country_names": names}
 
 
-def _report_of(claims: Any, boundaries: Any, read_options: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(claims, CheckResult):
-        return claims.to_dict()
-    if isinstance(claims, dict) and "frames" in claims:
+def _checked(claims: Any, boundaries: Any, read_options: dict[str, Any]) -> CheckResult | dict[str, Any]:
+    """``claims`` as a :class:`CheckResult` or a JSON report: as given when it is one, else
+    checked."""
+    if isinstance(claims, CheckResult) or (isinstance(claims, dict) and "frames" in claims):
         return claims
-    return check(claims, boundaries=boundaries, **read_options).to_dict()
+    return check(claims, boundaries=boundaries, **read_options)
+
+
+def _report_of(claims: Any, boundaries: Any, read_options: dict[str, Any]) -> dict[str, Any]:
+    checked = _checked(claims, boundaries, read_options)
+    return checked.to_dict() if isinstance(checked, CheckResult) else checked
 
 
 def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = None,
@@ -201,15 +206,14 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
     from geoverify.render import build_map as render_map
     from geoverify.render._data import FrameColumns
 
-    if not isinstance(claims, CheckResult) and not (isinstance(claims, dict) and "frames" in claims):
-        claims = check(claims, boundaries=boundaries, **read_options)
+    checked = _checked(claims, boundaries, read_options)
     columns = None
-    if isinstance(claims, CheckResult):
+    if isinstance(checked, CheckResult):
         # the page packs the frame columns directly: no dict per frame (100,000 frames: ~15 s)
-        report = {**claims.header(), "clips": claims.clips.to_dict("records")}
-        columns = FrameColumns.of_fields(*record_columns(claims.table))
+        report = {**checked.header(), "clips": checked.clips.to_dict("records")}
+        columns = FrameColumns.of_fields(*record_columns(checked.table))
     else:
-        report = claims
+        report = checked
     layers = _display_layers(report, _load_boundaries(boundaries))
     return render_map(report, **layers, title=title, cdn=cdn, tiles=tiles,
                       tiles_attribution=tiles_attribution, columns=columns)

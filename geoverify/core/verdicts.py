@@ -89,8 +89,9 @@ def judge(index, loc, lon, lat, precision, pair_row, pairs: PairUnits,
     """Judge every (row, unit) pair (step 5 of the precedence).
 
     ``pair_row`` is each pair's row and ``pairs`` its claimed unit; ``loc`` is
-    :meth:`~geoverify.engine.index.BoundaryIndex.locate`'s answer for the rows; ``precision`` the rows' precision in metres (0 when none); ``lower_m`` an optional lower
-    bound per row on the distance to any boundary line (see
+    :meth:`~geoverify.engine.index.BoundaryIndex.locate`'s answer for the rows; ``precision``
+    the rows' precision in metres (0 when none); ``lower_m`` an optional lower bound per row
+    on the distance to any boundary line (see
     :meth:`~geoverify.engine.index.BoundaryIndex.unit_margin`); ``groups`` maps a region's
     code to the codes judged as one with it (itself and the cities it encloses, with
     ``cities_in_regions``): inside any member is inside, lines between members do not count.

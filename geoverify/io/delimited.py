@@ -157,7 +157,6 @@ class _Lines:
         self.line += n
         return "".join(out), n
 
-
     def take_lines(self, k: int) -> list[str]:
         """Up to ``k`` next whole lines with their ends (split at ``\r\n``, ``\r`` and
         ``\n``, as :mod:`csv` splits), at least one unless the text is used up; the line

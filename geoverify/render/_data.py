@@ -303,15 +303,28 @@ class FrameColumns:
         self.extra = extra  # the claims file's other columns, in order
         self.unknown = unknown  # frame fields the page does not know, in order
         self._keys = keys or {}
+        self._coordinates: tuple[list[float | None], list[float | None]] | None = None
 
     def get(self, field: str) -> list[Any]:
         values = self._fields.get(field)
         return [None] * self.n if values is None else values
 
+    def coordinates(self) -> tuple[list[float | None], list[float | None]]:
+        """:func:`coordinate_lists` of the frames, worked out once (the page's layers and its
+        packed frames both need them)."""
+        if self._coordinates is None:
+            self._coordinates = coordinate_lists(self.get("lat"), self.get("lon"))
+        return self._coordinates
+
     def object_keys(self, field: str, values: list[Any]) -> list[Any]:
         """Hashable stand-ins of an object field's ``values`` (``None`` for no value)."""
         keys = self._keys.get(field)
         return keys if keys is not None else _object_keys(values)
+
+    @classmethod
+    def of_report(cls, result: Mapping[str, Any]) -> FrameColumns:
+        """The frames of a JSON report (``result["frames"]``)."""
+        return cls.of_records(list(result.get("frames") or []))
 
     @classmethod
     def of_records(cls, frames: Sequence[Mapping[str, Any]]) -> FrameColumns:
@@ -358,7 +371,7 @@ def pack_frames(result: Mapping[str, Any], columns: FrameColumns | None = None) 
     a clip that appears only on frames is appended after them. ``columns``,
     when given, are the frames (``result["frames"]`` is then not read).
     """
-    cols = columns if columns is not None else FrameColumns.of_records(list(result.get("frames") or []))
+    cols = columns if columns is not None else FrameColumns.of_report(result)
     n = cols.n
 
     clip_names: list[str | None] = []
@@ -386,7 +399,7 @@ def pack_frames(result: Mapping[str, Any], columns: FrameColumns | None = None) 
             verdict_names.append(verdict)
         frame_verdicts.append(verdict_index[verdict])
 
-    lat, lon = coordinate_lists(cols.get("lat"), cols.get("lon"))
+    lat, lon = cols.coordinates()
 
     rows = cols.get("row")
     row_column: list[Any] | None = rows

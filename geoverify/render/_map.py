@@ -20,7 +20,7 @@ from branca.element import Element, Figure, MacroElement
 
 from geoverify.render import _assets, _html, _style
 from geoverify.render._clock import map_build_time
-from geoverify.render._data import FrameColumns, coordinate_lists, json_for_script, pack_frames
+from geoverify.render._data import FrameColumns, json_for_script, pack_frames
 from geoverify.render._layers import display_layers
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -209,8 +209,8 @@ def build_map(
 
     if build_time is None:
         build_time = map_build_time()
-    cols = columns if columns is not None else FrameColumns.of_records(list(result.get("frames") or []))
-    lat_col, lon_col = coordinate_lists(cols.get("lat"), cols.get("lon"))
+    cols = columns if columns is not None else FrameColumns.of_report(result)
+    lat_col, lon_col = cols.coordinates()
     located_lat = [v for v in lat_col if v is not None]
     located_lon = [v for v in lon_col if v is not None]
     # The boundary layers (mostly GEOS, which releases the GIL) are cut on a second thread

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from geoverify import api
-from geoverify.core.result import iter_records, record_columns
+from geoverify.core.result import FRAME_FIELDS, iter_records, record_columns
 from geoverify.render import render_html
 from geoverify.render._data import FrameColumns, pack_frames
 
@@ -42,15 +42,39 @@ def _inputs(tmp_path: Path) -> list[Path]:
             hostile, empty]
 
 
-def test_record_columns__are_the_report_frames_field_by_field(tmp_path: Path) -> None:
+def test_record_columns__agree_with_the_flat_table_field_by_field(tmp_path: Path) -> None:
+    """``record_columns`` (the JSON report's fields) against ``flat_table`` (the CSV's
+    columns), which reads the same frames by a separate path."""
     result = api.check(_inputs(tmp_path)[4])
     fields, extra = record_columns(result.table)
-    records = list(iter_records(result.table))
-    assert len(records) == len(result) == 10
-    for i, record in enumerate(records):
-        assert {k: v[i] for k, v in fields.items()} == {k: v for k, v in record.items() if k != "extra"}
-        assert {k: v[i] for k, v in extra.items()} == record["extra"]
-    assert set(extra) == {"notes", "score"}
+    flat = result.flat_table().to_pydict()
+    n = len(result)
+    assert n == 10 and all(len(v) == n for v in fields.values())
+
+    def unit(prefix: str, i: int):
+        code = flat[f"{prefix}_code"][i]
+        return None if code is None else {"code": code, "name": flat[f"{prefix}_name"][i] or code}
+
+    for i in range(n):
+        for name in ("row", "id", "clip", "frame", "coordinates_text", "notation", "claimed",
+                     "verdict", "source", "date", "role", "controlled_by", "lon", "lat",
+                     "distance_to_border_m", "distance_to_region_border_m", "distance_to_claimed_m",
+                     "precision_m"):
+            want = flat[name][i]
+            if isinstance(want, float) and want != want:
+                want = None  # NaN in the table is null in the report
+            assert fields[name][i] == want, (name, i)
+        for prefix in ("country", "adm1", "waters"):
+            assert fields[prefix][i] == unit(prefix, i), (prefix, i)
+        by, level, dd = flat["disputed_by"][i], flat["claim_level"][i], flat["decision_distance_m"][i]
+        assert fields["disputed"][i] == (None if by is None else {"by": by, "since": flat["disputed_since"][i]})
+        assert fields["claim"][i] == (None if level is None else {
+            "level": level, "code": flat["claim_code"][i], "name": flat["claim_name"][i]})
+        assert (fields["decision"][i] is None) == (dd is None or dd != dd)
+        assert ";".join(f["code"] for f in fields["findings"][i]) == flat["finding_codes"][i]
+        assert {k: v[i] for k, v in extra.items()} == {k: flat[f"extra.{k}"][i] for k in ("notes", "score")}
+    # the report's dicts carry exactly these fields, in the schema's order
+    assert list(next(iter_records(result.table))) == [*FRAME_FIELDS]
 
 
 @pytest.mark.parametrize("which", range(6))

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "geoverify"
 
 #: Layers, lowest first: a module may import its own layer and the ones below it.
 LAYERS = [
-    {"geoverify._version", "geoverify.errors", "geoverify.codes", "geoverify.coords"},
+    {"geoverify._version", "geoverify.errors", "geoverify.codes", "geoverify.coords", "geoverify.heap"},
     {"geoverify.io"},
     {"geoverify.boundaries"},
     {"geoverify.engine"},

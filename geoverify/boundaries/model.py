@@ -82,6 +82,52 @@ class BoundarySet:
     names: Any = None
     waters_path: Path | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: For a set read lazily (``units`` None): the units' attribute columns and their
+    #: polygons, made on first use (:class:`~geoverify.io.polygons.UnitGeometry`). ``units``
+    #: is then built from them the first time it is read; the engine reads only these.
+    unit_attrs: Any = field(default=None, repr=False)
+    unit_geometry: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.units is not None:  # given units win (a worldview replaces them)
+            self.unit_attrs = self.unit_geometry = None
+        elif self.unit_geometry is not None and self.unit_attrs is not None:
+            del self.units  # made on first read, by __getattr__
+
+    def __getattr__(self, name: str):
+        # only reached for an attribute that is not set: ``units`` of a lazily read set
+        if name == "units":
+            state = self.__dict__
+            attrs, geometry = state.get("unit_attrs"), state.get("unit_geometry")
+            if attrs is not None and geometry is not None:
+                import geopandas as gpd  # lazy: start-up time
+
+                units = gpd.GeoDataFrame(attrs.copy(), geometry=geometry.all(), crs="EPSG:4326")
+                state["units"] = units
+                return units
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def unit_table(self):
+        """The units' attributes (``code``, ``level``, ``country``, ``name``...), without
+        making their polygons (a GeoDataFrame when the units are already made)."""
+        if "units" in self.__dict__:
+            return self.__dict__["units"]
+        return self.unit_attrs
+
+    @property
+    def unit_polygons(self):
+        """The units' polygons as a :class:`~geoverify.io.polygons.UnitGeometry` (made on
+        first use for a lazily read set)."""
+        if self.__dict__.get("unit_geometry") is not None:
+            return self.unit_geometry  # ``units``, once made, holds these same polygons
+        got = self._cache.get("unit_polygons")
+        if got is None or got[0] is not self.units:
+            from geoverify.io.polygons import UnitGeometry  # lazy: start-up time
+
+            got = self._cache["unit_polygons"] = (self.units,
+                                                  UnitGeometry.of(self.units.geometry.values))
+        return got[1]
 
     @property
     def waters(self):

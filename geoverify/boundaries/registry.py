@@ -34,7 +34,13 @@ from typing import Any
 
 from geoverify.boundaries.model import EMBEDDED, BoundarySet, data_dir
 from geoverify.errors import BoundaryLayerError
-from geoverify.io.boundaries import read_csv_table, read_layer, read_manifest, read_table
+from geoverify.io.boundaries import (
+    read_csv_table,
+    read_layer,
+    read_manifest,
+    read_polygons_lazily,
+    read_table,
+)
 
 
 def _provenance(manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -101,10 +107,14 @@ def load_embedded(name: str = EMBEDDED) -> BoundarySet:
             f"unknown boundary layer set {name!r}; the available set is {EMBEDDED!r}")
     base = data_dir()
     manifest = read_manifest(base / "manifest.json")
+    lazy = read_polygons_lazily(base / "units.parquet")
     return BoundarySet(
         name=name,
         countries=read_table(base / "countries.parquet"),
-        units=read_layer(base / "units.parquet"),
+        # the units' polygons are made as the points reach them (4.5 million vertices)
+        units=read_layer(base / "units.parquet") if lazy is None else None,
+        unit_attrs=None if lazy is None else lazy[0],
+        unit_geometry=None if lazy is None else lazy[1],
         borders=read_layer(base / "borders.parquet"),
         disputed=read_csv_table(base / "disputed.csv"),
         accuracy_m={k: float(v) for k, v in manifest["accuracy_m"].items()},

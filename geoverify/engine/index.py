@@ -126,7 +126,7 @@ class BoundaryIndex:
 
     def __init__(self, bset) -> None:
         self.bset = bset
-        units = bset.units
+        units = bset.unit_table  # attributes only: polygons are made as points reach them
         self.unit_code = units["code"].to_numpy(dtype=object)
         self.unit_level = units["level"].to_numpy(dtype=object)
         self.unit_country = units["country"].to_numpy(dtype=object)
@@ -168,16 +168,19 @@ class BoundaryIndex:
 
     # -- units ---------------------------------------------------------------------------------
     @property
-    def unit_geoms(self) -> np.ndarray:
+    def unit_geoms(self):
+        """The unit polygons, indexed like an object array (made on first use for the
+        embedded set: :class:`~geoverify.io.polygons.UnitGeometry`)."""
         if self._geoms is None:
-            self._geoms = np.asarray(self.bset.units.geometry.values, dtype=object)
+            self._geoms = self.bset.unit_polygons
         return self._geoms
 
     @property
     def unit_tree(self):
+        """An STRtree over the unit polygons (from their boxes, for polygons made lazily)."""
         with self._lock:
             if self._tree is None:
-                self._tree = shapely.STRtree(self.unit_geoms)
+                self._tree = self.unit_geoms.tree()
             return self._tree
 
     def units_of(self, level: str, code: str) -> np.ndarray:
@@ -580,7 +583,7 @@ class BoundaryIndex:
         with self._lock:
             if self._enclosing is not None:
                 return self._enclosing
-            units = self.bset.units
+            units = self.bset.unit_table
             kind = units["kind"].to_numpy(dtype=object) if "kind" in units.columns else \
                 np.full(len(units), None, dtype=object)
             cities = set(self.unit_code[(kind == "city") & self.unit_is_adm1].tolist())
@@ -601,7 +604,9 @@ class BoundaryIndex:
                             if other in region and country_of.get(other) == country_of[city]:
                                 shared[city, other] = shared.get((city, other), 0.0) + n
                 pos = {c: i for i, c in enumerate(self.unit_code.tolist())}
-                area = shapely.area(self.unit_geoms)
+                involved = sorted({pos[c] for pair in shared for c in pair})
+                area = dict(zip(involved, shapely.area(self.unit_geoms[np.array(
+                    involved, dtype=np.int64)]).tolist())) if involved else {}
                 for (city, other), n in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0])):
                     # a city much smaller than the region around it (not a province that
                     # a source calls a city)

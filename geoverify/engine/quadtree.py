@@ -49,7 +49,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +57,7 @@ import pandas as pd
 import shapely
 
 from geoverify.engine.distance import local_distance_m
+from geoverify.io import polygons as _units
 from geoverify.io.tempfiles import sweep_stale, temp_path
 
 log = logging.getLogger("geoverify")
@@ -97,7 +97,7 @@ def _group_slices(sorted_keys: np.ndarray):
 #: geometry's indexes lazily on first use and does not guard that (libgeos/geos#825): two
 #: threads using one prepared polygon at once can corrupt the heap. Calls on unprepared or
 #: freshly made geometries need no lock.
-PREPARED_LOCK = threading.Lock()
+PREPARED_LOCK = _units.PREPARED_LOCK  # one lock for every prepared unit polygon
 
 
 def _intersects_pairs(geoms: np.ndarray, unit: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -516,11 +516,15 @@ class Engine:
     """
 
     def __init__(self, geoms, band: float, index: QuadIndex, tree=None) -> None:
-        self.geoms = np.asarray(geoms, dtype=object)
-        shapely.prepare(self.geoms)
+        if isinstance(geoms, _units.UnitGeometry) and geoms.lazy:
+            self.geoms = geoms  # polygons made (and prepared) as points reach them
+            self.tree = tree if tree is not None else geoms.tree()
+        else:
+            self.geoms = np.asarray(geoms, dtype=object)
+            shapely.prepare(self.geoms)
+            self.tree = tree if tree is not None else shapely.STRtree(self.geoms)
         self.band = float(band)
         self.index = index
-        self.tree = tree if tree is not None else shapely.STRtree(self.geoms)
         #: Set by :func:`engine_for` for an index loaded from the cache: rebuilds it.
         self._rebuild = None
 
@@ -693,7 +697,9 @@ def _layer_key(boundaries, layer: str = "units") -> str:
     return f"wkb-{layer}-" + units_hash(_layer_geoms(boundaries, layer))
 
 
-def _layer_geoms(boundaries, layer: str) -> np.ndarray:
+def _layer_geoms(boundaries, layer: str):
+    if layer == "units" and hasattr(boundaries, "unit_polygons"):
+        return boundaries.unit_polygons  # made on first use (UnitGeometry)
     frame = boundaries.units if layer == "units" else getattr(boundaries, layer)
     return np.asarray(frame.geometry.values, dtype=object)
 
@@ -819,7 +825,10 @@ def engine_for(boundaries, *, depth: int = DEPTH, cache: bool = True, tree=None,
                          path)
 
     def build() -> QuadIndex:
-        built = build_index(geoms, band, depth=depth, tree=tree)
+        # building reads every polygon, with a tree of the polygons themselves
+        lazy = isinstance(geoms, _units.UnitGeometry) and geoms.lazy
+        built = build_index(np.asarray(geoms, dtype=object), band, depth=depth,
+                            tree=None if lazy else tree)
         if path is not None:
             try:
                 save_index(built, path, layer=layer_key)

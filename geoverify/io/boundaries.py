@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from geoverify.errors import BoundaryLayerError
+from geoverify.heap import give_back
 
 log = logging.getLogger("geoverify")
 
@@ -94,6 +95,33 @@ def _flat(table, name: str) -> np.ndarray:
     return col.flatten().to_numpy(zero_copy_only=False)
 
 
+def _open_layer(path: Path):
+    """The Parquet table of a layer file, with the errors a user should see."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path)
+    except FileNotFoundError as exc:
+        raise BoundaryLayerError(
+            f"boundary layer file {path} is missing; reinstall geoverify or rebuild the "
+            "layers with scripts/build_boundaries.py") from exc
+    except Exception as exc:  # corrupt file, not parquet
+        raise BoundaryLayerError(f"boundary layer file {path} cannot be read: {exc}") from exc
+
+
+def _attributes(table, columns: list[str] | None = None):
+    import pandas as pd
+
+    keep = [c for c in table.column_names if c not in _GEOM_COLUMNS]
+    if columns is not None:
+        keep = [c for c in keep if c in columns]
+    attrs = table.select(keep).to_pandas()
+    for c in attrs.columns:
+        if pd.api.types.is_string_dtype(attrs[c]):
+            attrs[c] = attrs[c].astype(object).where(attrs[c].notna(), None)
+    return attrs
+
+
 def read_layer(path: Path, columns: list[str] | None = None):
     """Read one boundary layer as a GeoDataFrame in EPSG:4326.
 
@@ -103,18 +131,9 @@ def read_layer(path: Path, columns: list[str] | None = None):
         When the file is missing, unreadable or not a boundary layer.
     """
     import geopandas as gpd
-    import pandas as pd
-    import pyarrow.parquet as pq
     import shapely
 
-    try:
-        table = pq.read_table(path)
-    except FileNotFoundError as exc:
-        raise BoundaryLayerError(
-            f"boundary layer file {path} is missing; reinstall geoverify or rebuild the "
-            "layers with scripts/build_boundaries.py") from exc
-    except Exception as exc:  # corrupt file, not parquet
-        raise BoundaryLayerError(f"boundary layer file {path} cannot be read: {exc}") from exc
+    table = _open_layer(path)
     meta = table.schema.metadata or {}
     if b"geoverify:encoding" not in meta:
         try:
@@ -139,14 +158,39 @@ def read_layer(path: Path, columns: list[str] | None = None):
     else:
         offsets = (np.concatenate([[0], np.cumsum(n_coords)]),)
         geoms = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords, offsets)
-    keep = [c for c in table.column_names if c not in _GEOM_COLUMNS]
-    if columns is not None:
-        keep = [c for c in keep if c in columns]
-    attrs = table.select(keep).to_pandas()
-    for c in attrs.columns:
-        if pd.api.types.is_string_dtype(attrs[c]):
-            attrs[c] = attrs[c].astype(object).where(attrs[c].notna(), None)
+    attrs = _attributes(table, columns)
+    del table, xs, ys
+    give_back()
     return gpd.GeoDataFrame(attrs, geometry=geoms, crs="EPSG:4326")
+
+
+def read_polygons_lazily(path: Path):
+    """A polygon layer in the compact encoding as ``(attributes, UnitGeometry)``: the
+    attribute columns as a DataFrame, and the polygons kept as coordinates, each made on first
+    use (:class:`~geoverify.io.polygons.UnitGeometry`). ``None`` for a file in another
+    encoding or of lines (read those with :func:`read_layer`).
+    """
+    from geoverify.io.polygons import UnitGeometry
+
+    table = _open_layer(path)
+    meta = table.schema.metadata or {}
+    if b"geoverify:encoding" not in meta:
+        return None
+    if table.num_rows == 0 or table.column("geom_type")[0].as_py() != "MultiPolygon":
+        return None
+    xs, ys = _flat(table, "x"), _flat(table, "y")
+    small = (len(xs) == 0 or max(abs(int(xs.min())), abs(int(xs.max())), abs(int(ys.min())),
+                                 abs(int(ys.max()))) < 2**31)
+    # copies that own their memory (quantised degrees fit 32 bits: half the memory), so
+    # that the table's buffers can go
+    xs, ys = (xs.astype(np.int32), ys.astype(np.int32)) if small else (xs.copy(), ys.copy())
+    geometry = UnitGeometry(xs, ys, SCALE, np.array(_flat(table, "n_coords")),
+                            np.array(_flat(table, "n_rings")),
+                            np.array(table.column("n_parts").to_numpy()))
+    attrs = _attributes(table)
+    del table
+    give_back()
+    return attrs, geometry
 
 
 def read_table(path: Path):

@@ -19,6 +19,7 @@ from geoverify.core.result import CheckResult, concat_frames
 from geoverify.core.swap import swapped_groups
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
+from geoverify.heap import give_back
 from geoverify.io.columns import describe_input
 from geoverify.io.table import raw_from_frame
 from geoverify.run.sink import FrameSink
@@ -144,6 +145,8 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
             frames = slim(frames)
         out.append(frames)
         tally.merge(t)
+        if sink is not None:
+            give_back()  # what the batch's full frames and their encoding used
         if progress is not None:
             progress(len(frames))
 

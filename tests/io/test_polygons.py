@@ -1,0 +1,140 @@
+"""Unit polygons made on first use (geoverify.io.polygons) against the layer read whole."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from geoverify.boundaries.model import data_dir
+from geoverify.io.boundaries import read_layer, read_polygons_lazily
+from geoverify.io.polygons import UnitGeometry, UnitTree
+
+UNITS = Path(data_dir()) / "units.parquet"
+
+
+@pytest.fixture(scope="module")
+def whole():
+    return read_layer(UNITS)
+
+
+@pytest.fixture()
+def lazy():
+    attrs, geometry = read_polygons_lazily(UNITS)
+    return attrs, geometry
+
+
+def _same(a, b) -> bool:
+    return bool(np.all(shapely.to_wkb(np.asarray(a, dtype=object))
+                       == shapely.to_wkb(np.asarray(b, dtype=object))))
+
+
+def test_attributes_and_count_match_the_whole_layer(whole, lazy):
+    attrs, geometry = lazy
+    assert len(geometry) == len(whole) == len(attrs)
+    assert "geometry" not in attrs.columns
+    for c in attrs.columns:
+        assert attrs[c].tolist() == whole[c].tolist()
+    assert geometry.made_count() == 0
+
+
+def test_polygons_made_on_demand_are_the_layers_polygons(whole, lazy):
+    _, geometry = lazy
+    rng = np.random.default_rng(7)
+    pick = rng.choice(len(whole), 200, replace=False)
+    assert _same(geometry[pick], whole.geometry.values[pick])
+    assert geometry.made_count() == 200
+    # one at a time, a mask, a slice, negative index; every polygon at the end
+    assert geometry[int(pick[0])].equals_exact(whole.geometry.values[pick[0]], 0.0)
+    assert geometry[-1].equals_exact(whole.geometry.values[-1], 0.0)
+    mask = np.zeros(len(whole), dtype=bool)
+    mask[[3, 5, 8]] = True
+    assert _same(geometry[mask], whole.geometry.values[mask])
+    assert _same(geometry[10:20], whole.geometry.values[10:20])
+    assert _same(geometry.all(), whole.geometry.values)
+    assert geometry.made_count() == len(whole)
+
+
+def test_bounds_without_making_polygons(whole, lazy):
+    _, geometry = lazy
+    b = geometry.bounds
+    assert geometry.made_count() == 0
+    np.testing.assert_allclose(b, shapely.bounds(whole.geometry.values), rtol=0, atol=1e-12)
+
+
+def test_pickle_round_trip(whole, lazy):
+    _, geometry = lazy
+    geometry[[1, 2, 3]]
+    back = pickle.loads(pickle.dumps(geometry))
+    assert back.made_count() == 0  # made again where it lands
+    assert _same(back[[1, 2, 3, 400]], whole.geometry.values[[1, 2, 3, 400]])
+
+
+def test_tree_answers_as_a_tree_of_the_polygons(whole, lazy):
+    _, geometry = lazy
+    tree = geometry.tree()
+    assert isinstance(tree, UnitTree)
+    ref = shapely.STRtree(whole.geometry.values)
+    rng = np.random.default_rng(11)
+    # points over land, sea and borders (Ukraine and neighbours, and the world)
+    lon = np.concatenate([rng.uniform(22, 42, 3000), rng.uniform(-180, 180, 2000)])
+    lat = np.concatenate([rng.uniform(44, 56, 3000), rng.uniform(-85, 85, 2000)])
+    pts = shapely.points(lon, lat)
+    for kwargs in ({}, {"predicate": "intersects"}, {"predicate": "dwithin", "distance": 0.3}):
+        got = tree.query(pts, **kwargs)
+        want = ref.query(pts, **kwargs)
+        assert sorted(zip(*got.tolist())) == sorted(zip(*want.tolist())), kwargs
+    dist = rng.uniform(0.0, 0.5, len(pts))
+    got = tree.query(pts, predicate="dwithin", distance=dist)
+    want = ref.query(pts, predicate="dwithin", distance=dist)
+    assert sorted(zip(*got.tolist())) == sorted(zip(*want.tolist()))
+    one = shapely.Point(36.6, 50.6)  # Belgorod
+    for kwargs in ({"predicate": "intersects"}, {"predicate": "dwithin", "distance": 0.5}):
+        assert sorted(tree.query(one, **kwargs).tolist()) == sorted(
+            ref.query(one, **kwargs).tolist())
+    # only candidates were made, not the world
+    assert geometry.made_count() < len(whole)
+
+
+def test_of_wraps_made_polygons(whole):
+    g = UnitGeometry.of(whole.geometry.values)
+    assert not g.lazy and g.made_count() == len(whole)
+    assert isinstance(g.tree(), shapely.STRtree)
+    np.testing.assert_array_equal(g.bounds, shapely.bounds(whole.geometry.values))
+
+
+def test_checking_the_example_makes_few_polygons():
+    """Memory follows the input: checking the 12-row example makes the polygons of the units
+    its points reach, not the world's (and never builds the units GeoDataFrame)."""
+    code = (
+        "from geoverify import check\n"
+        "from geoverify.boundaries.registry import load_embedded\n"
+        "r = check('data/examples/belgorod-2023.csv')\n"
+        "b = load_embedded()\n"
+        "print(b.unit_geometry.made_count(), len(b.unit_geometry), 'units' in b.__dict__)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, check=True).stdout.split()
+    made, total, built = int(out[0]), int(out[1]), out[2]
+    assert built == "False"
+    assert 0 < made < total // 10
+
+
+def test_units_frame_is_made_on_first_read(whole):
+    from geoverify.boundaries.registry import load_embedded
+
+    b = load_embedded.__wrapped__()  # a fresh set, not the process's shared one
+    assert "units" not in b.__dict__
+    assert b.unit_table is b.unit_attrs
+    units = b.units
+    assert "units" in b.__dict__ and b.unit_table is units
+    assert list(units.columns) == list(whole.columns)
+    assert _same(units.geometry.values, whole.geometry.values)
+    # the engine's polygons and the frame's are the same objects
+    assert b.unit_polygons[5] is units.geometry.values[5]

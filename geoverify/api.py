@@ -11,6 +11,7 @@ from geoverify.boundaries.control import read_control
 from geoverify.core.result import CheckResult, record_columns
 from geoverify.core.table import claims_frame, normalise
 from geoverify.errors import ClaimsFileError
+from geoverify.io.context import read_places, read_world, read_world_borders, regions_far
 from geoverify.io.table import raw_from_frame
 from geoverify.run.memory import check_raw, swapped_notes
 
@@ -151,25 +152,49 @@ def _control_layer(control: Any):
     return read_control(control)
 
 
-def _display_layers(report: dict[str, Any], bset) -> dict[str, Any]:
+def _display_layers(report: dict[str, Any], bset, extent: tuple[float, float, float, float] | None = None
+                    ) -> dict[str, Any]:
     """The boundary layers of ``bset`` a map of ``report`` draws from (cut in the renderer).
 
     Regions (``units`` of level adm1), countries without regions (level
     country) and the land borders between countries, as GeoDataFrames, plus
-    the embedded settlements and their credit.
+    the embedded settlements and their credit. With an ``extent`` (the page's
+    context extent), only the units whose bounding box reaches into it: the
+    renderer draws no other, and the others' polygons are never made.
     """
-    units = bset.units
+    extra: dict[str, Any] = {}
+    if extent is None:
+        units = bset.units
+    else:
+        import geopandas as gpd
+        import numpy as np
+
+        polygons = bset.unit_polygons
+        b = polygons.bounds
+        with np.errstate(invalid="ignore"):
+            near = np.flatnonzero((b[:, 2] >= extent[0]) & (b[:, 0] <= extent[2])
+                                  & (b[:, 3] >= extent[1]) & (b[:, 1] <= extent[3]))
+        attrs = pd.DataFrame(bset.unit_table).drop(columns="geometry", errors="ignore")
+        data = attrs.iloc[near].reset_index(drop=True)
+        # the far tier simplified once for the embedded units (scripts/build_far_tier.py)
+        sha = next((p.get("sha256") for p in bset.provenance if p.get("name") == "units"), None)
+        far = regions_far(sha, attrs["code"], attrs["level"])
+        if far is not None:
+            data["far"] = list(far[0][near])
+            extra["far_base_tolerance"] = far[1]
+        units = gpd.GeoDataFrame(data, geometry=list(polygons[near]), crs="EPSG:4326")
     is_region = (units["level"] == "adm1").to_numpy()
-    adm1 = units[is_region][["code", "name", "country", "geometry"]]
-    adm0 = units[~is_region][["code", "name", "geometry"]]
+    keep = ["far"] if "far" in units.columns else []
+    adm1 = units[is_region][["code", "name", "country", *keep, "geometry"]]
+    adm0 = units[~is_region][["code", "name", *keep, "geometry"]]
     borders = bset.borders
     land = borders[(borders["kind"] == "country").to_numpy()]
-    from geoverify.io.context import read_places, read_world, read_world_borders
 
     places, credit = read_places()
     names = dict(zip(bset.countries["code"], bset.countries["name"]))
     return {"adm0": adm0, "adm1": adm1, "borders": land, "places": places, "context_attribution": credit,
-            "world": read_world(), "world_borders": read_world_borders(), "country_names": names}
+            "world": read_world(), "world_borders": read_world_borders(), "country_names": names,
+            **extra}
 
 
 def _checked(claims: Any, boundaries: Any, read_options: dict[str, Any]) -> CheckResult | dict[str, Any]:
@@ -205,6 +230,7 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
     """
     from geoverify.render import build_map as render_map
     from geoverify.render._data import FrameColumns
+    from geoverify.render._layers import context_extent
 
     checked = _checked(claims, boundaries, read_options)
     columns = None
@@ -214,7 +240,11 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
         columns = FrameColumns.of_fields(*record_columns(checked.table))
     else:
         report = checked
-    layers = _display_layers(report, _load_boundaries(boundaries))
+    if columns is None:
+        columns = FrameColumns.of_report(report)
+    lat, lon = columns.coordinates()
+    extent = context_extent([v for v in lon if v is not None], [v for v in lat if v is not None])
+    layers = _display_layers(report, _load_boundaries(boundaries), extent)
     return render_map(report, **layers, title=title, cdn=cdn, tiles=tiles,
                       tiles_attribution=tiles_attribution, columns=columns)
 

@@ -59,6 +59,7 @@ def build_map(
     tiles_attribution: str | None = None,
     build_time: datetime | None = None,
     columns: FrameColumns | None = None,
+    far_base_tolerance: float | None = None,
 ) -> folium.Map:
     """Build the evidence map of a check result.
 
@@ -96,6 +97,10 @@ def build_map(
         The frames as :class:`~geoverify.render._data.FrameColumns` (then ``result`` needs no
         ``frames``): how ``geoverify.build_map`` passes a large check without making a dict
         per frame.
+    far_base_tolerance
+        When ``adm1`` and ``adm0`` have a ``far`` column (the polygons simplified beforehand
+        as one coverage, as ``geoverify.build_map`` passes the embedded set's): the tolerance
+        they were simplified at. The far tier is then taken from them.
 
     Returns
     -------
@@ -122,6 +127,7 @@ def build_map(
         tiles_attribution=tiles_attribution,
         build_time=build_time,
         columns=columns,
+        far_base_tolerance=far_base_tolerance,
     )
 
 

@@ -177,20 +177,33 @@ def _cells(lon: Any, lat: Any, size: float) -> Any:
     return shapely.coverage_union_all(boxes)
 
 
+def context_extent(lon: Sequence[float], lat: Sequence[float]) -> Bbox | None:
+    """The context extent of the located frames: their bounding box grown by
+    :data:`CONTEXT_PAD_DEG` (None without frames). Only boundaries that reach into it are
+    drawn in detail."""
+    import numpy as np
+
+    lon_a = np.asarray(lon, dtype=float)
+    lat_a = np.asarray(lat, dtype=float)
+    if lon_a.size == 0:
+        return None
+    return (
+        max(-180.0, float(lon_a.min()) - CONTEXT_PAD_DEG),
+        max(-85.0, float(lat_a.min()) - CONTEXT_PAD_DEG),
+        min(180.0, float(lon_a.max()) + CONTEXT_PAD_DEG),
+        min(85.0, float(lat_a.max()) + CONTEXT_PAD_DEG),
+    )
+
+
 def zones_of(lon: Sequence[float], lat: Sequence[float]) -> Zones:
     """The display zones of the located frames (see the module docstring)."""
     import numpy as np
 
     lon_a = np.asarray(lon, dtype=float)
     lat_a = np.asarray(lat, dtype=float)
-    if lon_a.size == 0:
+    extent = context_extent(lon_a, lat_a)
+    if extent is None:
         return Zones(None, None, None, FAR_TOLERANCE_DEG)
-    extent = (
-        max(-180.0, float(lon_a.min()) - CONTEXT_PAD_DEG),
-        max(-85.0, float(lat_a.min()) - CONTEXT_PAD_DEG),
-        min(180.0, float(lon_a.max()) + CONTEXT_PAD_DEG),
-        min(85.0, float(lat_a.max()) + CONTEXT_PAD_DEG),
-    )
     span = max(extent[2] - extent[0], extent[3] - extent[1])
     far = max(FAR_TOLERANCE_DEG, round(span / 2000.0, 4))
     return Zones(_cells(lon_a, lat_a, NEAR_CELL_DEG), _cells(lon_a, lat_a, MID_CELL_DEG), extent, far)
@@ -275,6 +288,7 @@ def display_layers(
     world: pd.DataFrame | None = None,
     world_borders: pd.DataFrame | None = None,
     country_names: dict[str, str] | None = None,
+    far_base_tolerance: float | None = None,
 ) -> dict[str, Any]:
     """The page's boundary and context layers for frames at ``lon``/``lat``.
 
@@ -306,6 +320,11 @@ def display_layers(
         the frames), so the map has no edge where the detail ends.
     country_names
         Country code -> name, for labels (default: the ``adm0`` names).
+    far_base_tolerance
+        When ``adm1`` and ``adm0`` carry a ``far`` column: the tolerance (degrees) at which
+        those polygons were simplified, as one coverage, from the exact ones
+        (``scripts/build_far_tier.py``). The far tier is then taken from them (simplified
+        further when the extent's far tolerance is larger) instead of from the exact polygons.
 
     Returns
     -------
@@ -346,7 +365,9 @@ def display_layers(
     # one table of drawable units: regions, plus countries that have no regions
     units: list[dict[str, Any]] = []
     geoms: list[Any] = []
+    far_base: list[Any] = []  # the far tier simplified beforehand, where given
     if regions_gdf is not None:
+        far_base += list(regions_gdf["far"]) if "far" in regions_gdf.columns else [None] * len(regions_gdf)
         has_country = "country" in regions_gdf.columns
         for code, name, country, geom in zip(
             regions_gdf["code"] if "code" in regions_gdf.columns else [None] * len(regions_gdf),
@@ -358,6 +379,9 @@ def display_layers(
             geoms.append(geom)
     covered = {u["country"] for u in units if u["country"]}
     adm0_names: dict[str, str | None] = {}
+    far_of: dict[str, Any] = {}
+    if countries_gdf is not None and "far" in countries_gdf.columns:
+        far_of = {_text(c): g for c, g in zip(countries_gdf["code"], countries_gdf["far"])}
     if countries_gdf is not None:
         for code, name, geom in zip(countries_gdf["code"], countries_gdf["name"] if "name" in countries_gdf.columns
                                     else [None] * len(countries_gdf), countries_gdf.geometry.values):
@@ -368,6 +392,7 @@ def display_layers(
             if code not in covered:
                 units.append({"code": code, "name": _text(name), "country": code, "level": "adm0"})
                 geoms.append(geom)
+                far_base.append(far_of.get(code))
 
     regions: list[dict[str, Any]] = []
     countries: list[dict[str, Any]] = []
@@ -375,8 +400,15 @@ def display_layers(
     with ThreadPoolExecutor(max_workers=1) as pool:
         # the far tier of every region (it also places their labels) is the largest piece of
         # GEOS work: it runs on its own thread while the layers that do not need it are cut
-        simplifying = (pool.submit(shapely.coverage_simplify, exact, zones.far_tolerance)
-                       if units else None)
+        simplifying = None
+        if units and far_base_tolerance is not None and all(g is not None for g in far_base):
+            # the far tier from the coverage simplified beforehand: a few vertices to go
+            base = np.array(far_base, dtype=object)
+            simplifying = (pool.submit(shapely.coverage_simplify, base, zones.far_tolerance)
+                           if zones.far_tolerance > far_base_tolerance else None)
+            far = base
+        elif units:
+            simplifying = pool.submit(shapely.coverage_simplify, exact, zones.far_tolerance)
         backdrop = _backdrop(world, world_geoms, palette, zones)
         lines = _land_border_lines(borders, zones)
         thin = _thin_border_lines(world_borders, zones)
@@ -390,7 +422,10 @@ def display_layers(
             mid = np.full(len(exact), shapely.Polygon(), dtype=object)
             if in_ring.any():
                 mid[in_ring] = shapely.coverage_simplify(exact[in_ring], MID_TOLERANCE_DEG)
-        far = simplifying.result() if simplifying is not None else None
+        if simplifying is not None:
+            far = simplifying.result()
+        elif not units:
+            far = None
     if units:
         near_part, mid_part, far_part = _tiered(exact, mid, far, zones)
         detail = set(outline_codes)

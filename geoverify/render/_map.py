@@ -205,6 +205,7 @@ def build_map(
     tiles_attribution: str | None = None,
     build_time: datetime | None = None,
     columns: FrameColumns | None = None,
+    far_base_tolerance: float | None = None,
 ) -> folium.Map:
 
     if build_time is None:
@@ -219,7 +220,8 @@ def build_map(
         cutting = pool.submit(display_layers, located_lon, located_lat, adm0=adm0, adm1=adm1, borders=borders,
                               places=places, fills=_style.COUNTRY_FILLS,
                               outline_codes=_country_claims(cols.get("claim")), world=world,
-                              world_borders=world_borders, country_names=dict(country_names or {}))
+                              world_borders=world_borders, country_names=dict(country_names or {}),
+                              far_base_tolerance=far_base_tolerance)
         packed = pack_frames(result, cols)
         # the data is one object: the packed frames' keys, then "geo" and the page's settings
         writer = DataWriter()

@@ -38,6 +38,7 @@ from geoverify.cli.progress import Progress
 from geoverify.core.result import iter_records
 from geoverify.io.exports import EXPORT_FORMATS
 from geoverify.run.sink import FrameSink
+from geoverify.run.stream import CHUNK_ROWS
 
 log = logging.getLogger("geoverify")
 
@@ -149,7 +150,7 @@ def write_result(result, fmt: str, output, overwrite: bool, *, raw_text: bool = 
               help="Stream a large CSV/TSV or Parquet FILE in blocks with bounded memory, "
                    "writing frames to -o as they are checked (CSV, Parquet or JSON Lines, from "
                    "-o's extension); stdout gets the per-clip tallies in --format table or json.")
-@click.option("--chunk-rows", type=click.IntRange(min=1), default=131_072, show_default=True,
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=CHUNK_ROWS, show_default=True,
               help="With --stream: rows per block.")
 @boundaries_opt
 @verbose_opt

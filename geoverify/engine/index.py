@@ -301,7 +301,12 @@ class BoundaryIndex:
                 geoms = np.asarray(self.bset.waters.geometry.values, dtype=object)
                 shapely.prepare(geoms)
                 self._waters = shapely.STRtree(geoms)
-        pi, gi = self._waters.query(shapely.points(lon, lat), predicate="intersects")
+        # bounding boxes from the tree, then each candidate polygon's prepared test on its
+        # points (the tree's own "intersects" tests every point against the whole polygon,
+        # unprepared: 50 ms for a thousand points at sea)
+        pi, gi = self._waters.query(shapely.points(lon, lat))
+        hit = quadtree.intersects_pairs(self._waters.geometries, gi, lon[pi], lat[pi])
+        pi, gi = pi[hit], gi[hit]
         found: dict[int, set[str]] = {}
         for p, g in zip(pi.tolist(), gi.tolist()):
             found.setdefault(p, set()).add(codes[g])

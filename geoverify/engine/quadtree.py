@@ -100,7 +100,7 @@ def _group_slices(sorted_keys: np.ndarray):
 PREPARED_LOCK = _units.PREPARED_LOCK  # one lock for every prepared unit polygon
 
 
-def _intersects_pairs(geoms: np.ndarray, unit: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def intersects_pairs(geoms: np.ndarray, unit: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``intersects(geoms[unit[i]], Point(x[i], y[i]))`` for every i, one shapely call per unit."""
     out = np.zeros(len(unit), dtype=bool)
     if len(unit) == 0:
@@ -232,7 +232,7 @@ def _centres_in_units(geoms, tree, level: int, keys: np.ndarray, exclude: set | 
     if cand_cell is None:
         cand_cell, cand_unit = tree.query(shapely.points(cx, cy))
         cand_unit = cand_unit.astype(np.int32)
-    hit = _intersects_pairs(geoms, cand_unit, cx[cand_cell], cy[cand_cell])
+    hit = intersects_pairs(geoms, cand_unit, cx[cand_cell], cy[cand_cell])
     return cand_cell[hit], cand_unit[hit]
 
 
@@ -589,7 +589,7 @@ class Engine:
         # pairs (point, unit) that hold: whole-cell units, and outline units that test true
         wo, wu = _expand_csr(ix.w_ptr, ix.w_idx, sl)
         bo, bu = _expand_csr(ix.b_ptr, ix.b_idx, sl)
-        hit = _intersects_pairs(self.geoms, bu, lon[sp[bo]], lat[sp[bo]])
+        hit = intersects_pairs(self.geoms, bu, lon[sp[bo]], lat[sp[bo]])
         own = np.concatenate([wo, bo[hit]])
         uu = np.concatenate([wu, bu[hit]])
         count = np.bincount(own, minlength=len(sp))

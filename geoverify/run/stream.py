@@ -28,6 +28,7 @@ from geoverify.core.batch import check_batch, context, settings_of
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
 from geoverify.errors import ClaimsFileError, ConfigError
+from geoverify.heap import give_back
 from geoverify.io import adapters
 from geoverify.io.claims import ascii_share_is_utf8, utf16_without_bom
 from geoverify.io.columns import (
@@ -43,7 +44,10 @@ from geoverify.run.memory import provenance, threads, worker_pool
 from geoverify.run.sink import OUT_FORMATS, FrameSink
 
 #: Rows per block.
-CHUNK_ROWS = 131_072
+#: Rows per block: three blocks are in flight (two checked, one read), each holding about 4 KB a
+#: row while it is checked and encoded. 1,000,000 rows: 1.67-1.72 GB peak with 131,072-row
+#: blocks, 0.94 GB with 16,384, about 8 % slower.
+CHUNK_ROWS = 16_384
 _READ = 1 << 22
 
 
@@ -243,8 +247,11 @@ def _emit(done, sink: FrameSink, tally: Tally, progress) -> None:
     frames, part, encoded = done
     sink.put(encoded, frames)
     tally.merge(part)
+    n = len(frames)
+    del frames, encoded, done
+    give_back()  # memory stays that of the blocks in flight
     if progress is not None:
-        progress(len(frames))
+        progress(n)
 
 
 def _write_empty(sink: FrameSink, out_format: str) -> None:

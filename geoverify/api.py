@@ -152,18 +152,22 @@ def _control_layer(control: Any):
     return read_control(control)
 
 
-def _display_layers(report: dict[str, Any], bset, extent: tuple[float, float, float, float] | None = None
-                    ) -> dict[str, Any]:
+#: ``_display_layers(extent=WHOLE)``: every unit (the static figure draws its own extent).
+WHOLE = ("whole",)
+
+
+def _display_layers(report: dict[str, Any], bset, extent: Any = WHOLE) -> dict[str, Any]:
     """The boundary layers of ``bset`` a map of ``report`` draws from (cut in the renderer).
 
     Regions (``units`` of level adm1), countries without regions (level
     country) and the land borders between countries, as GeoDataFrames, plus
     the embedded settlements and their credit. With an ``extent`` (the page's
-    context extent), only the units whose bounding box reaches into it: the
-    renderer draws no other, and the others' polygons are never made.
+    context extent: a box, or None for a page without located frames), only the
+    units whose bounding box reaches into it: the renderer draws no other, and
+    the others' polygons are never made.
     """
     extra: dict[str, Any] = {}
-    if extent is None:
+    if extent is WHOLE:
         units = bset.units
     else:
         import geopandas as gpd
@@ -171,9 +175,12 @@ def _display_layers(report: dict[str, Any], bset, extent: tuple[float, float, fl
 
         polygons = bset.unit_polygons
         b = polygons.bounds
-        with np.errstate(invalid="ignore"):
-            near = np.flatnonzero((b[:, 2] >= extent[0]) & (b[:, 0] <= extent[2])
-                                  & (b[:, 3] >= extent[1]) & (b[:, 1] <= extent[3]))
+        if extent is None:  # nothing located: nothing drawn
+            near = np.zeros(0, dtype=np.int64)
+        else:
+            with np.errstate(invalid="ignore"):
+                near = np.flatnonzero((b[:, 2] >= extent[0]) & (b[:, 0] <= extent[2])
+                                      & (b[:, 3] >= extent[1]) & (b[:, 1] <= extent[3]))
         attrs = pd.DataFrame(bset.unit_table).drop(columns="geometry", errors="ignore")
         data = attrs.iloc[near].reset_index(drop=True)
         # the far tier simplified once for the embedded units (scripts/build_far_tier.py)

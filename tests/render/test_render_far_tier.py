@@ -139,6 +139,9 @@ def test_a_map_makes_only_the_units_of_its_box() -> None:
     assert "units" not in bset.__dict__ and 0 < made < len(bset.unit_geometry) // 4
     assert picked["far_base_tolerance"] == FAR_TOLERANCE_DEG
     assert "far" in picked["adm1"].columns
+    nothing = api._display_layers({}, bset, None)  # no located frame: no unit
+    assert len(nothing["adm1"]) == 0 and len(nothing["adm0"]) == 0
+    assert bset.unit_geometry.made_count() == made
     everything = api._display_layers({}, bset)  # the whole units layer, no far tier
     assert "far_base_tolerance" not in everything
     area = shapely.box(*box)

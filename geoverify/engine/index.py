@@ -160,7 +160,7 @@ class BoundaryIndex:
         self._unit_lines: dict[tuple[str, str], _UnitLines] = {}
         self._outline: dict[tuple[str, str], LineSet] = {}
         self._tree = None
-        self._geoms: np.ndarray | None = None
+        self._geoms = None  # the set's UnitGeometry, on first use
         self._waters = None  # STRtree over the territorial waters, for few points
         self._sea_cells: dict[tuple, tuple | None] = {}  # see _sea_disputes
         self._enclosing: dict[str, str] | None = None  # see enclosing_regions

@@ -79,6 +79,16 @@ def _floats(values, start: int, stop: int) -> list:
     return [float(x) if ok else None for x, ok in zip(a.tolist(), np.isfinite(a).tolist())]
 
 
+def float_column(frames: Frames, name: str) -> list:
+    """A number column of ``frames`` as the JSON report has it: floats, None where not finite."""
+    return _floats(frames.columns[name], 0, len(frames))
+
+
+def text_column(frames: Frames, name: str) -> list:
+    """A text column of ``frames`` as a list (None where empty)."""
+    return _pylist(frames.columns[name])
+
+
 def _unit(codes: list, names: list) -> list:
     return [None if c is None else {"code": c, "name": n if n is not None else c}
             for c, n in zip(codes, names)]

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from geoverify.render._data import FrameColumns
 
-__all__ = ["build_figure", "build_map", "map_build_time", "render_html", "save_figure"]
+__all__ = ["build_figure", "build_map", "check_tiles", "map_build_time", "render_html", "save_figure"]
 
 
 def build_map(
@@ -60,6 +60,7 @@ def build_map(
     build_time: datetime | None = None,
     columns: FrameColumns | None = None,
     far_base_tolerance: float | None = None,
+    cutting: Any = None,
 ) -> folium.Map:
     """Build the evidence map of a check result.
 
@@ -101,14 +102,17 @@ def build_map(
         When ``adm1`` and ``adm0`` have a ``far`` column (the polygons simplified beforehand
         as one coverage, as ``geoverify.build_map`` passes the embedded set's): the tolerance
         they were simplified at. The far tier is then taken from them.
+    cutting
+        A :class:`geoverify.render._map.LayerCutting` already started for these frames and
+        layers (``geoverify.build_map`` starts it as soon as the frames are located); the
+        boundary arguments are then not used.
 
     Returns
     -------
     folium.Map
         Displays inline in notebooks; pass it to :func:`render_html`.
     """
-    if tiles and not tiles_attribution and "{" in tiles:
-        raise ConfigError("custom tiles need tiles_attribution (the tile provider's required credit)")
+    check_tiles(tiles, tiles_attribution)
     from geoverify.render._map import build_map as _build
 
     return _build(
@@ -128,7 +132,14 @@ def build_map(
         build_time=build_time,
         columns=columns,
         far_base_tolerance=far_base_tolerance,
+        cutting=cutting,
     )
+
+
+def check_tiles(tiles: str | None, tiles_attribution: str | None) -> None:
+    """Refuse custom tiles without their credit (ConfigError)."""
+    if tiles and not tiles_attribution and "{" in tiles:
+        raise ConfigError("custom tiles need tiles_attribution (the tile provider's required credit)")
 
 
 def build_figure(result: Mapping[str, Any], **kwargs: Any) -> Any:

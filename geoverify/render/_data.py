@@ -343,10 +343,12 @@ class FrameColumns:
         return cls(len(frames), fields, extra, unknown)
 
     @classmethod
-    def of_fields(cls, fields: Mapping[str, list[Any]], extra: Mapping[str, list[Any]]) -> FrameColumns:
+    def of_fields(cls, fields: Mapping[str, list[Any]], extra: Mapping[str, list[Any]],
+                  coordinates: tuple[list[float | None], list[float | None]] | None = None
+                  ) -> FrameColumns:
         """From ``record_columns``: every frame has every field and every extra column, and the
         dicts of an object field all have the same keys in the same order (so their values
-        alone tell them apart)."""
+        alone tell them apart). ``coordinates``: :meth:`coordinates`, when worked out already."""
         n = len(fields["row"])
         if n == 0:
             return cls(0, fields, [], [])
@@ -360,7 +362,9 @@ class FrameColumns:
                 keys[name] = [tuple([tuple(d.values()) for d in v]) if v else None for v in values]
             elif all(v is None or type(v) is dict for v in values):  # noqa: E721 - exact type
                 keys[name] = [tuple(v.values()) if v else None for v in values]
-        return cls(n, fields, list(extra.items()), unknown, keys)
+        cols = cls(n, fields, list(extra.items()), unknown, keys)
+        cols._coordinates = coordinates
+        return cols
 
 
 def pack_frames(result: Mapping[str, Any], columns: FrameColumns | None = None) -> dict[str, Any]:

@@ -426,58 +426,82 @@ def display_layers(
             far = simplifying.result()
         elif not units:
             far = None
-    if units:
-        near_part, mid_part, far_part = _tiered(exact, mid, far, zones)
-        detail = set(outline_codes)
-        near_hit = shapely.intersects(exact, zones.near)
-        for k, unit in enumerate(units):
-            if near_hit[k]:
-                detail.add(unit["country"] or unit["code"] or "")
-        far_in_box = shapely.intersection(far, shapely.box(*zones.extent))  # one call for all
-        for k, unit in enumerate(units):
-            polys = (encode_polygons(near_part[k]) + encode_polygons(mid_part[k])
-                     + encode_polygons(far_part[k], min_area=min_far_area))
-            if not polys:
-                continue
-            regions.append({
-                "code": unit["code"], "name": unit["name"], "country": unit["country"], "level": unit["level"],
-                "fill": fill_of(unit["country"] or unit["code"] or ""),
-                # region lines only in the countries of the frames (and claimed ones)
-                "stroke": (unit["country"] or unit["code"] or "") in detail,
-                "polys": polys,
-                "anchors": _anchors(far_in_box[k], min_far_area * 50),
-            })
-        # countries: dissolved from their drawn pieces (claimed outline and labels)
-        by_country: dict[str, list[int]] = {}
-        for k, unit in enumerate(units):
-            by_country.setdefault(unit["country"] or unit["code"] or "", []).append(k)
-        for code in sorted(by_country):
-            if not code:
-                continue
-            members = by_country[code]
-            wanted = code in outline_codes
-            if wanted:
-                outline = shapely.union_all([g for k in members for g in (near_part[k], mid_part[k], far_part[k])
-                                             if not g.is_empty])
-                if code in world_outline:  # beyond the detailed area: the coarse outline, so no cut shows
-                    rest = shapely.difference(world_outline[code], shapely.box(*zones.extent))
-                    outline = shapely.union_all([outline, rest])
-            if code in world_outline:  # already dissolved at build time
-                far_outline = world_outline[code]
-            else:
-                far_outline = shapely.union_all(shapely.simplify(far[members], zones.far_tolerance * 5))
-            far_outline = shapely.intersection(far_outline, shapely.box(*zones.extent))
-            countries.append({
-                "code": code,
-                "name": (country_names or {}).get(code) or adm0_names.get(code) or code,
-                "polys": encode_polygons(outline) if wanted else [],
-                "anchors": _anchors(far_outline, min_far_area * 50),
-            })
-
+        if units:
+            near_part, mid_part, far_part = _tiered(exact, mid, far, zones)
+            _cut_units(units, exact, far, near_part, mid_part, far_part, zones, outline_codes, fill_of,
+                       world_outline, country_names or {}, adm0_names, min_far_area, pool, regions, countries)
     result = dict(empty)
     result.update({"regions": regions, "countries": countries, "borders": lines, "places": shown_places,
                    "backdrop": backdrop, "extent": list(zones.extent), "thinBorders": thin})
     return result
+
+
+def _cut_units(units: list[dict[str, Any]], exact: Any, far: Any, near_part: Any, mid_part: Any, far_part: Any,
+               zones: Zones, outline_codes: Sequence[str], fill_of: Any, world_outline: dict[str, Any],
+               country_names: dict[str, str], adm0_names: dict[str, str | None], min_far_area: float,
+               pool: ThreadPoolExecutor, regions: list[dict[str, Any]], countries: list[dict[str, Any]]) -> None:
+    """The drawn regions and the countries' outlines and labels (appended to ``regions`` and
+    ``countries``). The outlines of the countries claimed as a whole (a dissolve of every piece
+    of their regions: the largest GEOS work left) are made on ``pool`` while the regions are
+    encoded here."""
+    import shapely
+
+    box = shapely.box(*zones.extent)
+    by_country: dict[str, list[int]] = {}
+    for k, unit in enumerate(units):
+        by_country.setdefault(unit["country"] or unit["code"] or "", []).append(k)
+    wanted = [code for code in sorted(by_country) if code and code in outline_codes]
+    outlines = {code: pool.submit(_outline, [g for k in by_country[code] for g in (near_part[k], mid_part[k], far_part[k])],
+                                  world_outline.get(code), box)
+                for code in wanted}
+    detail = set(outline_codes)
+    near_hit = shapely.intersects(exact, zones.near)
+    for k, unit in enumerate(units):
+        if near_hit[k]:
+            detail.add(unit["country"] or unit["code"] or "")
+    far_in_box = shapely.intersection(far, box)  # one call for all
+    for k, unit in enumerate(units):
+        polys = (encode_polygons(near_part[k]) + encode_polygons(mid_part[k])
+                 + encode_polygons(far_part[k], min_area=min_far_area))
+        if not polys:
+            continue
+        regions.append({
+            "code": unit["code"], "name": unit["name"], "country": unit["country"], "level": unit["level"],
+            "fill": fill_of(unit["country"] or unit["code"] or ""),
+            # region lines only in the countries of the frames (and claimed ones)
+            "stroke": (unit["country"] or unit["code"] or "") in detail,
+            "polys": polys,
+            "anchors": _anchors(far_in_box[k], min_far_area * 50),
+        })
+    # countries: dissolved from their drawn pieces (claimed outline and labels)
+    for code in sorted(by_country):
+        if not code:
+            continue
+        members = by_country[code]
+        if code in world_outline:  # already dissolved at build time
+            far_outline = world_outline[code]
+        else:
+            far_outline = shapely.union_all(shapely.simplify(far[members], zones.far_tolerance * 5))
+        far_outline = shapely.intersection(far_outline, box)
+        countries.append({
+            "code": code,
+            "name": country_names.get(code) or adm0_names.get(code) or code,
+            "polys": outlines[code].result() if code in outlines else [],
+            "anchors": _anchors(far_outline, min_far_area * 50),
+        })
+
+
+def _outline(pieces: list[Any], world_geom: Any, box: Any) -> list[list[list[int]]]:
+    """A claimed country's outline, encoded: its drawn pieces dissolved, and beyond the detailed
+    area its coarse outline, so that no cut shows."""
+    import shapely
+
+    parts = [g for g in pieces if not g.is_empty]
+    if world_geom is not None:
+        parts.append(shapely.difference(world_geom, box))
+    # one dissolve of everything: the same area as dissolving the pieces first and the coarse
+    # rest after, in half the time (Russia of a 100,000-frame page: 0.46 s instead of 0.89 s)
+    return encode_polygons(shapely.union_all(parts))
 
 
 def _backdrop(world: Any, world_geoms: Any, palette: dict[str, str], zones: Zones) -> list[dict[str, Any]]:

@@ -194,6 +194,60 @@ def decode_data(text: str) -> dict[str, Any]:
 GIL_SWITCH_S = 1e-4
 
 
+class LayerCutting:
+    """The boundary layers of a page, cut on a thread of their own from the moment the frames'
+    coordinates are known (see :func:`build_map`), under a short switch interval
+    (:data:`GIL_SWITCH_S`) until :meth:`result` or :meth:`close`; a context manager.
+
+    ``lon``/``lat`` are the located frames, ``outline_codes`` the countries claimed as a whole,
+    the rest as :func:`~geoverify.render._layers.display_layers` takes them.
+    """
+
+    def __init__(self, lon: list[float], lat: list[float], outline_codes: list[str], *,
+                 adm0: Any = None, adm1: Any = None, borders: Any = None, places: Any = None,
+                 world: Any = None, world_borders: Any = None,
+                 country_names: Mapping[str, str] | None = None,
+                 far_base_tolerance: float | None = None) -> None:
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(GIL_SWITCH_S)
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            self._future = self._pool.submit(
+                display_layers, lon, lat, adm0=adm0, adm1=adm1, borders=borders, places=places,
+                fills=_style.COUNTRY_FILLS, outline_codes=outline_codes, world=world,
+                world_borders=world_borders, country_names=dict(country_names or {}),
+                far_base_tolerance=far_base_tolerance)
+        except BaseException:
+            self.close()
+            raise
+
+    def result(self) -> dict[str, Any]:
+        """The layers (waits for them); the switch interval is restored."""
+        try:
+            return self._future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Wait for the thread and restore the switch interval (idempotent)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+            sys.setswitchinterval(self._switch)
+
+    def __enter__(self) -> LayerCutting:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def located_points(cols: FrameColumns) -> tuple[list[float], list[float]]:
+    """Longitudes and latitudes of the located frames (6 decimals, as the page stores them)."""
+    lat_col, lon_col = cols.coordinates()
+    return [v for v in lon_col if v is not None], [v for v in lat_col if v is not None]
+
+
 def build_map(
     result: Mapping[str, Any],
     *,
@@ -212,14 +266,13 @@ def build_map(
     build_time: datetime | None = None,
     columns: FrameColumns | None = None,
     far_base_tolerance: float | None = None,
+    cutting: LayerCutting | None = None,
 ) -> folium.Map:
 
     if build_time is None:
         build_time = map_build_time()
     cols = columns if columns is not None else FrameColumns.of_report(result)
-    lat_col, lon_col = cols.coordinates()
-    located_lat = [v for v in lat_col if v is not None]
-    located_lon = [v for v in lon_col if v is not None]
+    located_lon, located_lat = located_points(cols)
     # The boundary layers (mostly GEOS, which releases the GIL) are cut on a second thread
     # while this one packs the frames (Python): 100,000 frames, 11 s and 4 s side by side.
     # The cutting thread makes thousands of short GEOS calls, each releasing the GIL and then
@@ -227,22 +280,19 @@ def build_map(
     # interval (5 ms by default): a shorter interval while both run. 100,000 frames, six runs
     # alternating with the code before: median 13.0 s instead of 13.4 s (a small gain on this
     # noisy machine; the check's batch threads gained nothing from the same change).
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(GIL_SWITCH_S)
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            cutting = pool.submit(display_layers, located_lon, located_lat, adm0=adm0, adm1=adm1, borders=borders,
-                                  places=places, fills=_style.COUNTRY_FILLS,
-                                  outline_codes=_country_claims(cols.get("claim")), world=world,
-                                  world_borders=world_borders, country_names=dict(country_names or {}),
-                                  far_base_tolerance=far_base_tolerance)
-            packed = pack_frames(result, cols)
-            # the data is one object: the packed frames' keys, then "geo" and the page's settings
-            writer = DataWriter()
-            writer.write(_json(packed)[:-1])
-            geo = cutting.result()
-    finally:
-        sys.setswitchinterval(switch)
+    # ``geoverify.build_map`` starts the cutting itself (``cutting``), as soon as the check
+    # has located the frames, before their columns are gathered for packing.
+    if cutting is None:
+        cutting = LayerCutting(located_lon, located_lat, _country_claims(cols.get("claim")),
+                               adm0=adm0, adm1=adm1, borders=borders, places=places, world=world,
+                               world_borders=world_borders, country_names=country_names,
+                               far_base_tolerance=far_base_tolerance)
+    with cutting:
+        packed = pack_frames(result, cols)
+        # the data is one object: the packed frames' keys, then "geo" and the page's settings
+        writer = DataWriter()
+        writer.write(_json(packed)[:-1])
+        geo = cutting.result()
 
     boundaries = [b for b in result.get("boundaries") or [] if isinstance(b, Mapping)]
     credits = [_html.esc(b.get("attribution")) for b in boundaries if b.get("attribution")]

@@ -39,3 +39,25 @@ def test_switch_interval_restored_when_cutting_fails(monkeypatch) -> None:
     with pytest.raises(RuntimeError, match="cutting failed"):
         _map.build_map(_report())
     assert sys.getswitchinterval() == pytest.approx(before)
+
+
+def test_cutting_started_early_is_closed_when_packing_fails(monkeypatch) -> None:
+    """geoverify.build_map starts cutting the layers before it gathers the frame columns; an
+    error there still waits for the cutting thread and restores the switch interval."""
+    import threading
+
+    from geoverify import api
+
+    result = api.check(api.example_claims())
+    before = sys.getswitchinterval()
+    threads = threading.active_count()
+
+    def broken(*args, **kwargs):
+        assert sys.getswitchinterval() == pytest.approx(_map.GIL_SWITCH_S)
+        raise RuntimeError("packing failed")
+
+    monkeypatch.setattr(api, "record_columns", broken)
+    with pytest.raises(RuntimeError, match="packing failed"):
+        api.build_map(result)
+    assert sys.getswitchinterval() == pytest.approx(before)
+    assert threading.active_count() == threads

@@ -92,6 +92,11 @@ def as_text(value: Any) -> str | None:
     """A claims-file value as display text (``None`` stays ``None``)."""
     if value is None:
         return None
+    kind = type(value)
+    if kind is int:
+        return repr(value)  # what json.dumps writes for an int
+    if kind is float:
+        return repr(value) if math.isfinite(value) else None  # json.dumps writes a float's repr
     if isinstance(value, str):
         return value
     if isinstance(value, float) and not math.isfinite(value):
@@ -287,6 +292,35 @@ def _distance(value: Any) -> float | int | None:
     return int(round(units))
 
 
+def _distances(values: Sequence[Any]) -> list[float | int | None]:
+    """:func:`_distance` of each value; on whole arrays when every value is a float or None
+    (a check's columns), value by value otherwise."""
+    if not all(v is None or type(v) is float for v in values):  # noqa: E721 - exact type
+        return [_distance(v) for v in values]
+    import numpy as np
+
+    a = np.array(values, dtype=float)  # None -> NaN
+    known = np.isfinite(a)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # round(value, 1), then decametres: two decimals below 1 km, none from there on.
+        # numpy rounds a scaled product, Python the exact value: they agree except where the
+        # product lands next to a tie, and those values are done by _distance
+        x = np.where(known, a, 0.0)
+        metres = np.round(x, 1)
+        units = metres / DISTANCE_UNIT_M
+        small = np.abs(metres) < 1000
+        rounded = np.where(small, np.round(units, 2), np.round(units))
+        whole = (rounded == np.floor(rounded)) | ~small
+        near_tie = ((np.abs(np.abs(x * 10) % 1 - 0.5) < 1e-6)
+                    | (small & (np.abs(np.abs(units * 100) % 1 - 0.5) < 1e-6)))
+    rounded = rounded + 0.0  # no -0.0
+    out = [None if not k else (int(r) if w else r)
+           for r, w, k in zip(rounded.tolist(), whole.tolist(), known.tolist())]
+    for i in np.flatnonzero(near_tie & known).tolist():
+        out[i] = _distance(values[i])
+    return out
+
+
 class FrameColumns:
     """The frames of a result as one list of values per field, for :func:`pack_frames`.
 
@@ -427,7 +461,7 @@ def pack_frames(result: Mapping[str, Any], columns: FrameColumns | None = None) 
                         values[i] = 0
         columns_out[field] = coded_column(values)
     for field in DISTANCE_FIELDS:
-        values = [_distance(v) for v in cols.get(field)]
+        values = _distances(cols.get(field))
         columns_out[field] = values if any(v is not None for v in values) else None  # None: all missing
     for field in OBJECT_FIELDS:
         raw = [_empty_to_none(v) for v in cols.get(field)]

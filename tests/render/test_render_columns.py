@@ -132,3 +132,27 @@ def test_data_writer__pieces_give_the_bytes_of_gzip_of_the_whole_text() -> None:
             writer.write(text[a:b])
         assert writer.close() == expected
     assert decode_data(expected) == value
+
+
+def test_distances__on_arrays_equal_value_by_value_rounding_ties_included() -> None:
+    """The page's distance columns are rounded on whole arrays; numpy's scaled rounding differs
+    from Python's round() next to ties (0.05 m, 156.65 m), which are done value by value."""
+    import random
+
+    from geoverify.render._data import _distance, _distances
+
+    rng = random.Random(7)
+    values: list = [None, float("nan"), float("inf"), -0.0, 0.0, 0.05, 0.005, 0.15, 0.25, 0.35,
+                    0.45, 156.65, 999.95, 999.94999, 1000.0, 9994.999, 9995.0, 9999.95, 12345.65,
+                    1e9, 1e300]
+    for _ in range(50_000):
+        values.append(rng.choice([
+            round(rng.uniform(0, 2000), 1), rng.uniform(0, 50_000),
+            round(rng.uniform(0, 30_000), rng.randint(0, 4)),
+            rng.randint(0, 100_000) / rng.choice([10, 20, 40, 100, 200, 1000]),
+            rng.expovariate(1 / 300)]))
+    want = [_distance(v) for v in values]
+    got = _distances(values)
+    assert [(type(x), repr(x)) for x in got] == [(type(x), repr(x)) for x in want]
+    # anything but floats and None goes value by value
+    assert _distances([1, "2.5", None, True]) == [_distance(v) for v in (1, "2.5", None, True)]

@@ -144,33 +144,52 @@ def _country_claims(claims: list[Any]) -> list[str]:
 class DataWriter:
     """The page's data: JSON, gzip-compressed (no timestamp: reproducible), base64.
 
-    The JSON is written in pieces (``write``): the frames' part is compressed while the
-    boundary layers are still being cut. The bytes are those of the whole text compressed at
-    once: a fixed gzip header (mtime 0, OS 255, whichever Python runs), one raw deflate
-    stream (deflate's output does not depend on how its input was cut) and CRC-32 and size.
+    The JSON is written in pieces (``write``) and compressed at :meth:`close`, as one gzip
+    member: a fixed header (mtime 0, OS 255, whichever Python runs), one raw deflate stream,
+    CRC-32 and size. The deflate stream is made of pieces of :data:`CHUNK` bytes of text,
+    compressed side by side on two threads (zlib releases the GIL), each primed with the 32 KB
+    of text before it (so it refers back into it as one stream would) and ended with a sync
+    flush, the last one finished: one valid stream, whose bytes depend on the text only, not
+    on how it was written. 100,000 frames (44 MB of text): 0.6 s instead of 1.1 s, 1 KB more.
 
     zlib's default level 6: for the 44 MB of data of a 100,000-frame page it takes 1.7 s
     where level 9 takes 6.5 s, for a page 3 % larger (9.9 MB instead of 9.5 MB)."""
 
     LEVEL = 6
+    #: Bytes of text per piece of the deflate stream.
+    CHUNK = 8 << 20
+    #: Bytes of text before a piece that prime its compressor (deflate's window).
+    WINDOW = 32 << 10
 
     def __init__(self) -> None:
-        self._deflate = zlib.compressobj(self.LEVEL, zlib.DEFLATED, -15)
-        self._crc = 0
-        self._size = 0
-        # magic, deflate, no flags, mtime 0, no extra flags (level 6), OS unknown (255)
-        self._parts = [b"\x1f\x8b\x08\x00" + struct.pack("<L", 0) + b"\x00\xff"]
+        self._raw: list[bytes] = []
 
     def write(self, text: str) -> None:
-        raw = text.encode("utf-8")
-        self._crc = zlib.crc32(raw, self._crc)
-        self._size += len(raw)
-        self._parts.append(self._deflate.compress(raw))
+        self._raw.append(text.encode("utf-8"))
 
     def close(self) -> str:
-        self._parts.append(self._deflate.flush())
-        self._parts.append(struct.pack("<LL", self._crc, self._size & 0xFFFFFFFF))
-        return base64.b64encode(b"".join(self._parts)).decode("ascii")
+        data = b"".join(self._raw)
+        self._raw = [data]
+        view = memoryview(data)
+        starts = list(range(0, len(data), self.CHUNK)) or [0]
+
+        def piece(start: int) -> bytes:
+            end = min(start + self.CHUNK, len(data))
+            primer = data[max(0, start - self.WINDOW):start]
+            deflate = (zlib.compressobj(self.LEVEL, zlib.DEFLATED, -15, zdict=primer) if primer
+                       else zlib.compressobj(self.LEVEL, zlib.DEFLATED, -15))
+            out = deflate.compress(view[start:end])
+            return out + deflate.flush(zlib.Z_FINISH if end == len(data) else zlib.Z_SYNC_FLUSH)
+
+        if len(starts) > 1:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                pieces = list(pool.map(piece, starts))
+        else:
+            pieces = [piece(0)]
+        # magic, deflate, no flags, mtime 0, no extra flags (level 6), OS unknown (255)
+        header = b"\x1f\x8b\x08\x00" + struct.pack("<L", 0) + b"\x00\xff"
+        trailer = struct.pack("<LL", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+        return base64.b64encode(b"".join([header, *pieces, trailer])).decode("ascii")
 
 
 def _json(value: Any) -> str:

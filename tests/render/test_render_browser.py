@@ -64,6 +64,29 @@ def test_evidence_page__renders_map_and_boundaries(open_map: Any, example_page: 
     watch.assert_clean()
 
 
+def test_evidence_page__data_in_many_deflate_pieces_inflates(
+        open_map: Any, layers: dict[str, Any], make_result: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large page's data is deflated in pieces side by side (DataWriter.CHUNK): the
+    browser's DecompressionStream reads the stream they make."""
+    import base64
+    import gzip
+
+    from geoverify.render import _map
+
+    monkeypatch.setattr(_map.DataWriter, "CHUNK", 1_000)
+    result = make_result()
+    path = tmp_path / "pieces.html"
+    path.write_text(render_html(build_map(result, **layers)), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    start = text.index('data-encoding="gzip+base64">') + len('data-encoding="gzip+base64">')
+    data = gzip.decompress(base64.b64decode(text[start:text.index("<", start)]))
+    assert len(data) > 5 * 1_000  # several pieces
+    watch = open_map(path)
+    assert watch.page.evaluate("window.geoverifyMap.drawnFrameCount()") == located(result) == 8
+    watch.assert_clean()
+
+
 def test_evidence_page__draws_every_located_frame(open_map: Any, example_page: Any) -> None:
     path, result = example_page
     watch = open_map(path)

@@ -105,7 +105,8 @@ def test_build_map__page_of_a_result_equals_the_page_of_its_report(
         assert "10 frames in 4 clips" in from_result  # the subtitle counts the frames of the columns
 
 
-def test_data_writer__pieces_give_the_bytes_of_gzip_of_the_whole_text() -> None:
+def test_data_writer__bytes_depend_on_the_text_only_and_inflate_to_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     import base64
     import gzip
     import json
@@ -119,19 +120,28 @@ def test_data_writer__pieces_give_the_bytes_of_gzip_of_the_whole_text() -> None:
     value = {"k": [rng.random() for _ in range(20_000)], "s": "\u2028<é>" * 5000}
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     raw = text.encode("utf-8")
-    # gzip: magic, deflate, no flags, mtime 0, xfl 0, OS 255; raw deflate; CRC-32 and size
+    # one piece: exactly gzip of the whole text (magic, deflate, no flags, mtime 0, xfl 0,
+    # OS 255; raw deflate; CRC-32 and size)
     header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
     trailer = struct.pack("<LL", zlib.crc32(raw), len(raw))
-    expected = base64.b64encode(header + zlib.compress(raw, 6, wbits=-15) + trailer).decode("ascii")
-    assert gzip.decompress(base64.b64decode(expected)) == raw
-    assert encode_data(value) == expected
+    whole = base64.b64encode(header + zlib.compress(raw, 6, wbits=-15) + trailer).decode("ascii")
+    assert len(raw) < DataWriter.CHUNK and encode_data(value) == whole
+    # many pieces compressed side by side: one gzip member that inflates to the text, the
+    # same bytes however the text was written, about the size of one stream
+    monkeypatch.setattr(DataWriter, "CHUNK", 40_000)
+    pieces = encode_data(value)
+    assert gzip.decompress(base64.b64decode(pieces)) == raw
+    assert zlib.decompressobj(-15).decompress(base64.b64decode(pieces)[10:-8]) == raw
+    assert len(pieces) < len(whole) * 1.01
     for _ in range(5):
         cuts = sorted(rng.sample(range(1, len(text)), rng.randint(1, 40)))
         writer = DataWriter()
         for a, b in zip([0, *cuts], [*cuts, len(text)]):
             writer.write(text[a:b])
-        assert writer.close() == expected
-    assert decode_data(expected) == value
+        assert writer.close() == pieces
+    assert decode_data(pieces) == value
+    empty = DataWriter()
+    assert gzip.decompress(base64.b64decode(empty.close())) == b""
 
 
 def test_distances__on_arrays_equal_value_by_value_rounding_ties_included() -> None:

@@ -273,7 +273,8 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
                            far_base_tolerance=layers.get("far_base_tolerance"))
     try:
         # the page packs the frame columns directly: no dict per frame (100,000 frames: ~15 s)
-        columns = FrameColumns.of_fields(*record_columns(checked.table), coordinates=(lat, lon))
+        columns = FrameColumns.of_fields(*record_columns(checked.table, shared=True),
+                                         coordinates=(lat, lon))
         return render_map(report, **layers, title=title, cdn=cdn, tiles=tiles,
                           tiles_attribution=tiles_attribution, columns=columns, cutting=cutting)
     finally:

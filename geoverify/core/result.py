@@ -89,9 +89,27 @@ def text_column(frames: Frames, name: str) -> list:
     return _pylist(frames.columns[name])
 
 
-def _unit(codes: list, names: list) -> list:
-    return [None if c is None else {"code": c, "name": n if n is not None else c}
-            for c, n in zip(codes, names)]
+def _unit(codes: list, names: list, shared: dict | None = None) -> list:
+    if shared is None:
+        return [None if c is None else {"code": c, "name": n if n is not None else c}
+                for c, n in zip(codes, names)]
+    return _shared([codes, names], lambda c, n: {"code": c, "name": n if n is not None else c},
+                   shared)
+
+
+def _shared(columns: list[list], make, cache: dict) -> list:
+    """``make(*values)`` of each row (None where the first value is None), one object for each
+    distinct tuple of values."""
+    out = []
+    for key in zip(*columns):
+        if key[0] is None:
+            out.append(None)
+            continue
+        obj = cache.get(key)
+        if obj is None:
+            obj = cache[key] = make(*key)
+        out.append(obj)
+    return out
 
 
 def finding_lists(findings: pd.DataFrame, n: int, *, value: bool = False) -> list[list[dict]]:
@@ -108,14 +126,16 @@ def finding_lists(findings: pd.DataFrame, n: int, *, value: bool = False) -> lis
     return out
 
 
-def record_columns(frames: Frames, start: int = 0, stop: int | None = None
-                   ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+def record_columns(frames: Frames, start: int = 0, stop: int | None = None, *,
+                   shared: bool = False) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
     """The JSON report's frame fields as lists, for rows ``start:stop`` of the batch.
 
     Returns ``(fields, extra)``: ``fields`` maps every name of :data:`FRAME_FIELDS` but
     ``extra`` to one value per frame (exactly what :func:`iter_records` puts in each dict);
     ``extra`` maps each other column of the input to its values. The map page packs these
-    lists directly, so 100,000 frames are never made into 100,000 dicts.
+    lists directly, so 100,000 frames are never made into 100,000 dicts. With ``shared``, the
+    frames with the same country, region, waters, disputed status or claim share one dict of
+    it (for readers that do not change them).
     """
     n = len(frames)
     stop = n if stop is None else min(stop, n)
@@ -145,16 +165,22 @@ def record_columns(frames: Frames, start: int = 0, stop: int | None = None
         "row": [int(r) for r in L["row"]], "id": L["id"], "clip": L["clip"], "frame": L["frame"],
         "lon": _floats(c["lon"], start, stop), "lat": _floats(c["lat"], start, stop),
         "coordinates_text": L["coordinates_text"], "notation": L["notation"],
-        "country": _unit(L["country_code"], L["country_name"]),
-        "adm1": _unit(L["adm1_code"], L["adm1_name"]),
-        "waters": _unit(L["waters_code"], L["waters_name"]),
-        "disputed": [None if by is None else {"by": by, "since": since}
-                     for by, since in zip(L["disputed_by"], L["disputed_since"])],
+        "country": _unit(L["country_code"], L["country_name"], {} if shared else None),
+        "adm1": _unit(L["adm1_code"], L["adm1_name"], {} if shared else None),
+        "waters": _unit(L["waters_code"], L["waters_name"], {} if shared else None),
+        "disputed": (_shared([L["disputed_by"], L["disputed_since"]],
+                             lambda by, since: {"by": by, "since": since}, {}) if shared else
+                     [None if by is None else {"by": by, "since": since}
+                      for by, since in zip(L["disputed_by"], L["disputed_since"])]),
         "distance_to_border_m": dist["distance_to_border_m"],
         "distance_to_region_border_m": dist["distance_to_region_border_m"],
         "claimed": L["claimed"],
-        "claim": [None if level is None else {"level": level, "code": code, "name": name}
-                  for level, code, name in zip(L["claim_level"], L["claim_code"], L["claim_name"])],
+        "claim": (_shared([L["claim_level"], L["claim_code"], L["claim_name"]],
+                          lambda level, code, name: {"level": level, "code": code, "name": name},
+                          {}) if shared else
+                  [None if level is None else {"level": level, "code": code, "name": name}
+                   for level, code, name in zip(L["claim_level"], L["claim_code"],
+                                                L["claim_name"])]),
         "distance_to_claimed_m": dist["distance_to_claimed_m"],
         "decision": [None if dd is None else {"distance_m": dd, "band_m": band, "line": line}
                      for dd, band, line in zip(dist["decision_distance_m"], dist["decision_band_m"],

@@ -218,8 +218,18 @@ def coded_column(values: Sequence[Any], keys: Sequence[Any] | None = None, clean
 
 
 def _texts(values: Sequence[Any]) -> list[Any]:
-    """:func:`as_text` of each value (text and ``None`` as they are, without a call each)."""
-    return [v if v is None or type(v) is str else as_text(v) for v in values]  # noqa: E721
+    """:func:`as_text` of each value (text and ``None`` as they are, without a call each; an
+    object that several frames share, once)."""
+    cache: dict[int, Any] = {}  # ``values`` keeps every object alive: ids stay unique
+
+    def text(v: Any) -> Any:
+        key = id(v)
+        got = cache.get(key, cache)
+        if got is cache:
+            got = cache[key] = as_text(v)
+        return got
+
+    return [v if v is None or type(v) is str else text(v) for v in values]  # noqa: E721
 
 
 def _object_value(value: Any) -> Any:
@@ -326,6 +336,22 @@ def _distances(values: Sequence[Any]) -> list[float | int | None]:
     return out
 
 
+def _dict_keys(values: list[Any]) -> list[Any]:
+    """``tuple(d.values())`` of each dict (None for None or an empty one), worked out once per
+    dict object (frames often share one: ``record_columns(shared=True)``)."""
+    cache: dict[int, Any] = {}
+    out = []
+    for v in values:
+        if not v:
+            out.append(None)
+            continue
+        key = cache.get(id(v))
+        if key is None:
+            key = cache[id(v)] = tuple(v.values())
+        out.append(key)
+    return out
+
+
 class FrameColumns:
     """The frames of a result as one list of values per field, for :func:`pack_frames`.
 
@@ -400,7 +426,7 @@ class FrameColumns:
             if name == "findings":
                 keys[name] = [tuple([tuple(d.values()) for d in v]) if v else None for v in values]
             elif all(v is None or type(v) is dict for v in values):  # noqa: E721 - exact type
-                keys[name] = [tuple(v.values()) if v else None for v in values]
+                keys[name] = _dict_keys(values)
         cols = cls(n, fields, list(extra.items()), unknown, keys)
         cols._coordinates = coordinates
         return cols

@@ -166,3 +166,16 @@ def test_distances__on_arrays_equal_value_by_value_rounding_ties_included() -> N
     assert [(type(x), repr(x)) for x in got] == [(type(x), repr(x)) for x in want]
     # anything but floats and None goes value by value
     assert _distances([1, "2.5", None, True]) == [_distance(v) for v in (1, "2.5", None, True)]
+
+
+@pytest.mark.parametrize("which", [0, 4])
+def test_record_columns__shared_dicts_hold_the_same_values(tmp_path: Path, which: int) -> None:
+    """``shared=True`` (the map's columns) gives equal frames, with one dict per distinct
+    country, region, waters, disputed status and claim."""
+    result = api.check(_inputs(tmp_path)[which])
+    plain, extra = record_columns(result.table)
+    shared, extra_shared = record_columns(result.table, shared=True)
+    assert shared == plain and extra_shared == extra
+    for name in ("country", "adm1", "waters", "disputed", "claim"):
+        distinct = {repr(v) for v in shared[name] if v is not None}
+        assert len({id(v) for v in shared[name] if v is not None}) == len(distinct), name

@@ -368,6 +368,9 @@ class FrameColumns:
         self.extra = extra  # the claims file's other columns, in order
         self.unknown = unknown  # frame fields the page does not know, in order
         self._keys = keys or {}
+        #: whether the object fields' values are made JSON-safe before packing (not for
+        #: ``of_fields``, whose objects are text and None)
+        self.clean_objects = True
         self._coordinates: tuple[list[float | None], list[float | None]] | None = None
 
     def get(self, field: str) -> list[Any]:
@@ -429,6 +432,8 @@ class FrameColumns:
                 keys[name] = _dict_keys(values)
         cols = cls(n, fields, list(extra.items()), unknown, keys)
         cols._coordinates = coordinates
+        # record_columns' objects hold only text and None: nothing to clean for JSON
+        cols.clean_objects = False
         return cols
 
 
@@ -496,7 +501,8 @@ def pack_frames(result: Mapping[str, Any], columns: FrameColumns | None = None) 
         columns_out[field] = values if any(v is not None for v in values) else None  # None: all missing
     for field in OBJECT_FIELDS:
         raw = [_empty_to_none(v) for v in cols.get(field)]
-        columns_out[field] = coded_column(raw, cols.object_keys(field, raw), clean=_object_value)
+        columns_out[field] = coded_column(raw, cols.object_keys(field, raw),
+                                          clean=_object_value if cols.clean_objects else None)
 
     # Other columns of the claims file, then frame fields this page does not know.
     extra_keys: list[str] = []

@@ -409,9 +409,11 @@ def display_layers(
             far = base
         elif units:
             simplifying = pool.submit(shapely.coverage_simplify, exact, zones.far_tolerance)
-        backdrop = _backdrop(world, world_geoms, palette, zones)
-        lines = _land_border_lines(borders, zones)
-        thin = _thin_border_lines(world_borders, zones)
+        # the layers that do not depend on the units are cut on the helper thread too (after
+        # the far tier, if it is simplified), while this one makes the units' mid tier
+        backdrop_f = pool.submit(_backdrop, world, world_geoms, palette, zones)
+        lines_f = pool.submit(_land_border_lines, borders, zones)
+        thin_f = pool.submit(_thin_border_lines, world_borders, zones)
         shown_places: list[list[Any]] = []
         if places is not None and len(places):
             shown_places = _places_near(places, np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
@@ -430,6 +432,7 @@ def display_layers(
             near_part, mid_part, far_part = _tiered(exact, mid, far, zones)
             _cut_units(units, exact, far, near_part, mid_part, far_part, zones, outline_codes, fill_of,
                        world_outline, country_names or {}, adm0_names, min_far_area, pool, regions, countries)
+        backdrop, lines, thin = backdrop_f.result(), lines_f.result(), thin_f.result()
     result = dict(empty)
     result.update({"regions": regions, "countries": countries, "borders": lines, "places": shown_places,
                    "backdrop": backdrop, "extent": list(zones.extent), "thinBorders": thin})

@@ -1,7 +1,8 @@
 """The block reader against Python's csv module on the whole text: records with quotes are
-parsed a block's worth at a time (one csv reader over the lines the block still wants), plain
-lines by Arrow; whatever the block size and however the text arrives, the cells are csv's and
-every ragged row's note names its own line."""
+parsed a block's worth at a time (by Arrow with quoting where it reads them as csv does, else
+one csv reader over the lines the block still wants), plain lines by Arrow; whatever the block
+size and however the text arrives, the cells are csv's and every ragged row's note names its
+own line."""
 
 from __future__ import annotations
 

@@ -385,7 +385,11 @@ def _quoted(chunk: list[str], width: int, delim: str) -> list[pa.Array] | None:
     n = table.num_rows
     if n == 0 or [table.column(i)[n - 1].as_py() for i in range(width)] != sentinel:
         return None
-    return [table.column(i).slice(0, n - 1).combine_chunks() for i in range(width)]
+    columns = [table.column(i).slice(0, n - 1).combine_chunks() for i in range(width)]
+    for col in columns:  # a value beyond csv's field limit: csv's error names its line
+        if len(col) and (pc.max(pc.utf8_length(col)).as_py() or 0) > HARD_FIELD_CHARS:
+            return None
+    return columns
 
 
 def _block(parts, width: int, delim: str, first_row: int, names: list[str]) -> Block:

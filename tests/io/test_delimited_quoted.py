@@ -58,3 +58,11 @@ def test_quoted_lines__an_open_value_is_left_to_csv() -> None:
     assert _quoted(["a,b\n", "c\n"], 2, ",") is None  # ragged: csv's notes name the line
     got = _quoted(['x0,"x1"\n'], 2, ",")  # a record that looks like the sentinel is kept
     assert [a.to_pylist() for a in got] == [["x0"], ["x1"]]
+
+
+def test_quoted_lines__a_value_beyond_the_field_limit_is_left_to_csv(monkeypatch) -> None:
+    from geoverify.io import delimited
+
+    monkeypatch.setattr(delimited, "HARD_FIELD_CHARS", 10)
+    assert _quoted(['a,"' + "b" * 11 + '"\n'], 2, ",") is None  # csv stops with its error
+    assert _quoted(['a,"' + "b" * 10 + '"\n'], 2, ",") is not None

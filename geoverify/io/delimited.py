@@ -308,20 +308,28 @@ def read_blocks(lines: _Lines, header: Header, name: str, *, block_rows: int = B
 
 def _fast(text: str, width: int, delim: str) -> list[pa.Array] | None:
     """Quote-free lines parsed by Arrow, or None when a line has another number of fields."""
+    table = _arrow_table(text, width, delim, quoted=False)
+    return None if table is None else [table.column(i).combine_chunks() for i in range(width)]
+
+
+def _arrow_table(text: str, width: int, delim: str, *, quoted: bool):
+    """``text`` parsed by Arrow into ``width`` string columns (empty lines skipped, no nulls),
+    with quoting (csv's: doubled quotes, line breaks in quoted values) or without; None when
+    Arrow refuses it (a record of another width, say)."""
     names = [f"c{i}" for i in range(width)]
+    quoting = (dict(quote_char='"', double_quote=True, escape_char=False, newlines_in_values=True)
+               if quoted else dict(quote_char=False, newlines_in_values=False))
     try:
-        table = pacsv.read_csv(
+        return pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char=False,
-                                              ignore_empty_lines=True,
-                                              newlines_in_values=False),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 26),
+            parse_options=pacsv.ParseOptions(delimiter=delim, ignore_empty_lines=True,
+                                              **quoting),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
                                                  strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, ValueError):
         return None
-    return [table.column(i).combine_chunks() for i in range(width)]
 
 
 def _csv_records(chunk: list[str], lines: _Lines, delim: str, name: str, parts: list) -> int:
@@ -365,22 +373,12 @@ def _quoted(chunk: list[str], width: int, delim: str) -> list[pa.Array] | None:
     doubled quotes, text after a closing quote, line breaks and lone carriage returns in
     quoted values, blank lines): ``tests/io/test_delimited_quoted.py`` compares the two on
     generated text."""
-    names = [f"c{i}" for i in range(width)]
     text = "".join(chunk)
     if text and not text.endswith(("\n", "\r")):
         text += "\n"  # the last line of the file: its record ends there for csv too
     sentinel = [f"x{i}" for i in range(width)]
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO((text + delim.join(sentinel) + "\n").encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 26),
-            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
-                                              escape_char=False, ignore_empty_lines=True,
-                                              newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
-                                                 strings_can_be_null=False,
-                                                 quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, ValueError):
+    table = _arrow_table(text + delim.join(sentinel) + "\n", width, delim, quoted=True)
+    if table is None:
         return None
     n = table.num_rows
     if n == 0 or [table.column(i)[n - 1].as_py() for i in range(width)] != sentinel:

@@ -397,7 +397,7 @@ def display_layers(
     regions: list[dict[str, Any]] = []
     countries: list[dict[str, Any]] = []
     exact = _valid(np.array(geoms, dtype=object)) if units else None
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         # the far tier of every region (it also places their labels) is the largest piece of
         # GEOS work: it runs on its own thread while the layers that do not need it are cut
         simplifying = None

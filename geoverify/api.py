@@ -244,7 +244,7 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
     from geoverify.render import check_tiles
     from geoverify.render._data import FrameColumns, coordinate_lists
     from geoverify.render._layers import context_extent
-    from geoverify.render._map import LayerCutting
+    from geoverify.render._map import LayerCutting, country_claim_codes
 
     checked = _checked(claims, boundaries, read_options)
     bset = _load_boundaries(boundaries)
@@ -264,9 +264,8 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
     located_lat = [v for v in lat if v is not None]
     extent = context_extent(located_lon, located_lat)
     layers = _display_layers(report, bset, extent)
-    outline = sorted({str(code) for level, code in zip(text_column(table, "claim_level"),
-                                                         text_column(table, "claim_code"))
-                      if level in ("adm0", "country") and code})
+    outline = country_claim_codes(text_column(table, "claim_level"),
+                                  text_column(table, "claim_code"))
     cutting = LayerCutting(located_lon, located_lat, outline,
                            **{k: layers[k] for k in ("adm0", "adm1", "borders", "places", "world",
                                                      "world_borders", "country_names")},

@@ -89,17 +89,16 @@ def text_column(frames: Frames, name: str) -> list:
     return _pylist(frames.columns[name])
 
 
-def _unit(codes: list, names: list, shared: dict | None = None) -> list:
-    if shared is None:
-        return [None if c is None else {"code": c, "name": n if n is not None else c}
-                for c, n in zip(codes, names)]
-    return _shared([codes, names], lambda c, n: {"code": c, "name": n if n is not None else c},
-                   shared)
+def _unit(code, name) -> dict:
+    return {"code": code, "name": name if name is not None else code}
 
 
-def _shared(columns: list[list], make, cache: dict) -> list:
-    """``make(*values)`` of each row (None where the first value is None), one object for each
-    distinct tuple of values."""
+def _objects(columns: list[list], make, shared: bool) -> list:
+    """``make(*values)`` of each row, None where the row's first value is None; with
+    ``shared``, one object for each distinct tuple of values."""
+    if not shared:
+        return [None if key[0] is None else make(*key) for key in zip(*columns)]
+    cache: dict = {}
     out = []
     for key in zip(*columns):
         if key[0] is None:
@@ -165,22 +164,17 @@ def record_columns(frames: Frames, start: int = 0, stop: int | None = None, *,
         "row": [int(r) for r in L["row"]], "id": L["id"], "clip": L["clip"], "frame": L["frame"],
         "lon": _floats(c["lon"], start, stop), "lat": _floats(c["lat"], start, stop),
         "coordinates_text": L["coordinates_text"], "notation": L["notation"],
-        "country": _unit(L["country_code"], L["country_name"], {} if shared else None),
-        "adm1": _unit(L["adm1_code"], L["adm1_name"], {} if shared else None),
-        "waters": _unit(L["waters_code"], L["waters_name"], {} if shared else None),
-        "disputed": (_shared([L["disputed_by"], L["disputed_since"]],
-                             lambda by, since: {"by": by, "since": since}, {}) if shared else
-                     [None if by is None else {"by": by, "since": since}
-                      for by, since in zip(L["disputed_by"], L["disputed_since"])]),
+        "country": _objects([L["country_code"], L["country_name"]], _unit, shared),
+        "adm1": _objects([L["adm1_code"], L["adm1_name"]], _unit, shared),
+        "waters": _objects([L["waters_code"], L["waters_name"]], _unit, shared),
+        "disputed": _objects([L["disputed_by"], L["disputed_since"]],
+                             lambda by, since: {"by": by, "since": since}, shared),
         "distance_to_border_m": dist["distance_to_border_m"],
         "distance_to_region_border_m": dist["distance_to_region_border_m"],
         "claimed": L["claimed"],
-        "claim": (_shared([L["claim_level"], L["claim_code"], L["claim_name"]],
+        "claim": _objects([L["claim_level"], L["claim_code"], L["claim_name"]],
                           lambda level, code, name: {"level": level, "code": code, "name": name},
-                          {}) if shared else
-                  [None if level is None else {"level": level, "code": code, "name": name}
-                   for level, code, name in zip(L["claim_level"], L["claim_code"],
-                                                L["claim_name"])]),
+                          shared),
         "distance_to_claimed_m": dist["distance_to_claimed_m"],
         "decision": [None if dd is None else {"distance_m": dd, "band_m": band, "line": line}
                      for dd, band, line in zip(dist["decision_distance_m"], dist["decision_band_m"],

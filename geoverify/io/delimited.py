@@ -294,7 +294,7 @@ def read_blocks(lines: _Lines, header: Header, name: str, *, block_rows: int = B
             arrays = _quoted(chunk, width, delim)
             if arrays is not None:  # the usual case: Arrow reads them as csv would
                 parts.append(("arrays", arrays, None))
-                taken += len(arrays[0]) if arrays else len(chunk)
+                taken += len(arrays[0])
             else:
                 taken += _csv_records(chunk, lines, delim, name, parts)
         if taken >= block_rows:
@@ -399,7 +399,7 @@ def _block(parts, width: int, delim: str, first_row: int, names: list[str]) -> B
         if kind == "arrays":
             for c, a in zip(cols, items):
                 c.append(a)
-            pos += len(items[0]) if items else 0
+            pos += len(items[0])
             continue
         if kind == "text":
             arrays = _fast(items, width, delim)

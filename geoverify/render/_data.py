@@ -172,12 +172,14 @@ def _object_key(value: Any) -> Any:
     return _freeze(value)
 
 
-def _object_keys(values: Sequence[Any]) -> list[Any]:
-    """``_object_key`` of each value, computed once per distinct object.
+def _object_keys(values: Sequence[Any], key_of: Any = None) -> list[Any]:
+    """``key_of`` (default :func:`_object_key`) of each value, computed once per distinct
+    object (text and None are their own keys).
 
     Frames often share one dict (e.g. the same country); ``id`` is a safe
     cache key here because ``values`` keeps every object alive.
     """
+    key_of = key_of or _object_key
     cache: dict[int, Any] = {}
     keys = []
     for value in values:
@@ -187,7 +189,7 @@ def _object_keys(values: Sequence[Any]) -> list[Any]:
         ident = id(value)
         key = cache.get(ident)
         if key is None:
-            key = cache[ident] = _object_key(value)
+            key = cache[ident] = key_of(value)
         keys.append(key)
     return keys
 
@@ -336,22 +338,6 @@ def _distances(values: Sequence[Any]) -> list[float | int | None]:
     return out
 
 
-def _dict_keys(values: list[Any]) -> list[Any]:
-    """``tuple(d.values())`` of each dict (None for None or an empty one), worked out once per
-    dict object (frames often share one: ``record_columns(shared=True)``)."""
-    cache: dict[int, Any] = {}
-    out = []
-    for v in values:
-        if not v:
-            out.append(None)
-            continue
-        key = cache.get(id(v))
-        if key is None:
-            key = cache[id(v)] = tuple(v.values())
-        out.append(key)
-    return out
-
-
 class FrameColumns:
     """The frames of a result as one list of values per field, for :func:`pack_frames`.
 
@@ -361,8 +347,9 @@ class FrameColumns:
     """
 
     def __init__(self, n: int, fields: Mapping[str, list[Any]], extra: list[tuple[str, list[Any]]],
-                 unknown: list[tuple[str, list[Any]]], keys: Mapping[str, list[Any]] | None = None
-                 ) -> None:
+                 unknown: list[tuple[str, list[Any]]], keys: Mapping[str, list[Any]] | None = None,
+                 *, coordinates: tuple[list[float | None], list[float | None]] | None = None,
+                 clean_objects: bool = True) -> None:
         self.n = n
         self._fields = fields
         self.extra = extra  # the claims file's other columns, in order
@@ -370,8 +357,8 @@ class FrameColumns:
         self._keys = keys or {}
         #: whether the object fields' values are made JSON-safe before packing (not for
         #: ``of_fields``, whose objects are text and None)
-        self.clean_objects = True
-        self._coordinates: tuple[list[float | None], list[float | None]] | None = None
+        self.clean_objects = clean_objects
+        self._coordinates = coordinates
 
     def get(self, field: str) -> list[Any]:
         values = self._fields.get(field)
@@ -429,12 +416,11 @@ class FrameColumns:
             if name == "findings":
                 keys[name] = [tuple([tuple(d.values()) for d in v]) if v else None for v in values]
             elif all(v is None or type(v) is dict for v in values):  # noqa: E721 - exact type
-                keys[name] = _dict_keys(values)
-        cols = cls(n, fields, list(extra.items()), unknown, keys)
-        cols._coordinates = coordinates
+                # once per dict object: frames often share one (record_columns(shared=True))
+                keys[name] = _object_keys(values, lambda d: tuple(d.values()) if d else None)
         # record_columns' objects hold only text and None: nothing to clean for JSON
-        cols.clean_objects = False
-        return cols
+        return cls(n, fields, list(extra.items()), unknown, keys, coordinates=coordinates,
+                   clean_objects=False)
 
 
 def pack_frames(result: Mapping[str, Any], columns: FrameColumns | None = None) -> dict[str, Any]:

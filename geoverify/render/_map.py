@@ -133,12 +133,16 @@ def _style_payload() -> dict[str, Any]:
 
 
 def _country_claims(claims: list[Any]) -> list[str]:
-    """Codes of the countries some frame claims as a whole (their outline is drawn)."""
-    codes = set()
-    for claim in claims:
-        if isinstance(claim, Mapping) and claim.get("level") in ("adm0", "country") and claim.get("code"):
-            codes.add(str(claim["code"]))
-    return sorted(codes)
+    """Codes of the countries some frame claims as a whole (their outline is drawn), from the
+    frames' claim objects."""
+    pairs = [(c.get("level"), c.get("code")) for c in claims if isinstance(c, Mapping)]
+    return country_claim_codes([p[0] for p in pairs], [p[1] for p in pairs])
+
+
+def country_claim_codes(levels: list[Any], codes: list[Any]) -> list[str]:
+    """Codes of the countries claimed as a whole, from the claims' levels and codes."""
+    return sorted({str(code) for level, code in zip(levels, codes)
+                   if level in ("adm0", "country") and code})
 
 
 class DataWriter:

@@ -1,0 +1,62 @@
+"""Returning freed memory between batches (:mod:`geoverify.heap`)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from geoverify import heap
+
+
+@pytest.fixture()
+def fake(monkeypatch):
+    """A glibc ``malloc_trim`` that counts its calls and frees 50 MB, and a resident size the
+    test sets."""
+    state = {"rss": 500 << 20, "trims": 0}
+
+    def trim(pad):
+        assert pad == 0
+        state["trims"] += 1
+        state["rss"] -= 50 << 20
+        return 1
+
+    monkeypatch.setattr(heap, "_malloc_trim", lambda: trim)
+    monkeypatch.setattr(heap, "resident_bytes", lambda: state["rss"])
+    return state
+
+
+def test_give_back_always_trims(fake):
+    heap.give_back()
+    heap.give_back()
+    assert fake["trims"] == 2
+
+
+def test_slack_trims_only_past_growth(fake):
+    release = heap.GiveBack(100 << 20)  # starts from 500 MB
+    fake["rss"] = 590 << 20
+    release()
+    assert fake["trims"] == 0  # grown 90 MB: under the slack
+    fake["rss"] = 610 << 20
+    release()
+    assert fake["trims"] == 1  # grown 110 MB: returned, now at 560 MB
+    assert release.after == 560 << 20
+    fake["rss"] = 650 << 20
+    release()
+    assert fake["trims"] == 1  # 90 MB beyond the last return
+    fake["rss"] = 700 << 20
+    release()
+    assert fake["trims"] == 2
+
+
+def test_without_malloc_trim_nothing_happens(monkeypatch):
+    monkeypatch.setattr(heap, "_malloc_trim", lambda: False)
+    heap.GiveBack(0)()
+    heap.give_back()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/statm is Linux")
+def test_resident_bytes_is_this_process():
+    with open("/proc/self/status") as fh:
+        rss_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS"))
+    assert abs(heap.resident_bytes() - rss_kb * 1024) < 64 << 20

@@ -50,8 +50,8 @@ class GiveBack:
     Below that, the freed pages are taken again by the next batch; returning them costs a
     page fault each time they are touched again. A 1,000,000-row ``--stream`` with a return
     after every block: 560,000-660,000 page faults and about 3 s of system time; with a
-    slack of 128 MB, four runs of each interleaved: median 9.28 s instead of 10.13 s, peak
-    968 MB instead of 960 MB. Arrow's unused pool memory is released every time.
+    slack of 64 MB, four runs of each interleaved: median 9.66 s instead of 10.38 s, the same
+    peak (944 MB, 946 MB). Arrow's unused pool memory is released every time.
     """
 
     def __init__(self, slack: int) -> None:

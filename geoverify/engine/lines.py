@@ -130,8 +130,9 @@ class VertexTree:
         lon, lat, owner, xyz = densify(np.asarray(lon, float), np.asarray(lat, float),
                                        np.asarray(owner, np.int64), max_m)
         # only what queries need: the KD-tree keeps ``xyz`` (its data), segments are read
-        # from views of it (a tree of a tile holds a million vertices or more)
-        self.owner, self.xyz = owner, xyz
+        # from views of it (a tree of a tile holds a million vertices or more); piece
+        # numbers in 32 bits (a line set never has 2**31 pieces)
+        self.owner, self.xyz = owner.astype(np.int32), xyz
         self.x, self.y, self.z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
         n = len(lon)
         self.n = n

@@ -297,7 +297,7 @@ def csv_text_columns(table) -> list:
             text = pc.fill_null(pc.cast(col, pa.string()), "")
         # which special characters occur at all: one scan of the column's character data;
         # then one substring search per character that does
-        data = _string_bytes(text.cast(pa.large_string())) if len(text) else b""
+        data = _string_bytes(text) if len(text) else b""
         needs = None
         for ch in ('"', ",", "\n", "\r"):
             if ch.encode() in data:
@@ -329,10 +329,12 @@ def csv_body(table, *, block_rows: int = 65_536) -> bytes:
         if not cols:
             out.append(b"\n" * part.num_rows)
             continue
-        # each record with its line end, then the array's character data in one piece
-        record = pc.binary_join_element_wise(*cols, ",") if len(cols) > 1 else cols[0]
-        lines = pc.binary_join_element_wise(record, pa.scalar("\n"), "")
-        out.append(_string_bytes(lines.cast(pa.large_string())))
+        # each record with its line end (put on the last field, not on a copy of every
+        # record), then the array's character data in one piece
+        cols[-1] = pc.binary_join_element_wise(cols[-1], pa.scalar("\n"), "")
+        records = pc.binary_join_element_wise(*cols, ",") if len(cols) > 1 else cols[0]
+        del cols
+        out.append(_string_bytes(records))
     return b"".join(out)
 
 
@@ -345,12 +347,14 @@ def write_csv_table(table, fh, *, header: bool = True, block_rows: int = 65_536)
 
 
 def _string_bytes(arr) -> bytes:
-    """The concatenated UTF-8 data of a large-string Arrow array without nulls."""
+    """The concatenated UTF-8 data of a string or large-string Arrow array without nulls."""
     import numpy as np
+    import pyarrow as pa
 
     if len(arr) == 0 or arr.buffers()[2] is None:
         return b""
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset:arr.offset + len(arr) + 1]
     start, stop = int(offsets[0]), int(offsets[-1])
     return arr.buffers()[2][start:stop].to_pybytes()
 

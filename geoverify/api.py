@@ -11,7 +11,7 @@ import pandas as pd
 from geoverify.boundaries.control import read_control
 from geoverify.core.result import CheckResult, float_column, record_columns, text_column
 from geoverify.core.table import claims_frame, normalise
-from geoverify.errors import ClaimsFileError
+from geoverify.errors import ClaimsFileError, ConfigError
 from geoverify.io.context import read_places, read_world, read_world_borders, regions_far
 from geoverify.io.table import raw_from_frame
 from geoverify.run.memory import check_raw, swapped_notes
@@ -334,7 +334,5 @@ def export(claims: Any, path: str | Path, *, boundaries: Any = "embedded", overw
     elif suffix == ".gpkg":
         write_gpkg(report, target, overwrite=overwrite)
     else:
-        from geoverify.errors import ConfigError
-
         raise ConfigError(f"export to {target.name}: use a .kml or .gpkg file name")
     return target

@@ -48,10 +48,10 @@ class GiveBack:
     memory has grown more than ``slack`` bytes beyond what it was after the last return.
 
     Below that, the freed pages are taken again by the next batch; returning them costs a
-    page fault each time they are touched again. A 1,000,000-row ``--stream`` with a return
-    after every block: 560,000-660,000 page faults and about 3 s of system time; with a
-    slack of 64 MB, four runs of each interleaved: median 9.66 s instead of 10.38 s, the same
-    peak (944 MB, 946 MB). Arrow's unused pool memory is released every time.
+    page fault each time they are touched again (a 1,000,000-row ``--stream`` returning after
+    every block: 560,000-660,000 page faults, about 3 s of system time; the stream's slack
+    and its measurement: :data:`geoverify.run.stream.TRIM_SLACK`). Arrow's unused pool
+    memory is released every time.
     """
 
     def __init__(self, slack: int) -> None:

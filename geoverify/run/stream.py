@@ -43,7 +43,6 @@ from geoverify.io.writers import write_csv_table
 from geoverify.run.memory import provenance, threads, worker_pool
 from geoverify.run.sink import OUT_FORMATS, FrameSink
 
-#: Rows per block.
 #: Rows per block: three blocks are in flight (two checked, one read), each holding about 4 KB a
 #: row while it is checked and encoded. 1,000,000 rows: 1.67-1.72 GB peak with 131,072-row
 #: blocks, 0.94 GB with 16,384, about 8 % slower.

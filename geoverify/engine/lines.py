@@ -24,7 +24,8 @@ of the lines, simplified by Douglas-Peucker with :data:`COARSE_TOLERANCE_M`, giv
 lower bound on the distance from any of its points (cached per cell). Points in cells whose
 bound is beyond their reach get no distance, only that bound (``Nearest.lower_m``). The others
 are answered exactly from a tree of the full-detail lines around their tile, built on first use
-and kept (:data:`MAX_TILES`). Sets with few vertices use one full-detail tree for all points.
+and kept while the trees of every line set together hold at most :data:`TILE_VERTICES` vertices
+(least recently used go first). Sets with few vertices use one full-detail tree for all points.
 """
 
 from __future__ import annotations
@@ -57,8 +58,16 @@ CELL_DEG = 1.0 / 16.0
 CELL_REACH_M = 5_000.0
 #: Line sets with fewer full-detail vertices than this use one exact tree for every point.
 SMALL_SET_VERTICES = 300_000
-#: Full-detail tile trees kept in memory per line set.
-MAX_TILES = 48
+#: Full-detail vertices kept in tile trees, all line sets of the process together (a tree
+#: costs about 40 bytes a vertex: coordinates, piece numbers, the KD-tree's index). Trees are
+#: dropped least recently used first. A regional stream (Ukraine and its neighbours, 200k
+#: rows) keeps 0.85M in 67 trees; world-wide points rebuild trees instead of holding the
+#: world's 12M densified vertices of every line set. A world-wide 50k-row stream
+#: (2026-12-03): 2.85 GB peak with 48 trees per line set; 1.48 GB with this budget (1.80 GB
+#: with 8M), in 13-14 s either way.
+TILE_VERTICES = 4_000_000
+#: Tiles of a query that count as few (:data:`FEW_POINTS`).
+FEW_TILES = 24
 #: Vertices fetched per point at first (8 times more, then 64 times, while a point's answer
 #: cannot be proved).
 K = 4
@@ -69,10 +78,9 @@ BLOCK = 32_768
 #: within its reach. A batch of the in-memory executor (at most 65,536 rows) over one region (24 tiles
 #: of 2 degrees: Ukraine and its neighbours' border regions) is such a query; building the
 #: coarse tree of a world-wide line set costs more than it saves there (1M rows: 24.6 s and
-#: 1.69 GB instead of 25.2 s and 1.82 GB, same bytes). More tiles than the tile cache holds
-#: half of, or more points, take the cells' bounds.
+#: 1.69 GB instead of 25.2 s and 1.82 GB, same bytes). More tiles than :data:`FEW_TILES`, or
+#: more points, take the cells' bounds.
 FEW_POINTS = 70_000
-FEW_TILES = MAX_TILES // 2
 
 _M_PER_DEG = 111_320.0  # longest metres in a degree of latitude or longitude (at the equator)
 
@@ -253,6 +261,37 @@ class Nearest:
     lower_m: np.ndarray
 
 
+class _TileCache:
+    """Tile trees of every line set, least recently used first, within a vertex budget."""
+
+    def __init__(self) -> None:
+        self.trees: OrderedDict = OrderedDict()
+        self.vertices = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            tree = self.trees.get(key)
+            if tree is not None:
+                self.trees.move_to_end(key)
+            return tree
+
+    def put(self, key, tree: VertexTree) -> None:
+        with self._lock:
+            old = self.trees.pop(key, None)
+            if old is not None:
+                self.vertices -= old.n
+            self.trees[key] = tree
+            self.vertices += tree.n
+            # the newest tree stays even alone over the budget: its query needs it
+            while self.vertices > TILE_VERTICES and len(self.trees) > 1:
+                _, gone = self.trees.popitem(last=False)
+                self.vertices -= gone.n
+
+
+_TILES = _TileCache()
+
+
 class LineSet:
     """Pieces of line with nearest-distance queries (see the module docstring).
 
@@ -272,10 +311,13 @@ class LineSet:
             coords, owner = np.zeros((0, 2)), np.zeros(0, np.int64)
             self.bounds = np.zeros((0, 4))
         self._lon, self._lat, self._owner = coords[:, 0], coords[:, 1], owner.astype(np.int64)
+        # shapely lists each piece's vertices together, pieces in order
+        self._counts = np.bincount(self._owner, minlength=self.n_pieces).astype(np.int64)
+        self._starts = np.cumsum(self._counts) - self._counts
         self._pieces = pieces
         self._coarse: VertexTree | None = None
         self._whole: VertexTree | None = None
-        self._tiles: OrderedDict = OrderedDict()
+        self._token = object()  # this set's part of the shared tile cache's keys
         self._cell_keys = np.zeros(0, dtype=np.int64)  # sorted grid cell keys (ix * 4096 + iy)
         self._cell_bounds = np.zeros(0)  # and their lower bounds
         self._lock = threading.RLock()
@@ -309,10 +351,9 @@ class LineSet:
             return self._tile_tree_locked(ix, iy, reach_m)
 
     def _tile_tree_locked(self, ix: int, iy: int, reach_m: float) -> VertexTree:
-        key = (ix, iy, reach_m)
-        tree = self._tiles.get(key)
+        key = (self._token, ix, iy, reach_m)
+        tree = _TILES.get(key)
         if tree is not None:
-            self._tiles.move_to_end(key)
             return tree
         x0 = -180.0 + ix * TILE_DEG
         y0 = -90.0 + iy * TILE_DEG
@@ -329,13 +370,23 @@ class LineSet:
             xmask = np.zeros(len(b), dtype=bool)
             for shift in (-360.0, 0.0, 360.0):
                 xmask |= (b[:, 2] >= lo + shift) & (b[:, 0] <= hi + shift)
-        sel = np.flatnonzero(xmask & ymask)
-        take = np.isin(self._owner, sel)
+        take = self._vertices_of(np.flatnonzero(xmask & ymask))
         tree = VertexTree(self._lon[take], self._lat[take], self._owner[take], FINE_SEGMENT_M)
-        self._tiles[key] = tree
-        while len(self._tiles) > MAX_TILES:
-            self._tiles.popitem(last=False)
+        _TILES.put(key, tree)
         return tree
+
+    def _vertices_of(self, sel: np.ndarray) -> np.ndarray:
+        """Positions of the vertices of pieces ``sel`` (sorted), in order: each piece's
+        vertices are consecutive, so this is a gather of ranges, not a test of every vertex
+        of the set (``np.isin`` over the world's 1.4M border vertices cost a fifth of a
+        world-wide stream, once per tile tree built)."""
+        start, count = self._starts[sel], self._counts[sel]
+        total = int(count.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.int64)
+        # position within the output minus position within the piece, repeated per vertex
+        shift = np.repeat(start - (np.cumsum(count) - count), count)
+        return np.arange(total, dtype=np.int64) + shift
 
     # -- queries -----------------------------------------------------------------------------
     def _cell_lower(self, key: np.ndarray) -> np.ndarray:
@@ -406,7 +457,7 @@ class LineSet:
             lower[ok[far]] = cell_lower[far]
             near = np.flatnonzero(~far)
             groups = self._tile_groups(x, y, thr, near)
-        for tree, sel, reach in groups:
+        for tree, sel, reach in groups:  # one tree at a time (a generator of tiles)
             d, p = self._answer(tree, ecef(x[sel], y[sel]), x[sel], y[sel])
             within = d <= thr[sel]
             rows = ok[sel]
@@ -428,9 +479,13 @@ class LineSet:
         return len(tiles) <= FEW_TILES
 
     def _tile_groups(self, x, y, thr, near):
-        """(full-detail tile tree, points, reach) for the near points, by tile and reach."""
+        """(full-detail tile tree, points, reach) for the near points, by tile and reach.
+
+        A generator: each tree is built (or taken from the cache) just before its points are
+        answered, so a query over many tiles never holds more trees than the cache keeps
+        (building them all first took a world-wide block of 16,384 rows to 2.2 GB)."""
         if len(near) == 0:
-            return []
+            return
         reach = thr[near] + 3.0 * COARSE_TOLERANCE_M + CELL_REACH_M
         bucket = np.ceil(reach / NEAR_M) * NEAR_M
         ix = np.clip(np.floor((x[near] + 180.0) / TILE_DEG).astype(np.int64), 0,
@@ -441,11 +496,9 @@ class LineSet:
         order = np.lexsort((key[:, 2], key[:, 1], key[:, 0]))
         ks = key[order]
         cut = np.flatnonzero((ks[1:] != ks[:-1]).any(axis=1)) + 1
-        out = []
         for part in np.split(order, cut):
             kx, ky, kb = (int(v) for v in key[part[0]])
-            out.append((self._tile_tree(kx, ky, float(kb)), near[part], float(kb)))
-        return out
+            yield self._tile_tree(kx, ky, float(kb)), near[part], float(kb)
 
     @staticmethod
     def _answer(tree: VertexTree, P, x, y):

@@ -140,3 +140,51 @@ def test_nearest_border__antimeridian_points_on_embedded_layers_agree(embedded):
     assert wide.exact.all() and abs(wide.distance_m[0] - wide.distance_m[1]) < 200
     for got_m, t in zip(wide.distance_m, truth):
         assert t - 0.01 * t <= got_m <= t * (1 + 1e-5)  # a vertex is no nearer than the line
+
+
+def test_tile_trees__a_small_budget_gives_the_same_answers_and_holds_to_it(monkeypatch):
+    """Tile trees of every line set share one vertex budget: a query over many tiles with a
+    budget of a couple of trees answers as with room for all, and never keeps more than the
+    budget (beyond the one tree in use)."""
+    monkeypatch.setattr(lines_module, "SMALL_SET_VERTICES", 0)
+    monkeypatch.setattr(lines_module, "_TILES", lines_module._TileCache())
+    rng = np.random.default_rng(9)
+    pieces = []
+    for k in range(8):  # lines across 16 degrees: eight tiles or more
+        x = np.linspace(-8 + 2 * k, -6 + 2 * k, 200)
+        y = 10 + 0.3 * np.cos(x * 3 + k) + rng.normal(0, 0.0005, len(x))
+        coords = np.column_stack([x, y])
+        pieces += [shapely.LineString(coords[i:i + 12]) for i in range(0, 199, 11)]
+    pieces = np.array(pieces, dtype=object)
+    lon = rng.uniform(-8, 8, 300)
+    lat = 10 + rng.uniform(-0.25, 0.25, 300)
+    roomy = LineSet(pieces).nearest(lon, lat)
+    kept = []
+    put = lines_module._TileCache.put
+
+    def counting_put(self, key, tree):
+        put(self, key, tree)
+        kept.append((len(self.trees), self.vertices, tree.n))
+
+    monkeypatch.setattr(lines_module._TileCache, "put", counting_put)
+    monkeypatch.setattr(lines_module, "TILE_VERTICES", 12_000)
+    monkeypatch.setattr(lines_module, "_TILES", lines_module._TileCache())
+    tight = LineSet(pieces).nearest(lon, lat)
+    assert len(kept) >= 8  # a tree per tile and reach
+    assert max(t for t, _, _ in kept) >= 2  # some trees stayed beside a new one ...
+    assert sum(n for _, _, n in kept) > 12_000  # ... and some were dropped
+    for trees, vertices, _ in kept:
+        assert vertices <= 12_000 or trees == 1
+    for name in ("distance_m", "piece", "exact", "lower_m"):
+        np.testing.assert_array_equal(getattr(tight, name), getattr(roomy, name))
+    assert roomy.exact.sum() > 200
+
+
+def test_vertices_of_pieces_gathers_their_ranges():
+    rng = np.random.default_rng(2)
+    pieces = np.array([shapely.LineString(rng.uniform(0, 1, (int(n), 2)))
+                       for n in rng.integers(2, 9, 50)], dtype=object)
+    ls = LineSet(pieces)
+    for k in (0, 1, 7, 50):
+        sel = np.sort(rng.choice(50, k, replace=False))
+        np.testing.assert_array_equal(ls._vertices_of(sel), np.flatnonzero(np.isin(ls._owner, sel)))

@@ -34,23 +34,34 @@ print(json.dumps({"wall_s": wall, "peak_rss_mb": rss, "rc": p.returncode,
 """
 
 
-def generate_claims(path: Path, rows: int, seed: int = 0, block: int = 1_000_000) -> Path:
+def generate_claims(path: Path, rows: int, seed: int = 0, block: int = 1_000_000, *,
+                    world: bool = False, unique_frames: bool = False) -> Path:
     """``rows`` claims uniform over lon 30-42, lat 46-54 (the Russia-Ukraine region), five
-    clips, frame ids, claims of a region and of both countries, 5 decimals."""
+    clips, frame ids, claims of a region and of both countries, 5 decimals.
+
+    ``world``: points uniform over the sphere between 60 S and 72 N instead (most at sea or far
+    from the claimed places). ``unique_frames``: every row a new frame id (by default ids
+    repeat every 3,600 rows, as frames of a few clips do)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
+    period = rows if unique_frames else 3600
+    lo_sin, hi_sin = np.sin(np.radians(-60.0)), np.sin(np.radians(72.0))
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write("clip,frame,lat,lon,claimed\n")
         done = 0
         while done < rows:
             n = min(block, rows - done)
-            lon = rng.uniform(30.0, 42.0, n)
-            lat = rng.uniform(46.0, 54.0, n)
+            if world:
+                lon = rng.uniform(-180.0, 180.0, n)
+                lat = np.degrees(np.arcsin(rng.uniform(lo_sin, hi_sin, n)))
+            else:
+                lon = rng.uniform(30.0, 42.0, n)
+                lat = rng.uniform(46.0, 54.0, n)
             clip = rng.integers(0, 5, n)
             claim = rng.integers(0, len(CLAIMS), n)
             idx = np.arange(done, done + n)
-            fh.write("".join(f"clip-{c},{i % 3600},{la:.5f},{lo:.5f},{CLAIMS[k]}\n"
+            fh.write("".join(f"clip-{c},{i % period},{la:.5f},{lo:.5f},{CLAIMS[k]}\n"
                              for c, i, la, lo, k in zip(clip.tolist(), idx.tolist(),
                                                         lat.tolist(), lon.tolist(),
                                                         claim.tolist())))

@@ -2,6 +2,7 @@
 """``geoverify check --stream`` end to end against the chunked peer, same run.
 
     python benchmarks/bench_stream.py [--rows 10000000] [--dir DIR] [--keep]
+                                      [--world] [--unique-frames]
 
 A generated claims CSV (``_common.generate_claims``), then, each in a fresh process,
 
@@ -11,6 +12,10 @@ A generated claims CSV (``_common.generate_claims``), then, each in a fresh proc
   (``read_csv`` in chunks, ``sjoin``, ``to_csv``);
 
 prints wall time, peak RSS, rows/s and the ratio. Not part of the test suite.
+
+``--world`` spreads the points over the whole globe (tile trees of the lines are built and
+dropped as blocks move around the world); ``--unique-frames`` gives every row a new frame id
+(the per-clip tallies count distinct frame ids exactly).
 """
 
 from __future__ import annotations
@@ -37,12 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", default=None)
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--no-peer", action="store_true", help="time geoverify only")
+    ap.add_argument("--world", action="store_true", help="points over the whole globe")
+    ap.add_argument("--unique-frames", action="store_true", help="a new frame id on every row")
     args = ap.parse_args(argv)
     d = workdir(args.dir)
     gv = geoverify_cmd()
-    src = d / f"claims-{args.rows}.csv"
+    variant = ("-world" if args.world else "") + ("-unique" if args.unique_frames else "")
+    src = d / f"claims-{args.rows}{variant}.csv"
     if not src.exists():
-        generate_claims(src, args.rows)
+        generate_claims(src, args.rows, world=args.world, unique_frames=args.unique_frames)
     measure([*gv, "check", str(ROOT / "data" / "examples" / "belgorod-2023.csv")])  # warm-up
     ours = measure([*gv, "check", str(src), "--stream", "-o",
                     str(d / "ours.csv"), "--overwrite"])

@@ -50,8 +50,10 @@ COARSE_TOLERANCE_M = 100.0
 #: Longest segment (chord, metres) in the full-detail trees and in the coarse tree.
 FINE_SEGMENT_M = 100.0
 COARSE_SEGMENT_M = 2_000.0
-#: Size (degrees) of the tiles that full-detail trees are built for.
-TILE_DEG = 2.0
+#: Size (degrees) of the tiles that full-detail trees are built for. 1M-row regional stream,
+#: three runs each (2026-12-03): 4-degree tiles 10.16 s and 816 MB peak, 2-degree tiles
+#: 10.80 s and 946 MB, same bytes.
+TILE_DEG = 4.0
 #: Size (degrees) of the grid cells whose lower bound decides that a point is out of reach.
 CELL_DEG = 1.0 / 16.0
 #: Longest half-diagonal of a grid cell, metres (added to the reach of full-detail tiles).
@@ -63,11 +65,12 @@ SMALL_SET_VERTICES = 300_000
 #: dropped least recently used first. A regional stream (Ukraine and its neighbours, 200k
 #: rows) keeps 0.85M in 67 trees; world-wide points rebuild trees instead of holding the
 #: world's 12M densified vertices of every line set. A world-wide 50k-row stream
-#: (2026-12-03): 2.85 GB peak with 48 trees per line set; 1.48 GB with this budget (1.80 GB
-#: with 8M), in 13-14 s either way.
+#: (2026-12-03, 2-degree tiles): 2.98 GB peak and 28.9 s with 48 trees per line set and every
+#: tree of a query built before the first was used; 1.47 GB and 12.5 s with this budget (1.80
+#: GB with 8M); with 4-degree tiles 1.47 GB and 11.6 s.
 TILE_VERTICES = 4_000_000
-#: Tiles of a query that count as few (:data:`FEW_POINTS`).
-FEW_TILES = 24
+#: Tiles of a query that count as few (:data:`FEW_POINTS`): 192 square degrees.
+FEW_TILES = 12
 #: Vertices fetched per point at first (8 times more, then 64 times, while a point's answer
 #: cannot be proved).
 K = 4
@@ -75,8 +78,8 @@ K = 4
 BLOCK = 32_768
 #: A query of at most this many points in at most :data:`FEW_TILES` tiles skips the grid cells'
 #: lower bounds: every point goes to the full-detail tree of its tile, which holds every piece
-#: within its reach. A batch of the in-memory executor (at most 65,536 rows) over one region (24 tiles
-#: of 2 degrees: Ukraine and its neighbours' border regions) is such a query; building the
+#: within its reach. A batch of the in-memory executor (at most 65,536 rows) over one region (nine
+#: tiles of 4 degrees: Ukraine and its neighbours' border regions) is such a query; building the
 #: coarse tree of a world-wide line set costs more than it saves there (1M rows: 24.6 s and
 #: 1.69 GB instead of 25.2 s and 1.82 GB, same bytes). More tiles than :data:`FEW_TILES`, or
 #: more points, take the cells' bounds.

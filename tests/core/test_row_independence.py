@@ -27,7 +27,7 @@ def test_few_points_and_a_large_file_give_the_same_frames():
     lat = rng.uniform(50.05, 51.95, n_few)
     claims = rng.choice(CLAIMS, n_few)
     few = _frame(lon, lat, claims)
-    # spread over more tiles than the few-points path takes (60 tiles of 2 degrees)
+    # spread over more tiles than the few-points path takes (24 tiles of 4 degrees)
     n_big = 20_000
     big_lon, big_lat = rng.uniform(22.0, 42.0, n_big), rng.uniform(44.0, 56.0, n_big)
     tiles = np.unique(np.floor((big_lon + 180) / lines.TILE_DEG) * 1000

@@ -150,7 +150,7 @@ def test_tile_trees__a_small_budget_gives_the_same_answers_and_holds_to_it(monke
     monkeypatch.setattr(lines_module, "_TILES", lines_module._TileCache())
     rng = np.random.default_rng(9)
     pieces = []
-    for k in range(8):  # lines across 16 degrees: eight tiles or more
+    for k in range(8):  # lines across 16 degrees: several tiles
         x = np.linspace(-8 + 2 * k, -6 + 2 * k, 200)
         y = 10 + 0.3 * np.cos(x * 3 + k) + rng.normal(0, 0.0005, len(x))
         coords = np.column_stack([x, y])
@@ -158,7 +158,6 @@ def test_tile_trees__a_small_budget_gives_the_same_answers_and_holds_to_it(monke
     pieces = np.array(pieces, dtype=object)
     lon = rng.uniform(-8, 8, 300)
     lat = 10 + rng.uniform(-0.25, 0.25, 300)
-    roomy = LineSet(pieces).nearest(lon, lat)
     kept = []
     put = lines_module._TileCache.put
 
@@ -167,14 +166,19 @@ def test_tile_trees__a_small_budget_gives_the_same_answers_and_holds_to_it(monke
         kept.append((len(self.trees), self.vertices, tree.n))
 
     monkeypatch.setattr(lines_module._TileCache, "put", counting_put)
-    monkeypatch.setattr(lines_module, "TILE_VERTICES", 12_000)
+    roomy = LineSet(pieces).nearest(lon, lat)
+    sizes = [n for _, _, n in kept]
+    assert len(sizes) >= 4  # a tree per tile and reach
+    budget = sum(sizes) // 2  # room for some of the trees, not for all
+    kept.clear()
+    monkeypatch.setattr(lines_module, "TILE_VERTICES", budget)
     monkeypatch.setattr(lines_module, "_TILES", lines_module._TileCache())
     tight = LineSet(pieces).nearest(lon, lat)
-    assert len(kept) >= 8  # a tree per tile and reach
-    assert max(t for t, _, _ in kept) >= 2  # some trees stayed beside a new one ...
-    assert sum(n for _, _, n in kept) > 12_000  # ... and some were dropped
+    assert [n for _, _, n in kept] == sizes  # the same trees, built once each
+    assert max(t for t, _, _ in kept) >= 2  # some stayed beside a new one ...
+    assert kept[-1][0] < len(sizes)  # ... and some were dropped
     for trees, vertices, _ in kept:
-        assert vertices <= 12_000 or trees == 1
+        assert vertices <= budget or trees == 1
     for name in ("distance_m", "piece", "exact", "lower_m"):
         np.testing.assert_array_equal(getattr(tight, name), getattr(roomy, name))
     assert roomy.exact.sum() > 200

@@ -78,7 +78,7 @@ K = 4
 BLOCK = 32_768
 #: A query of at most this many points in at most :data:`FEW_TILES` tiles skips the grid cells'
 #: lower bounds: every point goes to the full-detail tree of its tile, which holds every piece
-#: within its reach. A batch of the in-memory executor (at most 65,536 rows) over one region (nine
+#: within its reach. A batch of the in-memory executor (at most 65,536 rows) over one region (eight
 #: tiles of 4 degrees: Ukraine and its neighbours' border regions) is such a query; building the
 #: coarse tree of a world-wide line set costs more than it saves there (1M rows: 24.6 s and
 #: 1.69 GB instead of 25.2 s and 1.82 GB, same bytes). More tiles than :data:`FEW_TILES`, or

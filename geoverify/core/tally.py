@@ -88,10 +88,7 @@ class FrameSet:
         runs = self.runs
         runs.append(run)
         while len(runs) > 1 and len(runs[-2]) < 2 * len(runs[-1]):
-            b = runs.pop()
-            a = runs.pop()
-            self.moved += len(a) + len(b)
-            runs.append(_merge_sorted(a, b))
+            self._merge_last()
 
     def update(self, other: FrameSet) -> None:
         """Take the runs of ``other`` (not to be used afterwards)."""
@@ -100,13 +97,15 @@ class FrameSet:
 
     def __len__(self) -> int:
         """The number of distinct hashes (the runs are merged into one)."""
-        runs = self.runs
-        while len(runs) > 1:
-            b = runs.pop()
-            a = runs.pop()
-            self.moved += len(a) + len(b)
-            runs.append(_merge_sorted(a, b))
-        return len(runs[0]) if runs else 0
+        while len(self.runs) > 1:
+            self._merge_last()
+        return len(self.runs[0]) if self.runs else 0
+
+    def _merge_last(self) -> None:
+        b = self.runs.pop()
+        a = self.runs.pop()
+        self.moved += len(a) + len(b)
+        self.runs.append(_merge_sorted(a, b))
 
 
 @dataclass

@@ -315,7 +315,7 @@ class LineSet:
             self.bounds = np.zeros((0, 4))
         self._lon, self._lat, self._owner = coords[:, 0], coords[:, 1], owner.astype(np.int64)
         # shapely lists each piece's vertices together, pieces in order
-        self._counts = np.bincount(self._owner, minlength=self.n_pieces).astype(np.int64)
+        self._counts = np.bincount(self._owner, minlength=self.n_pieces)
         self._starts = np.cumsum(self._counts) - self._counts
         self._pieces = pieces
         self._coarse: VertexTree | None = None

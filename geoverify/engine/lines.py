@@ -25,7 +25,8 @@ lower bound on the distance from any of its points (cached per cell). Points in 
 bound is beyond their reach get no distance, only that bound (``Nearest.lower_m``). The others
 are answered exactly from a tree of the full-detail lines around their tile, built on first use
 and kept while the trees of every line set together hold at most :data:`TILE_VERTICES` vertices
-(least recently used go first). Sets with few vertices use one full-detail tree for all points.
+(least recently used go first); a tile tree is searched only within the reach it was built for.
+Sets with few vertices use one full-detail tree for the points their cells leave.
 """
 
 from __future__ import annotations
@@ -196,15 +197,24 @@ class VertexTree:
         s2 = np.where(lone, v, s2)
         return np.concatenate([s1, s2], axis=1)
 
-    def _query(self, P: np.ndarray, k: int):
-        dd, ii = self.tree.query(np.ascontiguousarray(P), k=k)
+    def _query(self, P: np.ndarray, k: int, reach: float | None = None):
+        if reach is None:
+            dd, ii = self.tree.query(np.ascontiguousarray(P), k=k)
+        else:
+            dd, ii = self.tree.query(np.ascontiguousarray(P), k=k, distance_upper_bound=reach)
         if k == 1:
             dd, ii = dd[:, None], ii[:, None]
         return dd, ii.astype(np.int64)
 
-    def nearest(self, P: np.ndarray):
+    def nearest(self, P: np.ndarray, bound: float | None = None):
         """Chord distance, segment start vertex and foot parameter of the nearest segment to
-        each row of ``P`` (n, 3). Exact; ``inf``/-1 when the tree is empty."""
+        each row of ``P`` (n, 3). Exact; ``inf``/-1 when the tree is empty.
+
+        ``bound`` (chord metres): a point whose nearest segment is farther gets ``inf``/-1.
+        Only vertices within ``bound`` plus half the longest segment are searched (every
+        segment within ``bound`` has an end there), which spares the KD-tree its long searches
+        from points far from every line.
+        """
         m = len(P)
         dist = np.full(m, np.inf)
         seg = np.full(m, -1, dtype=np.int64)
@@ -220,7 +230,7 @@ class VertexTree:
             for lo in range(0, len(rows), step):
                 blk = rows[lo:lo + step]
                 Pb = P[blk]
-                dd, ii = self._query(Pb, k)
+                dd, ii = self._query(Pb, k, None if bound is None else bound + self.half)
                 S = self._segments_of(ii)
                 d, t = self._seg_dist(Pb, S)
                 j = np.argmin(d, axis=1)
@@ -233,6 +243,11 @@ class VertexTree:
                 done[lo:lo + len(blk)] = ok
             rows = rows[~done]
             k = min(k * 8, self.n)
+        if bound is not None:
+            # fewer than k vertices within reach may leave a farther segment unproved: beyond
+            # the bound, every answer is "farther than the bound", whichever way it was found
+            beyond = dist > bound
+            dist[beyond], seg[beyond], tt[beyond] = np.inf, -1, 0.0
         return dist, seg, tt
 
 
@@ -445,10 +460,7 @@ class LineSet:
             return Nearest(dist, piece, exact, lower)
         x, y = lon[ok], lat[ok]
         thr = thr_all[ok]
-        if self.small:
-            near = np.arange(len(ok))
-            groups = [(self._whole_tree(), near, np.inf)]
-        elif self._few(x, y):
+        if not self.small and self._few(x, y):
             groups = self._tile_groups(x, y, thr, np.arange(len(ok)))
         else:
             cx = np.floor((x + 180.0) / CELL_DEG).astype(np.int64)
@@ -459,9 +471,15 @@ class LineSet:
             far = cell_lower > thr
             lower[ok[far]] = cell_lower[far]
             near = np.flatnonzero(~far)
-            groups = self._tile_groups(x, y, thr, near)
+            if self.small:
+                groups = [(self._whole_tree(), near, np.inf)] if len(near) else []
+            else:
+                groups = self._tile_groups(x, y, thr, near)
         for tree, sel, reach in groups:  # one tree at a time (a generator of tiles)
-            d, p = self._answer(tree, ecef(x[sel], y[sel]), x[sel], y[sel])
+            # a tile tree holds the pieces within ``reach`` only, so nothing beyond it is
+            # searched for (the chord is shorter than the arc: no nearer piece is missed)
+            d, p = self._answer(tree, ecef(x[sel], y[sel]), x[sel], y[sel],
+                                None if np.isinf(reach) else reach)
             within = d <= thr[sel]
             rows = ok[sel]
             dist[rows[within]] = d[within]
@@ -504,8 +522,8 @@ class LineSet:
             yield self._tile_tree(kx, ky, float(kb)), near[part], float(kb)
 
     @staticmethod
-    def _answer(tree: VertexTree, P, x, y):
-        chord, seg, _ = tree.nearest(P)
+    def _answer(tree: VertexTree, P, x, y, bound: float | None = None):
+        chord, seg, _ = tree.nearest(P, bound)
         found = seg >= 0
         d = np.full(len(P), np.inf)
         p = np.full(len(P), -1, dtype=np.int64)

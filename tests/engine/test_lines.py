@@ -10,6 +10,7 @@ import shapely
 from pyproj import Geod
 
 from geoverify.engine import lines as lines_module
+from geoverify.engine.geodesy import ecef
 from geoverify.engine.lines import NEAR_M, LineSet
 
 GEOD = Geod(ellps="WGS84")
@@ -192,3 +193,61 @@ def test_vertices_of_pieces_gathers_their_ranges():
     for k in (0, 1, 7, 50):
         sel = np.sort(rng.choice(50, k, replace=False))
         np.testing.assert_array_equal(ls._vertices_of(sel), np.flatnonzero(np.isin(ls._owner, sel)))
+
+
+def test_vertex_tree__a_bound_answers_as_without_it_within_it_and_inf_beyond():
+    """``VertexTree.nearest(P, bound)`` searches only vertices within the bound (plus half the
+    longest segment): every point whose nearest segment is within the bound gets the same
+    answer as an unbounded search, every other point ``inf`` and -1, whichever way it was
+    proved (few vertices within reach, or the K-th vertex far enough)."""
+    from geoverify.engine.lines import FINE_SEGMENT_M, VertexTree
+
+    rng = np.random.default_rng(11)
+    x = np.linspace(30.0, 31.0, 300)
+    y = 50.0 + 0.05 * np.sin(x * 40.0) + rng.normal(0, 0.0003, len(x))
+    owner = np.repeat(np.arange(20), 15)
+    tree = VertexTree(x, y, owner, FINE_SEGMENT_M)
+    lon = rng.uniform(29.5, 31.5, 3000)
+    lat = 50.0 + rng.uniform(-0.6, 0.6, 3000)
+    P = ecef(lon, lat)
+    d0, s0, t0 = tree.nearest(P)
+    for bound in (50.0, 2_000.0, 25_000.0, 40_000.0):
+        d, s, t = tree.nearest(P, bound)
+        inside = d0 <= bound
+        assert 0 < inside.sum() < len(P) or bound == 40_000.0
+        np.testing.assert_array_equal(d[inside], d0[inside])
+        np.testing.assert_array_equal(s[inside], s0[inside])
+        np.testing.assert_array_equal(t[inside], t0[inside])
+        assert np.isinf(d[~inside]).all() and (s[~inside] == -1).all()
+
+
+def test_nearest__small_set_skips_far_cells_with_the_same_answers(monkeypatch):
+    """A small set (one tree for every point) first takes the grid cells' lower bounds: far
+    points are answered by a bound, never searched in the tree, and every point within reach
+    gets the distance and piece the tree alone gives."""
+    rng = np.random.default_rng(12)
+    x = np.linspace(35.0, 36.0, 200)
+    line = shapely.LineString(np.column_stack([x, 50.0 + 0.02 * np.cos(x * 30.0)]))
+    pieces = np.array([line], dtype=object)
+    lon = rng.uniform(33.0, 38.0, 400)
+    lat = 50.0 + rng.uniform(-1.5, 1.5, 400)
+    ls = LineSet(pieces)
+    assert ls.small
+    searched = []
+    nearest = lines_module.VertexTree.nearest
+
+    def counting(self, P, bound=None):
+        searched.append((self, len(P)))
+        return nearest(self, P, bound)
+
+    monkeypatch.setattr(lines_module.VertexTree, "nearest", counting)
+    got = ls.nearest(lon, lat)
+    ref = brute_force_m(lon, lat, pieces, step_m=5.0)
+    assert_close(got, ref)
+    assert (ref > NEAR_M + 10_000).sum() > 100
+    in_whole = sum(n for tree, n in searched if tree is ls._whole)
+    assert 0 < in_whole <= (ref < NEAR_M + 10_000).sum()  # the far points were not searched
+    d, p = LineSet._answer(ls._whole, ecef(lon, lat), lon, lat)
+    near = got.exact
+    np.testing.assert_array_equal(got.distance_m[near], d[near])
+    np.testing.assert_array_equal(got.piece[near], p[near])

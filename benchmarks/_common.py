@@ -35,13 +35,15 @@ print(json.dumps({"wall_s": wall, "peak_rss_mb": rss, "rc": p.returncode,
 
 
 def generate_claims(path: Path, rows: int, seed: int = 0, block: int = 1_000_000, *,
-                    world: bool = False, unique_frames: bool = False) -> Path:
+                    world: bool = False, unique_frames: bool = False,
+                    unique_clips: bool = False) -> Path:
     """``rows`` claims uniform over lon 30-42, lat 46-54 (the Russia-Ukraine region), five
     clips, frame ids, claims of a region and of both countries, 5 decimals.
 
     ``world``: points uniform over the sphere between 60 S and 72 N instead (most at sea or far
     from the claimed places). ``unique_frames``: every row a new frame id (by default ids
-    repeat every 3,600 rows, as frames of a few clips do)."""
+    repeat every 3,600 rows, as frames of a few clips do). ``unique_clips``: every row its own
+    clip, ``v<row>`` (a dataset of one location per video)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -61,8 +63,10 @@ def generate_claims(path: Path, rows: int, seed: int = 0, block: int = 1_000_000
             clip = rng.integers(0, 5, n)
             claim = rng.integers(0, len(CLAIMS), n)
             idx = np.arange(done, done + n)
-            fh.write("".join(f"clip-{c},{i % period},{la:.5f},{lo:.5f},{CLAIMS[k]}\n"
-                             for c, i, la, lo, k in zip(clip.tolist(), idx.tolist(),
+            names = [f"v{i}" for i in idx.tolist()] if unique_clips else \
+                [f"clip-{c}" for c in clip.tolist()]
+            fh.write("".join(f"{c},{i % period},{la:.5f},{lo:.5f},{CLAIMS[k]}\n"
+                             for c, i, la, lo, k in zip(names, idx.tolist(),
                                                         lat.tolist(), lon.tolist(),
                                                         claim.tolist())))
             done += n

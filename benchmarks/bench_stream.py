@@ -2,7 +2,7 @@
 """``geoverify check --stream`` end to end against the chunked peer, same run.
 
     python benchmarks/bench_stream.py [--rows 10000000] [--dir DIR] [--keep]
-                                      [--world] [--unique-frames]
+                                      [--world] [--unique-frames] [--unique-clips]
 
 A generated claims CSV (``_common.generate_claims``), then, each in a fresh process,
 
@@ -15,7 +15,8 @@ prints wall time, peak RSS, rows/s and the ratio. Not part of the test suite.
 
 ``--world`` spreads the points over the whole globe (tile trees of the lines are built and
 dropped as blocks move around the world); ``--unique-frames`` gives every row a new frame id
-(the per-clip tallies count distinct frame ids exactly).
+(the per-clip tallies count distinct frame ids exactly); ``--unique-clips`` gives every row
+its own clip (more clips than the tally keeps in memory: they are spilled to disk).
 """
 
 from __future__ import annotations
@@ -44,13 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-peer", action="store_true", help="time geoverify only")
     ap.add_argument("--world", action="store_true", help="points over the whole globe")
     ap.add_argument("--unique-frames", action="store_true", help="a new frame id on every row")
+    ap.add_argument("--unique-clips", action="store_true",
+                    help="a new clip id on every row (tallies beyond memory's budget spill)")
     args = ap.parse_args(argv)
     d = workdir(args.dir)
     gv = geoverify_cmd()
-    variant = ("-world" if args.world else "") + ("-unique" if args.unique_frames else "")
+    variant = ("-world" if args.world else "") + ("-unique" if args.unique_frames else "") + (
+        "-clips" if args.unique_clips else "")
     src = d / f"claims-{args.rows}{variant}.csv"
     if not src.exists():
-        generate_claims(src, args.rows, world=args.world, unique_frames=args.unique_frames)
+        generate_claims(src, args.rows, world=args.world, unique_frames=args.unique_frames,
+                        unique_clips=args.unique_clips)
     measure([*gv, "check", str(ROOT / "data" / "examples" / "belgorod-2023.csv")])  # warm-up
     ours = measure([*gv, "check", str(src), "--stream", "-o",
                     str(d / "ours.csv"), "--overwrite"])

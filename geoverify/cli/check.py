@@ -240,21 +240,30 @@ def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, s
 
 def _summary_only(report: dict, fmt: str, fail_on: str, output, overwrite: bool) -> None:
     """The tallies of a run whose frames went to files (``--stream``, ``--out-dir``)."""
-    from geoverify.io.writers import AtomicFile, to_json
+    from geoverify.io.writers import AtomicFile, json_chunks
 
     if fmt not in ("table", "json"):
         raise click.UsageError("when the frames go to files, --format is for the tallies: "
                                "table or json")
-    text = to_json(report) if fmt == "json" else "".join(
+    bad_verdicts = FAIL_ON.get(fail_on) or ()
+    hit = 0
+
+    def counted(clips):
+        # one pass over the clips (a stream's may be an iterator over a spilled tally)
+        nonlocal hit
+        for c in clips:
+            hit += sum(n for v, n in c["by_verdict"].items() if v in bad_verdicts)
+            yield c
+
+    report = {**report, "clips": counted(report["clips"])}
+    chunks = json_chunks(report, "clips") if fmt == "json" else (
         c["summary"] + "\n" for c in report["clips"])
     with AtomicFile(output, overwrite=overwrite) as fh:
-        fh.write(text.encode("utf-8"))
+        for text in chunks:
+            fh.write(text.encode("utf-8"))
     if fail_on == "finding":
         raise click.UsageError("--fail-on finding needs the frames; use mismatch or ambiguous")
-    bad_verdicts = FAIL_ON.get(fail_on)
     if bad_verdicts:
-        hit = sum(n for c in report["clips"] for v, n in c["by_verdict"].items()
-                  if v in bad_verdicts)
         if hit:
             click.echo(f"geoverify: {hit} row(s) at or above --fail-on {fail_on}", err=True)
             raise SystemExit(1)

@@ -6,12 +6,29 @@ kept. Distinct frame ids, which the summary's "in N frames" needs, are kept as 6
 per clip: memory grows with the number of distinct frame ids (8 bytes each), never with rows.
 They are kept as a few sorted runs (:class:`FrameSet`), so that merging a batch costs time in
 proportion to the batch, not to every frame id seen so far.
+
+A tally costs about 2.8 KB a clip in memory. A streaming run over a file with a new clip id on
+every row would grow without end, so a tally made with ``spill=True`` keeps at most
+:data:`SPILL_CLIPS` clips in memory: beyond that it writes them to a private temporary
+directory, in :data:`SPILL_PARTS` partitions by a hash of the clip id. Its records are then
+read back one partition at a time (each clip's pieces merged in the order they were counted,
+so the result is the same as in memory) and handed out in order of first appearance by a merge
+of the partitions (:meth:`Tally.iter_records`).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import contextlib
+import gc
+import heapq
+import pickle
+import shutil
+import tempfile
+import weakref
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,31 +38,50 @@ import pyarrow.compute as pc
 
 NO_CLIP = "(no clip)"
 
+#: Clips a spilling tally keeps in memory (about 2.8 KB each) before it writes them to disk.
+SPILL_CLIPS = 50_000
+#: Partitions of the spilled clips: the last step holds one partition's clips at a time.
+SPILL_PARTS = 256
+#: Records per pickle in a spilled tally's sorted partitions (what each partition holds in
+#: memory while the partitions are merged).
+RECORD_CHUNK = 512
+
 #: Columns of the per-clip table, in order.
 CLIP_COLUMNS = ["clip", "rows", "by_country", "by_adm1", "by_verdict", "by_role", "summary"]
 
 
-def _counts_dict(c: Counter) -> dict[str, int]:
+def _counts_dict(c: dict[str, int]) -> dict[str, int]:
     return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 @dataclass
 class _Counts:
     rows: int = 0
-    by_country: Counter = field(default_factory=Counter)
-    by_adm1: Counter = field(default_factory=Counter)
-    by_verdict: Counter = field(default_factory=Counter)
+    # plain dicts, not Counters: a spilled tally pickles them at C speed (a Counter pickles
+    # through Python code)
+    by_country: dict[str, int] = field(default_factory=dict)
+    by_adm1: dict[str, int] = field(default_factory=dict)
+    by_verdict: dict[str, int] = field(default_factory=dict)
 
     def merge(self, o: _Counts) -> None:
         self.rows += o.rows
-        self.by_country.update(o.by_country)
-        self.by_adm1.update(o.by_adm1)
-        self.by_verdict.update(o.by_verdict)
+        _add(self.by_country, o.by_country)
+        _add(self.by_adm1, o.by_adm1)
+        _add(self.by_verdict, o.by_verdict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "by_country": _counts_dict(self.by_country),
                 "by_adm1": _counts_dict(self.by_adm1),
                 "by_verdict": _counts_dict(self.by_verdict)}
+
+
+def _add(counts: dict[str, int], other: dict[str, int]) -> None:
+    for k, n in other.items():
+        counts[k] = counts.get(k, 0) + n
+
+
+def _add_one(counts: dict[str, int], key: str, n: int) -> None:
+    counts[key] = counts.get(key, 0) + n
 
 
 def _merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -101,6 +137,15 @@ class FrameSet:
             self._merge_last()
         return len(self.runs[0]) if self.runs else 0
 
+    def __getstate__(self):
+        # bytes, not arrays: a spilled tally pickles one run per clip, and an array pickles
+        # through Python code
+        return [run.tobytes() for run in self.runs], self.moved
+
+    def __setstate__(self, state) -> None:
+        runs, self.moved = state
+        self.runs = [np.frombuffer(r, dtype=np.uint64).copy() for r in runs]
+
     def _merge_last(self) -> None:
         b = self.runs.pop()
         a = self.runs.pop()
@@ -112,17 +157,18 @@ class FrameSet:
 class _Clip:
     counts: _Counts = field(default_factory=_Counts)
     roles: dict[str, _Counts] = field(default_factory=dict)
-    places: Counter = field(default_factory=Counter)
+    places: dict[str, int] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     claimed: list[str] = field(default_factory=list)
     n_frames: int = 0
     frame_hashes: FrameSet = field(default_factory=FrameSet)
+    seq: int = 0  # order of first appearance in the tally that holds it
 
     def merge(self, o: _Clip) -> None:
         self.counts.merge(o.counts)
         for r, c in o.roles.items():
             self.roles.setdefault(r, _Counts()).merge(c)
-        self.places.update(o.places)
+        _add(self.places, o.places)
         for k, v in o.labels.items():
             self.labels.setdefault(k, v)
         for t in o.claimed:
@@ -150,10 +196,20 @@ def _groups(t: pa.Table, keys: list[str]) -> list[tuple]:
 
 
 class Tally:
-    """Per-clip tallies, accumulated from frame columns in input order."""
+    """Per-clip tallies, accumulated from frame columns in input order.
 
-    def __init__(self) -> None:
+    ``spill``: keep at most :data:`SPILL_CLIPS` clips in memory and write the others to a
+    temporary directory (see the module docstring); for runs whose memory must not grow with
+    the number of clips (``check --stream``).
+    """
+
+    def __init__(self, spill: bool = False) -> None:
         self.clips: dict[Any, _Clip] = {}
+        self._spill = spill
+        self._next = 0  # sequence number of the next clip first seen
+        self._dir: Path | None = None
+        self._cleanup: weakref.finalize | None = None
+        self.spilled = 0  # clips written to disk so far (a clip seen again counts again)
 
     def add(self, columns: dict[str, Any]) -> None:
         """Count a batch of frames (the columns of :class:`~geoverify.core.batch.Frames`).
@@ -184,7 +240,7 @@ class Tally:
                           ("verdict", "by_verdict")):
             for k, v, c in _groups(t, ["clip", col]):
                 if v is not None:
-                    getattr(part[k].counts, attr)[v] += c
+                    _add_one(getattr(part[k].counts, attr), v, c)
         if t.column("role").null_count < n:
             for k, r, c in _groups(t, ["clip", "role"]):
                 if r is not None:
@@ -193,7 +249,7 @@ class Tally:
                               ("verdict", "by_verdict")):
                 for k, r, v, c in _groups(t, ["clip", "role", col]):
                     if r is not None and v is not None:
-                        getattr(part[k].roles[r], attr)[v] += c
+                        _add_one(getattr(part[k].roles[r], attr), v, c)
         # places: the region, else the country; labelled "name (country)"
         for k, cc, a, a_name, c_name, c in _groups(
                 t, ["clip", "country", "adm1", "adm1_name", "country_name"]):
@@ -202,7 +258,7 @@ class Tally:
                 continue
             code = cc if cc is not None else str(a).split("-")[0]  # a region on a border
             p = part[k]
-            p.places[place] += c
+            _add_one(p.places, place, c)
             p.labels.setdefault(place, f"{a_name if a is not None else c_name} ({code})")
         claims = t.filter(pc.is_valid(t.column("claimed")))
         if len(claims):
@@ -241,22 +297,125 @@ class Tally:
         for key, p in clips.items():
             mine = self.clips.get(key)
             if mine is None:  # a clip first seen now: its counts are the whole of it so far
+                p.seq = self._next
+                self._next += 1
                 self.clips[key] = p
             else:
                 mine.merge(p)
+        if self._spill and len(self.clips) > SPILL_CLIPS:
+            self._spill_clips()
+
+    # -- spilling ------------------------------------------------------------------------------
+    def _spill_clips(self) -> None:
+        """Append every clip in memory to its partition file and forget it."""
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="geoverify-tally-"))  # mode 0700
+            self._cleanup = weakref.finalize(self, shutil.rmtree, str(self._dir), True)
+        parts: dict[int, list] = {}
+        for key, p in self.clips.items():
+            parts.setdefault(_part_of(key), []).append((key, p))
+        with _no_gc():
+            for part, entries in parts.items():
+                with open(self._dir / f"{part}.clips", "ab") as fh:
+                    pickle.dump(entries, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.spilled += len(self.clips)
+        self.clips = {}
+
+    def _spilled_records(self) -> Iterator[dict[str, Any]]:
+        assert self._dir is not None
+        self._spill_clips()
+        ready = []
+        for part in range(SPILL_PARTS):
+            src = self._dir / f"{part}.clips"
+            if not src.exists():
+                continue
+            merged: dict[Any, _Clip] = {}
+            pieces = []
+            # written by this tally, in its private directory; the objects read back hold no
+            # cycles, and the collector's passes over them cost three times the reading
+            with open(src, "rb") as fh, _no_gc():
+                while True:
+                    try:
+                        pieces.extend(pickle.load(fh))  # noqa: S301
+                    except EOFError:
+                        break
+            src.unlink()
+            # a clip's pieces in the order they were counted: the same merges as in memory
+            pieces.sort(key=lambda kp: kp[1].seq)
+            for key, p in pieces:
+                mine = merged.get(key)
+                if mine is None:
+                    merged[key] = p
+                else:
+                    mine.merge(p)
+            del pieces
+            done = self._dir / f"{part}.records"
+            with open(done, "wb") as fh, _no_gc():
+                chunk = []
+                for key, p in merged.items():  # first appearances in order: seq ascending
+                    chunk.append((p.seq, _record(key, p)))
+                    if len(chunk) == RECORD_CHUNK:
+                        pickle.dump(chunk, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                        chunk = []
+                if chunk:
+                    pickle.dump(chunk, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            del merged
+            ready.append(done)
+        for _, rec in heapq.merge(*(_read_records(f) for f in ready), key=lambda sr: sr[0]):
+            yield rec
+        if self._cleanup is not None:
+            self._cleanup()
+
+    def iter_records(self) -> Iterator[dict[str, Any]]:
+        """The records of :meth:`records` one at a time; a spilled tally reads them back from
+        disk (once: the tally is used up afterwards)."""
+        if self._dir is not None:
+            yield from self._spilled_records()
+            return
+        for key, p in self.clips.items():
+            yield _record(key, p)
 
     def records(self) -> list[dict[str, Any]]:
         """One dict per clip, in order of first appearance (the JSON report's ``clips``)."""
-        out = []
-        for key, p in self.clips.items():
-            counts = p.counts.as_dict()
-            by_role = {r: p.roles[r].as_dict() for r in sorted(p.roles)}
-            out.append({"clip": key, **counts, "by_role": by_role,
-                        "summary": summarise(key, p, counts)})
-        return out
+        return list(self.iter_records())
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.records(), dtype=object, columns=CLIP_COLUMNS)
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """The cyclic garbage collector paused (if it was running) for a block that makes or
+    pickles many small containers without cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _part_of(key: Any) -> int:
+    """The spill partition of a clip id (stable across runs and processes)."""
+    return zlib.crc32(repr(key).encode("utf-8", "surrogatepass")) % SPILL_PARTS
+
+
+def _record(key: Any, p: _Clip) -> dict[str, Any]:
+    counts = p.counts.as_dict()
+    by_role = {r: p.roles[r].as_dict() for r in sorted(p.roles)}
+    return {"clip": key, **counts, "by_role": by_role, "summary": summarise(key, p, counts)}
+
+
+def _read_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with open(path, "rb") as fh:
+        while True:
+            try:
+                with _no_gc():
+                    chunk = pickle.load(fh)  # noqa: S301 (written by this tally, see above)
+            except EOFError:
+                return
+            yield from chunk
 
 
 def summarise(clip: Any, p: _Clip, counts: dict[str, Any]) -> str:

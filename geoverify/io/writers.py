@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,24 @@ def flat_frame(f: dict[str, Any]) -> dict[str, str]:
 
 def to_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def json_chunks(report: dict[str, Any], lazy: str) -> Iterator[str]:
+    """:func:`to_json` of ``report`` in pieces, the same text, where ``report[lazy]`` may be
+    an iterator of dicts: it is written one item at a time (the tallies of a stream with
+    millions of clips never need to be in memory at once)."""
+    marker = "\x00lazy\x00"
+    head = to_json({**report, lazy: marker})
+    key = json.dumps(lazy, ensure_ascii=False) + ": " + json.dumps(marker)
+    at = head.index("\n  " + key) + 3 + len(key) - len(json.dumps(marker))
+    yield head[:at]
+    first = True
+    for item in report[lazy]:
+        text = json.dumps(item, indent=2, ensure_ascii=False, allow_nan=False)
+        yield ("[\n    " if first else ",\n    ") + text.replace("\n", "\n    ")
+        first = False
+    yield "[]" if first else "\n  ]"
+    yield head[at + len(json.dumps(marker)):]
 
 
 def to_csv(report: dict[str, Any], *, raw_text: bool = False) -> str:

@@ -10,8 +10,10 @@ same verdict, distances and findings; only the columns differ for rows with more
 the header (``check`` adds columns for the extra fields, a stream keeps them in the row's
 ``ragged-row`` finding, since its columns are fixed when the first block is written).
 
-Memory: a few blocks in flight (``chunk_rows`` rows each), the boundary indexes, the tallies,
-and 8 bytes per distinct frame id per clip.
+Memory: a few blocks in flight (``chunk_rows`` rows each), the boundary indexes, the tallies
+of at most :data:`~geoverify.core.tally.SPILL_CLIPS` clips (more are spilled to a temporary
+directory, and the report's ``clips`` is then an iterator that reads them back once, in order
+of first appearance), and 8 bytes per distinct frame id per clip.
 """
 
 from __future__ import annotations
@@ -200,7 +202,7 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
     ctx = context(bset, control, cities_in_regions=cities_in_regions)
     hashed = _Hashed(src)
     chunks = read_chunks(src, fmt, int(chunk_rows), encoding=encoding, hashed=hashed)
-    tally = Tally()
+    tally = Tally(spill=True)
     offset = 0
     described: dict[str, Any] = {}
 
@@ -244,7 +246,8 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
         "input": {**described, "path": str(path), "sha256": digest, "rows": offset},
         "boundaries": provenance(bset, control),
         "settings": settings_of(ctx),
-        "clips": tally.records(),
+        # a list, or when more clips were seen than memory keeps, an iterator over the disk
+        "clips": tally.iter_records() if tally.spilled else tally.records(),
         "output": {"path": str(out_path), "format": out_format, "rows": sink.rows},
     }
 

@@ -191,5 +191,42 @@ def test_check__stream_writes_every_row_and_the_same_tallies(tmp_path):
     assert [f["verdict"] for f in rows] == [f["verdict"] for f in local["frames"]]
 
 
+def test_check__stream_with_a_clip_per_row_spills_its_tallies_and_says_the_same(
+        tmp_path, monkeypatch):
+    """A file with a new clip id on every row, streamed with room for only a few clips in
+    memory: the tallies go to disk and come back, and stdout (table and JSON) and the exit
+    code of --fail-on are byte for byte those of a run that kept every clip in memory."""
+    import geoverify.core.tally as tally_module
+
+    src = tmp_path / "clips.csv"
+    with open(EXAMPLE, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(src, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        for k in range(20):  # 240 rows, 240 clips
+            for i, r in enumerate(rows):
+                w.writerow({**r, "clip": f"video {k}-{i}"})
+
+    def stream(fmt):
+        out = tmp_path / f"frames-{fmt}.csv"
+        return run("check", str(src), "--stream", "-o", str(out), "--overwrite",
+                   "--chunk-rows", "16", "-f", fmt, "--fail-on", "mismatch")
+
+    kept = {fmt: stream(fmt) for fmt in ("table", "json")}
+    monkeypatch.setattr(tally_module, "SPILL_CLIPS", 10)
+    made = []
+    monkeypatch.setattr(tally_module.Tally, "_spill_clips", lambda self, f=tally_module.Tally.
+                        _spill_clips: (made.append(len(self.clips)), f(self))[1])
+    for fmt, before in kept.items():
+        made.clear()
+        r = stream(fmt)
+        assert len(made) > 10  # it spilled
+        assert r.exit_code == before.exit_code == 1
+        assert r.stdout == before.stdout
+        assert r.stderr == before.stderr
+    assert len(json.loads(kept["json"].stdout)["clips"]) == 20 * len(rows)
+
+
 def test_check__stream_needs_an_output_file():
     assert run("check", str(EXAMPLE), "--stream").exit_code == 2

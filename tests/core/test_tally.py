@@ -97,3 +97,60 @@ def test_frame_set_runs_stay_sorted_and_distinct(sizes):
             assert (np.diff(r.astype(np.int64)) > 0).all()
     assert len(fs) == len(everything)
     assert (fs.runs[0].tolist() if fs.runs else []) == sorted(everything)
+
+
+def _rich_batches(seed: int, n_batches: int, pool: int):
+    """Batches over many clips (some seen again after being spilled, a missing clip id, a
+    clip id that is not a string), with roles, several places and claims, and frame ids."""
+    rng = np.random.default_rng(seed)
+    batches, row = [], 1
+    for _ in range(n_batches):
+        n = int(rng.integers(1, 60))
+        clips = [None if v == 0 else f"clip-{v}" for v in rng.integers(0, pool, n)]
+        places = rng.integers(0, 3, n)
+        cols = _batch(clips, [str(v) if v else None for v in rng.integers(0, 40, n)], row)
+        cols["adm1_code"] = [("UA-59", "RU-BEL", None)[p] for p in places]
+        cols["adm1_name"] = [("Sumy Oblast", "Belgorod Oblast", None)[p] for p in places]
+        cols["country_code"] = [("UA", "RU", "UA")[p] for p in places]
+        cols["verdict"] = rng.choice(["match", "mismatch", "ambiguous", "unlocated"], n).tolist()
+        cols["role"] = rng.choice(["launch", "impact", None], n).tolist()
+        cols["claimed"] = rng.choice(["Belgorod oblast", "Sumy oblast", "Russia"], n).tolist()
+        batches.append(cols)
+        row += n
+    return batches
+
+
+@pytest.mark.parametrize("budget", [1, 7, 50])
+def test_a_spilled_tally_gives_the_records_of_one_in_memory(monkeypatch, budget):
+    """A tally with more clips than it may keep writes them to disk and reads them back: the
+    records are those of the tally that kept everything, in the same order (first appearance),
+    and its temporary directory is gone once they have been read."""
+    import geoverify.core.tally as tally_module
+
+    batches = _rich_batches(5, 80, 300)
+    whole = Tally()
+    for b in batches:
+        whole.add(b)
+    monkeypatch.setattr(tally_module, "SPILL_CLIPS", budget)
+    monkeypatch.setattr(tally_module, "SPILL_PARTS", 5)
+    spilled = Tally(spill=True)
+    for lo in range(0, len(batches), 3):  # as executors do: a tally per block, merged in order
+        part = Tally()
+        for b in batches[lo:lo + 3]:
+            part.add(b)
+        spilled.merge(part)
+    assert spilled.spilled > len(whole.clips)  # clips were spilled, some more than once
+    assert len(spilled.clips) <= budget
+    where = spilled._dir
+    assert where is not None and any(where.iterdir())
+    got = list(spilled.iter_records())
+    assert got == whole.records()
+    assert not where.exists()
+
+
+def test_a_tally_within_its_budget_never_touches_the_disk():
+    t = Tally(spill=True)
+    for b in _rich_batches(6, 10, 20):
+        t.add(b)
+    assert t._dir is None and t.spilled == 0
+    assert t.records() == list(t.iter_records())

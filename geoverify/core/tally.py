@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 NO_CLIP = "(no clip)"
 
 #: Clips a spilling tally keeps in memory (about 2.8 KB each) before it writes them to disk.
-SPILL_CLIPS = 50_000
+SPILL_CLIPS = 100_000
 #: Partitions of the spilled clips: the last step holds one partition's clips at a time.
 SPILL_PARTS = 256
 #: Records per pickle in a spilled tally's sorted partitions (what each partition holds in

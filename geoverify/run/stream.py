@@ -184,6 +184,8 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
     dict
         The report without ``frames``: ``geoverify_version``, ``input`` (path, sha256 of the
         bytes, rows), ``boundaries``, ``clips``, plus ``output`` (path, format, rows).
+        ``clips`` is a list, or, when the tallies were spilled to disk (more clips than
+        :data:`~geoverify.core.tally.SPILL_CLIPS`), an iterator that reads them back once.
     """
     from geoverify.boundaries import load_boundaries
 

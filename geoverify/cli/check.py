@@ -255,12 +255,17 @@ def _summary_only(report: dict, fmt: str, fail_on: str, output, overwrite: bool)
             hit += sum(n for v, n in c["by_verdict"].items() if v in bad_verdicts)
             yield c
 
-    report = {**report, "clips": counted(report["clips"])}
+    clips = report["clips"]
+    report = {**report, "clips": counted(clips)}
     chunks = json_chunks(report, "clips") if fmt == "json" else (
         c["summary"] + "\n" for c in report["clips"])
-    with AtomicFile(output, overwrite=overwrite) as fh:
-        for text in chunks:
-            fh.write(text.encode("utf-8"))
+    try:
+        with AtomicFile(output, overwrite=overwrite) as fh:
+            for text in chunks:
+                fh.write(text.encode("utf-8"))
+    finally:
+        if hasattr(clips, "close"):  # tallies read back from disk: remove them even if
+            clips.close()  # writing failed (the process ends without finalizers)
     if fail_on == "finding":
         raise click.UsageError("--fail-on finding needs the frames; use mismatch or ambiguous")
     if bad_verdicts:

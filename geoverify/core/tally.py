@@ -321,7 +321,19 @@ class Tally:
         self.spilled += len(self.clips)
         self.clips = {}
 
+    def discard(self) -> None:
+        """Remove the spilled clips from disk now (an abandoned run: the process may end
+        with ``os._exit``, which runs no finalizers)."""
+        if self._cleanup is not None:
+            self._cleanup()
+
     def _spilled_records(self) -> Iterator[dict[str, Any]]:
+        try:
+            yield from self._read_back()
+        finally:  # read to the end, closed early, or failed: the directory goes
+            self.discard()
+
+    def _read_back(self) -> Iterator[dict[str, Any]]:
         assert self._dir is not None
         self._spill_clips()
         ready = []
@@ -363,8 +375,6 @@ class Tally:
             ready.append(done)
         for _, rec in heapq.merge(*(_read_records(f) for f in ready), key=lambda sr: sr[0]):
             yield rec
-        if self._cleanup is not None:
-            self._cleanup()
 
     def iter_records(self) -> Iterator[dict[str, Any]]:
         """The records of :meth:`records` one at a time; a spilled tally reads them back from

@@ -221,22 +221,26 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
         return frames, part, sink.encode(frames)
 
     release = GiveBack(TRIM_SLACK)
-    with FrameSink(out_path, out_format, overwrite=overwrite, raw_text=raw_text) as sink, \
-            worker_pool(threads()) as pool:
-        pending: deque = deque()
-        for raw in chunks:
-            raw = prepare(raw)
-            if not described:
-                require_coordinates(raw)
-                described.update(describe_input(raw))
-            pending.append(pool.submit(work, raw, offset + 1))
-            offset += len(raw.data)
-            while len(pending) > threads():
+    try:
+        with FrameSink(out_path, out_format, overwrite=overwrite, raw_text=raw_text) as sink, \
+                worker_pool(threads()) as pool:
+            pending: deque = deque()
+            for raw in chunks:
+                raw = prepare(raw)
+                if not described:
+                    require_coordinates(raw)
+                    described.update(describe_input(raw))
+                pending.append(pool.submit(work, raw, offset + 1))
+                offset += len(raw.data)
+                while len(pending) > threads():
+                    _emit(pending.popleft().result(), sink, tally, progress, release)
+            while pending:
                 _emit(pending.popleft().result(), sink, tally, progress, release)
-        while pending:
-            _emit(pending.popleft().result(), sink, tally, progress, release)
-        if sink.batches == 0 and out_format != "jsonl":
-            _write_empty(sink, out_format)
+            if sink.batches == 0 and out_format != "jsonl":
+                _write_empty(sink, out_format)
+    except BaseException:
+        tally.discard()  # spilled tallies of a run that failed or was stopped
+        raise
     if fmt == "parquet":
         from geoverify.io.boundaries import file_sha256
 

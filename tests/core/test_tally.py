@@ -154,3 +154,29 @@ def test_a_tally_within_its_budget_never_touches_the_disk():
         t.add(b)
     assert t._dir is None and t.spilled == 0
     assert t.records() == list(t.iter_records())
+
+
+def test_spilled_clips_are_removed_when_reading_stops_early_or_the_run_is_discarded(
+        monkeypatch):
+    """The process ends with ``os._exit`` (no finalizers): a spilled tally's directory goes
+    when its records are closed half read, and when an abandoned run discards it."""
+    import geoverify.core.tally as tally_module
+
+    monkeypatch.setattr(tally_module, "SPILL_CLIPS", 5)
+    batches = _rich_batches(8, 30, 200)
+    half = Tally(spill=True)
+    for b in batches:
+        half.add(b)
+    where = half._dir
+    records = half.iter_records()
+    next(records)
+    assert where.exists()
+    records.close()
+    assert not where.exists()
+    dropped = Tally(spill=True)
+    for b in batches:
+        dropped.add(b)
+    where = dropped._dir
+    assert where.exists()
+    dropped.discard()
+    assert not where.exists()

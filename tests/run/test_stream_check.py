@@ -213,6 +213,43 @@ def test_atomic_output_on_error(mixed, embedded, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_spilled_tallies_are_removed_when_the_stream_fails(mixed, embedded, tmp_path,
+                                                          monkeypatch):
+    """A run that spilled its tallies to disk and then failed leaves no temporary directory
+    behind (the command ends with ``os._exit``, which runs no finalizers)."""
+    import tempfile
+
+    import geoverify.core.tally as tally_module
+
+    spill_root = tmp_path / "tmp"
+    spill_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill_root))
+    monkeypatch.setattr(tally_module, "SPILL_CLIPS", 2)
+    seen = []
+    real_emit = st._emit
+
+    def emit_then_fail(*args):
+        real_emit(*args)
+        seen.append(sorted(p.name for p in spill_root.iterdir()))
+        if len(seen) == 3:
+            raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(st, "_emit", emit_then_fail)
+    alive = []  # held, so that no finalizer can be what removed the directory
+
+    def kept(*args, **kwargs):
+        alive.append(Tally(*args, **kwargs))
+        return alive[-1]
+
+    monkeypatch.setattr(st, "Tally", kept)
+    with pytest.raises(RuntimeError):
+        check_stream(mixed["src"], tmp_path / "out.csv", chunk_rows=CHUNK // 5,
+                     boundaries=embedded)
+    assert any(seen[-1])  # the tallies had been spilled ...
+    assert list(spill_root.iterdir()) == []  # ... and are gone
+    assert alive[0].spilled > 0
+
+
 def test_existing_output_kept_on_error(mixed, embedded, tmp_path, monkeypatch):
     out = tmp_path / "out.csv"
     out.write_text("old\n")

@@ -27,7 +27,6 @@ import tempfile
 import weakref
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +53,17 @@ def _counts_dict(c: dict[str, int]) -> dict[str, int]:
     return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-@dataclass
 class _Counts:
-    rows: int = 0
-    # plain dicts, not Counters: a spilled tally pickles them at C speed (a Counter pickles
-    # through Python code)
-    by_country: dict[str, int] = field(default_factory=dict)
-    by_adm1: dict[str, int] = field(default_factory=dict)
-    by_verdict: dict[str, int] = field(default_factory=dict)
+    # slots and plain dicts, not a dataclass of Counters: a file with a clip per row makes
+    # one of these per row (a dataclass's default factories took half of counting them), and
+    # a spilled tally pickles plain dicts at C speed (a Counter pickles through Python code)
+    __slots__ = ("rows", "by_country", "by_adm1", "by_verdict")
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.by_country: dict[str, int] = {}
+        self.by_adm1: dict[str, int] = {}
+        self.by_verdict: dict[str, int] = {}
 
     def merge(self, o: _Counts) -> None:
         self.rows += o.rows
@@ -153,16 +155,19 @@ class FrameSet:
         self.runs.append(_merge_sorted(a, b))
 
 
-@dataclass
 class _Clip:
-    counts: _Counts = field(default_factory=_Counts)
-    roles: dict[str, _Counts] = field(default_factory=dict)
-    places: dict[str, int] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-    claimed: list[str] = field(default_factory=list)
-    n_frames: int = 0
-    frame_hashes: FrameSet = field(default_factory=FrameSet)
-    seq: int = 0  # order of first appearance in the tally that holds it
+    __slots__ = ("counts", "roles", "places", "labels", "claimed", "n_frames", "frame_hashes",
+                 "seq")
+
+    def __init__(self) -> None:
+        self.counts = _Counts()
+        self.roles: dict[str, _Counts] = {}
+        self.places: dict[str, int] = {}
+        self.labels: dict[str, str] = {}
+        self.claimed: list[str] = []
+        self.n_frames = 0
+        self.frame_hashes = FrameSet()
+        self.seq = 0  # order of first appearance in the tally that holds it
 
     def merge(self, o: _Clip) -> None:
         self.counts.merge(o.counts)

@@ -178,10 +178,9 @@ class _Clip:
         # a tuple of plain values: pickled and read back several times faster than the
         # slots of nested objects (a spilled tally writes every clip once or more)
         c = self.counts
-        runs = [run.tobytes() for run in self.frame_hashes.runs]
         return _clip_from, (c.rows, c.by_country, c.by_adm1, c.by_verdict, self.roles or None,
-                            self.places, self.labels, self.claimed, self.n_frames, runs,
-                            self.frame_hashes.moved, self.seq)
+                            self.places, self.labels, self.claimed, self.n_frames,
+                            self.frame_hashes.__getstate__(), self.seq)
 
     def merge(self, o: _Clip) -> None:
         self.counts.merge(o.counts)
@@ -204,14 +203,13 @@ def _counts_from(rows, by_country, by_adm1, by_verdict) -> _Counts:
 
 
 def _clip_from(rows, by_country, by_adm1, by_verdict, roles, places, labels, claimed,
-               n_frames, runs, moved, seq) -> _Clip:
+               n_frames, frames, seq) -> _Clip:
     p = _Clip.__new__(_Clip)
     p.counts = _counts_from(rows, by_country, by_adm1, by_verdict)
     p.roles = roles if roles is not None else {}
     p.places, p.labels, p.claimed, p.n_frames, p.seq = places, labels, claimed, n_frames, seq
-    frames = p.frame_hashes = FrameSet()
-    frames.runs = [np.frombuffer(r, dtype=np.uint64).copy() for r in runs]
-    frames.moved = moved
+    p.frame_hashes = FrameSet.__new__(FrameSet)
+    p.frame_hashes.__setstate__(frames)
     return p
 
 
@@ -372,23 +370,29 @@ class Tally:
 
     def _read_back(self) -> Iterator[dict[str, Any]]:
         assert self._dir is not None
-        self._spill_clips()
+        # the clips still in memory join their partitions here, not through the disk
+        in_memory: dict[int, list] = {}
+        for key, p in self.clips.items():
+            in_memory.setdefault(_part_of(key), []).append((key, p))
+        self.clips = {}
         ready = []
         for part in range(SPILL_PARTS):
             src = self._dir / f"{part}.clips"
-            if not src.exists():
+            pieces = []
+            if src.exists():
+                # written by this tally, in its private directory; the objects read back hold
+                # no cycles, and the collector's passes over them cost three times the reading
+                with open(src, "rb") as fh, _no_gc():
+                    while True:
+                        try:
+                            pieces.extend(pickle.load(fh))  # noqa: S301
+                        except EOFError:
+                            break
+                src.unlink()
+            pieces.extend(in_memory.pop(part, ()))
+            if not pieces:
                 continue
             merged: dict[Any, _Clip] = {}
-            pieces = []
-            # written by this tally, in its private directory; the objects read back hold no
-            # cycles, and the collector's passes over them cost three times the reading
-            with open(src, "rb") as fh, _no_gc():
-                while True:
-                    try:
-                        pieces.extend(pickle.load(fh))  # noqa: S301
-                    except EOFError:
-                        break
-            src.unlink()
             # a clip's pieces in the order they were counted: the same merges as in memory
             pieces.sort(key=lambda kp: kp[1].seq)
             for key, p in pieces:

@@ -197,11 +197,13 @@ class VertexTree:
         s2 = np.where(lone, v, s2)
         return np.concatenate([s1, s2], axis=1)
 
-    def _query(self, P: np.ndarray, k: int, reach: float | None = None):
-        if reach is None:
+    def _query(self, P: np.ndarray, k: int, within: float | None = None):
+        """The ``k`` nearest vertices (distance ``inf``, index ``n`` for none), only those
+        within ``within`` metres when it is given."""
+        if within is None:
             dd, ii = self.tree.query(np.ascontiguousarray(P), k=k)
         else:
-            dd, ii = self.tree.query(np.ascontiguousarray(P), k=k, distance_upper_bound=reach)
+            dd, ii = self.tree.query(np.ascontiguousarray(P), k=k, distance_upper_bound=within)
         if k == 1:
             dd, ii = dd[:, None], ii[:, None]
         return dd, ii.astype(np.int64)

@@ -89,10 +89,10 @@ def json_chunks(report: dict[str, Any], lazy: str) -> Iterator[str]:
     """:func:`to_json` of ``report`` in pieces, the same text, where ``report[lazy]`` may be
     an iterator of dicts: it is written one item at a time (the tallies of a stream with
     millions of clips never need to be in memory at once)."""
-    marker = "\x00lazy\x00"
-    head = to_json({**report, lazy: marker})
-    key = json.dumps(lazy, ensure_ascii=False) + ": " + json.dumps(marker)
-    at = head.index("\n  " + key) + 3 + len(key) - len(json.dumps(marker))
+    marker = json.dumps("\x00lazy\x00")  # the placeholder as it reads in the JSON text
+    head = to_json({**report, lazy: json.loads(marker)})
+    key = json.dumps(lazy, ensure_ascii=False) + ": "
+    at = head.index("\n  " + key + marker) + 3 + len(key)
     yield head[:at]
     first = True
     for item in report[lazy]:
@@ -100,7 +100,7 @@ def json_chunks(report: dict[str, Any], lazy: str) -> Iterator[str]:
         yield ("[\n    " if first else ",\n    ") + text.replace("\n", "\n    ")
         first = False
     yield "[]" if first else "\n  ]"
-    yield head[at + len(json.dumps(marker)):]
+    yield head[at + len(marker):]
 
 
 def to_csv(report: dict[str, Any], *, raw_text: bool = False) -> str:

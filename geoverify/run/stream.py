@@ -238,15 +238,15 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
                 _emit(pending.popleft().result(), sink, tally, progress, release)
             if sink.batches == 0 and out_format != "jsonl":
                 _write_empty(sink, out_format)
+        if fmt == "parquet":
+            from geoverify.io.boundaries import file_sha256
+
+            digest = file_sha256(src)
+        else:
+            digest = hashed.sha.hexdigest()
     except BaseException:
         tally.discard()  # spilled tallies of a run that failed or was stopped
         raise
-    if fmt == "parquet":
-        from geoverify.io.boundaries import file_sha256
-
-        digest = file_sha256(src)
-    else:
-        digest = hashed.sha.hexdigest()
     return {
         "geoverify_version": __version__,
         "input": {**described, "path": str(path), "sha256": digest, "rows": offset},

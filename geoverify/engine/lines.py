@@ -32,6 +32,7 @@ Sets with few vertices use one full-detail tree for the points their cells leave
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -42,6 +43,11 @@ from pykdtree.kdtree import KDTree
 
 from geoverify.engine.geodesy import arc_from_chord, ecef
 from geoverify.io.limits import DISTANCE_REACH_M
+
+try:  # the compiled kernel (setup.py builds it where a C compiler is present)
+    from geoverify.engine._segtree import SegTree
+except ImportError:  # pragma: no cover - the NumPy code below gives the same answers
+    SegTree = None
 
 #: Within this distance (metres) of a line, distances are measured, exact to well under 0.1 m
 #: (:data:`geoverify.io.limits.DISTANCE_REACH_M`); beyond it only a lower bound is known.
@@ -125,6 +131,12 @@ def densify(lon: np.ndarray, lat: np.ndarray, owner: np.ndarray, max_m: float):
     return new_lon, new_lat, owner[rep], ecef(new_lon, new_lat)
 
 
+def native() -> bool:
+    """Whether queries use the compiled kernel (:mod:`geoverify.engine._segtree`): when it
+    was built, unless ``GEOVERIFY_NATIVE=0``."""
+    return SegTree is not None and os.environ.get("GEOVERIFY_NATIVE", "1") != "0"
+
+
 class VertexTree:
     """Exact nearest-segment queries over densified line vertices (see the module docstring).
 
@@ -141,24 +153,29 @@ class VertexTree:
     def __init__(self, lon, lat, owner, max_m: float) -> None:
         lon, lat, owner, xyz = densify(np.asarray(lon, float), np.asarray(lat, float),
                                        np.asarray(owner, np.int64), max_m)
-        # only what queries need: the KD-tree keeps ``xyz`` (its data), segments are read
-        # from views of it (a tree of a tile holds a million vertices or more); piece
-        # numbers in 32 bits (a line set never has 2**31 pieces)
-        self.owner, self.xyz = owner.astype(np.int32), xyz
-        self.x, self.y, self.z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+        self.owner = owner.astype(np.int32)  # piece numbers in 32 bits (never 2**31 pieces)
         n = len(lon)
         self.n = n
         nxt = np.zeros(n, dtype=bool)
         if n > 1:
             nxt[:-1] = owner[1:] == owner[:-1]
-        self.has_next = nxt
-        self.has_prev = np.zeros(n, dtype=bool)
-        self.has_prev[1:] = nxt[:-1]
         if n > 1 and nxt.any():
             seg = np.linalg.norm(xyz[1:] - xyz[:-1], axis=1)[nxt[:-1]]
             self.half = float(seg.max()) / 2.0
         else:
             self.half = 0.0
+        self.native = None
+        if native():
+            # the compiled tree keeps its own copy of the vertices: nothing else is needed
+            self.native = SegTree(np.ascontiguousarray(xyz), nxt.view(np.uint8))
+            return
+        # only what the NumPy queries need: the KD-tree keeps ``xyz`` (its data), segments
+        # are read from views of it (a tree of a tile holds a million vertices or more)
+        self.xyz = xyz
+        self.x, self.y, self.z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+        self.has_next = nxt
+        self.has_prev = np.zeros(n, dtype=bool)
+        self.has_prev[1:] = nxt[:-1]
         self.tree = KDTree(np.ascontiguousarray(xyz), leafsize=16) if n else None
 
     # -- geometry on candidate segments ------------------------------------------------------
@@ -222,6 +239,10 @@ class VertexTree:
         seg = np.full(m, -1, dtype=np.int64)
         tt = np.zeros(m)
         if self.n == 0 or m == 0:
+            return dist, seg, tt
+        if self.native is not None:
+            self.native.nearest(np.ascontiguousarray(P, dtype=float),
+                                math.inf if bound is None else float(bound), dist, seg, tt)
             return dist, seg, tt
         rows = np.arange(m)
         k = min(K, self.n)

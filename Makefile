@@ -2,12 +2,12 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml setup.py geoverify/engine/_segtree.c | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml setup.py geoverify/engine/_segtree.c geoverify/_text.c | sha256sum | cut -c1-12)
 EXAMPLE := data/examples/belgorod-2023.csv
 
 .PHONY: demo test lint bench clean boundaries context screenshots
 
-$(STAMP): setup.cfg pyproject.toml setup.py geoverify/engine/_segtree.c
+$(STAMP): setup.cfg pyproject.toml setup.py geoverify/engine/_segtree.c geoverify/_text.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -46,4 +46,4 @@ screenshots: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache test-artifacts
-	rm -f geoverify/engine/_segtree.*.so
+	rm -f geoverify/engine/_segtree.*.so geoverify/_text.*.so

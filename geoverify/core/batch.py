@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geoverify.arrowtext import text_array
 from geoverify.boundaries.control import controlled_by
 from geoverify.core.claims import Resolution, Unit, name_index
 from geoverify.core.findings import FindingsBuilder
@@ -124,7 +125,7 @@ def _s(values) -> pa.Array:
         return values.combine_chunks()
     if isinstance(values, pa.Array):
         return values
-    return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+    return text_array(values)
 
 
 def _join(*parts) -> pa.Array:

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from geoverify._version import __version__
+from geoverify.arrowtext import text_array
 from geoverify.core.batch import DISTANCE_COLUMNS, FRAME_COLUMNS, Frames
 from geoverify.core.findings import empty_findings
 
@@ -37,7 +38,7 @@ def concat_frames(parts: list[Frames]) -> Frames:
         if any(isinstance(v, (pa.Array, pa.ChunkedArray)) for v in vals):
             arrays = [v.combine_chunks() if isinstance(v, pa.ChunkedArray) else
                       (v if isinstance(v, pa.Array) else
-                       pa.array(np.asarray(v, dtype=object), type=pa.string(), from_pandas=True))
+                       text_array(v))
                       for v in vals]
             cols[c] = pa.concat_arrays([a.cast(pa.string()) for a in arrays])
         else:
@@ -276,8 +277,7 @@ def flat_table(frames: Frames) -> pa.Table:
             a = np.where(np.isfinite(a), np.round(a, 3 if name == "precision_m" else 1), np.nan)
             arrays[name] = pa.array(a, from_pandas=True)
         else:
-            arrays[name] = pa.array(np.asarray(v, dtype=object), type=pa.string(),
-                                    from_pandas=True)
+            arrays[name] = text_array(v)
         if name == "verdict":
             codes, messages = _joined_findings(frames.findings, n)
             arrays["finding_codes"] = codes
@@ -301,7 +301,7 @@ def _joined_findings(findings: pd.DataFrame, n: int) -> tuple[pa.Array, pa.Array
             for p, g in many.groupby("pos", sort=False):
                 codes[p] = ";".join(g["code"].tolist())
                 messages[p] = " | ".join(g["message"].tolist())
-    return pa.array(codes, type=pa.string()), pa.array(messages, type=pa.string())
+    return text_array(codes), text_array(messages)
 
 
 def frames_frame(frames: Frames):

@@ -35,6 +35,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geoverify.arrowtext import text_array
+
 NO_CLIP = "(no clip)"
 
 #: Clips a spilling tally keeps in memory (about 2.8 KB each) before it writes them to disk.
@@ -220,7 +222,7 @@ def _arrow(values, n: int) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not isinstance(values, pa.Array):
-        values = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+        values = text_array(values)
     return values if values.type == pa.string() else values.cast(pa.string())
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from geoverify.arrowtext import csv_records
 from geoverify.errors import ClaimsFileError, ConfigError
 from geoverify.io import limits
 from geoverify.io.safety import (
@@ -292,9 +293,9 @@ def neutralise_table(table):
 
 
 def csv_text_columns(table) -> list:
-    """Each column of an Arrow table as CSV field text (Arrow strings): quoted only where a
-    value holds a comma, a quote or a line break; floats written as Python writes them
-    (``278.3``, ``0.0``), nulls as empty fields."""
+    """Each column of an Arrow table as CSV field text (Arrow strings, unquoted: see
+    :func:`geoverify.arrowtext.csv_records`): floats written as Python writes them
+    (``278.3``, ``0.0``), nulls kept (they become empty fields)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -306,27 +307,10 @@ def csv_text_columns(table) -> list:
         t = col.type
         if pa.types.is_floating(t):
             out.append(float_texts(col))  # numbers never need quotes
-            continue
-        if pa.types.is_integer(t):
-            out.append(pc.fill_null(pc.cast(col, pa.string()), ""))
-            continue
-        if pa.types.is_string(t) or pa.types.is_large_string(t):
-            text = pc.fill_null(col.cast(pa.string()), "")
+        elif pa.types.is_string(t):
+            out.append(col)
         else:
-            text = pc.fill_null(pc.cast(col, pa.string()), "")
-        # which special characters occur at all: one scan of the column's character data;
-        # then one substring search per character that does
-        data = _string_bytes(text) if len(text) else b""
-        needs = None
-        for ch in ('"', ",", "\n", "\r"):
-            if ch.encode() in data:
-                hit = pc.match_substring(text, ch)
-                needs = hit if needs is None else pc.or_(needs, hit)
-        if needs is not None:
-            quoted = pc.binary_join_element_wise(
-                pa.scalar('"'), pc.replace_substring(text, '"', '""'), pa.scalar('"'), "")
-            text = pc.if_else(needs, quoted, text)
-        out.append(text)
+            out.append(pc.cast(col, pa.string()))
     return out
 
 
@@ -337,23 +321,12 @@ def csv_header(names) -> bytes:
 
 def csv_body(table, *, block_rows: int = 65_536) -> bytes:
     """The records of an Arrow table of frames as CSV bytes (no header; ``\n`` line ends,
-    fields quoted only where they must be: see :func:`csv_text_columns`)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+    fields quoted only where they must be: see :func:`geoverify.arrowtext.csv_records`)."""
     out = []
     for lo in range(0, table.num_rows, block_rows):
         part = table.slice(lo, block_rows)
         cols = csv_text_columns(part)
-        if not cols:
-            out.append(b"\n" * part.num_rows)
-            continue
-        # each record with its line end (put on the last field, not on a copy of every
-        # record), then the array's character data in one piece
-        cols[-1] = pc.binary_join_element_wise(cols[-1], pa.scalar("\n"), "")
-        records = pc.binary_join_element_wise(*cols, ",") if len(cols) > 1 else cols[0]
-        del cols
-        out.append(_string_bytes(records))
+        out.append(csv_records(cols) if cols else b"\n" * part.num_rows)
     return b"".join(out)
 
 
@@ -363,19 +336,6 @@ def write_csv_table(table, fh, *, header: bool = True, block_rows: int = 65_536)
         fh.write(csv_header(table.column_names))
     for lo in range(0, table.num_rows, block_rows):
         fh.write(csv_body(table.slice(lo, block_rows), block_rows=block_rows))
-
-
-def _string_bytes(arr) -> bytes:
-    """The concatenated UTF-8 data of a string or large-string Arrow array without nulls."""
-    import numpy as np
-    import pyarrow as pa
-
-    if len(arr) == 0 or arr.buffers()[2] is None:
-        return b""
-    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset:arr.offset + len(arr) + 1]
-    start, stop = int(offsets[0]), int(offsets[-1])
-    return arr.buffers()[2][start:stop].to_pybytes()
 
 
 def json_report_chunks(header: dict[str, Any], records, clips: list[dict[str, Any]],

@@ -1,0 +1,279 @@
+/*
+ * geoverify._text: text columns in bulk, the compiled half of geoverify.arrowtext.
+ *
+ * utf8_column(values)
+ *     A NumPy object array of str (None or a float NaN for missing) as the buffers of an
+ *     Arrow string array: (validity or None, int32 offsets, UTF-8 data, null count). The
+ *     same array as pyarrow.array(values, type=pa.string(), from_pandas=True), read in one
+ *     pass without a Python call per value.
+ *
+ * csv_records(columns, rows)
+ *     CSV records (no header, "\n" after each) of Arrow string columns given by their
+ *     buffers: (validity or None, int32 offsets, data, offset). A null is an empty field; a
+ *     field holding a comma, a quote, a carriage return or a line feed is quoted, its quotes
+ *     doubled. The text is joined without the GIL.
+ *
+ * Both raise TypeError or OverflowError on what they do not cover (a value that is neither
+ * str nor missing; more than 2 GB of text); the callers then take the pyarrow route.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* utf8_column */
+
+static PyObject *utf8_column(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    Py_buffer vb;
+    if (PyObject_GetBuffer(arg, &vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (vb.format == NULL || strcmp(vb.format, "O") != 0 || vb.itemsize != sizeof(PyObject *)) {
+        PyBuffer_Release(&vb);
+        PyErr_SetString(PyExc_TypeError, "utf8_column: expected an object array");
+        return NULL;
+    }
+    Py_ssize_t n = vb.len / (Py_ssize_t)sizeof(PyObject *);
+    PyObject **items = (PyObject **)vb.buf;
+    PyObject *offsets = PyBytes_FromStringAndSize(NULL, (n + 1) * (Py_ssize_t)sizeof(int32_t));
+    PyObject *validity = PyBytes_FromStringAndSize(NULL, (n + 7) / 8);
+    PyObject *data = NULL, *result = NULL;
+    if (offsets == NULL || validity == NULL)
+        goto done;
+    int32_t *off = (int32_t *)PyBytes_AS_STRING(offsets);
+    uint8_t *bits = (uint8_t *)PyBytes_AS_STRING(validity);
+    memset(bits, 0, (size_t)((n + 7) / 8));
+    /* first pass: sizes (and the UTF-8 of each str, cached by CPython for the second) */
+    int64_t total = 0;
+    Py_ssize_t nulls = 0;
+    off[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = items[i];
+        if (v == NULL || v == Py_None || (PyFloat_Check(v) && isnan(PyFloat_AS_DOUBLE(v)))) {
+            nulls++;
+        } else if (PyUnicode_Check(v)) {
+            Py_ssize_t len;
+            if (PyUnicode_AsUTF8AndSize(v, &len) == NULL)
+                goto done;
+            total += len;
+            if (total > INT32_MAX) {
+                PyErr_SetString(PyExc_OverflowError, "utf8_column: more than 2 GB of text");
+                goto done;
+            }
+            bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+        } else {
+            PyErr_Format(PyExc_TypeError, "utf8_column: a %.80s among the text",
+                         Py_TYPE(v)->tp_name);
+            goto done;
+        }
+        off[i + 1] = (int32_t)total;
+    }
+    data = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
+    if (data == NULL)
+        goto done;
+    char *out = PyBytes_AS_STRING(data);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (bits[i >> 3] & (1u << (i & 7))) {
+            Py_ssize_t len;
+            const char *s = PyUnicode_AsUTF8AndSize(items[i], &len);
+            memcpy(out + off[i], s, (size_t)len);
+        }
+    }
+    if (nulls == 0) {
+        result = Py_BuildValue("(OOOn)", Py_None, offsets, data, nulls);
+    } else {
+        result = Py_BuildValue("(OOOn)", validity, offsets, data, nulls);
+    }
+done:
+    Py_XDECREF(offsets);
+    Py_XDECREF(validity);
+    Py_XDECREF(data);
+    PyBuffer_Release(&vb);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* csv_records */
+
+typedef struct {
+    Py_buffer valid, offs, data;
+    int has_valid;
+    Py_ssize_t offset;
+    const uint8_t *bits;
+    const int32_t *off;
+    const char *text;
+} Column;
+
+static int needs_quotes(const char *s, int32_t len)
+{
+    for (int32_t k = 0; k < len; k++) {
+        char c = s[k];
+        if (c == ',' || c == '"' || c == '\n' || c == '\r')
+            return 1;
+    }
+    return 0;
+}
+
+static void release_columns(Column *cols, Py_ssize_t k)
+{
+    for (Py_ssize_t j = 0; j < k; j++) {
+        if (cols[j].has_valid)
+            PyBuffer_Release(&cols[j].valid);
+        PyBuffer_Release(&cols[j].offs);
+        PyBuffer_Release(&cols[j].data);
+    }
+}
+
+static PyObject *csv_records(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *spec;
+    Py_ssize_t rows;
+    if (!PyArg_ParseTuple(args, "On", &spec, &rows))
+        return NULL;
+    PyObject *seq = PySequence_Fast(spec, "csv_records: expected a sequence of columns");
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t ncol = PySequence_Fast_GET_SIZE(seq);
+    if (ncol == 0 || rows < 0) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "csv_records: no columns");
+        return NULL;
+    }
+    Column *cols = (Column *)PyMem_Calloc((size_t)ncol, sizeof(Column));
+    if (cols == NULL) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t ready = 0;
+    PyObject *result = NULL;
+    for (; ready < ncol; ready++) {
+        PyObject *v, *o, *d;
+        Py_ssize_t offset;
+        Column *c = &cols[ready];
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, ready), "OOOn", &v, &o, &d,
+                              &offset))
+            goto fail;
+        if (PyObject_GetBuffer(o, &c->offs, PyBUF_C_CONTIGUOUS) < 0)
+            goto fail;
+        if (PyObject_GetBuffer(d, &c->data, PyBUF_C_CONTIGUOUS) < 0) {
+            PyBuffer_Release(&c->offs);
+            goto fail;
+        }
+        c->has_valid = v != Py_None;
+        if (c->has_valid && PyObject_GetBuffer(v, &c->valid, PyBUF_C_CONTIGUOUS) < 0) {
+            PyBuffer_Release(&c->offs);
+            PyBuffer_Release(&c->data);
+            goto fail;
+        }
+        c->offset = offset;
+        c->off = (const int32_t *)c->offs.buf;
+        c->text = (const char *)c->data.buf;
+        c->bits = c->has_valid ? (const uint8_t *)c->valid.buf : NULL;
+        /* every row's offsets and validity bit, and the text they point to, are in reach */
+        int bad = offset < 0
+                  || c->offs.len < (offset + rows + 1) * (Py_ssize_t)sizeof(int32_t)
+                  || (c->has_valid && c->valid.len * 8 < offset + rows);
+        if (!bad && rows > 0) {
+            int32_t lo = c->off[offset], hi = c->off[offset + rows];
+            bad = lo < 0 || hi < lo || (Py_ssize_t)hi > c->data.len;
+            for (Py_ssize_t i = 0; !bad && i < rows; i++)
+                bad = c->off[offset + i + 1] < c->off[offset + i];
+        }
+        if (bad) {
+            if (c->has_valid)
+                PyBuffer_Release(&c->valid);
+            PyBuffer_Release(&c->offs);
+            PyBuffer_Release(&c->data);
+            PyErr_SetString(PyExc_ValueError, "csv_records: buffers shorter than the rows");
+            goto fail;
+        }
+    }
+    /* first pass: the size */
+    int64_t size = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t j = 0; j < ncol; j++) {
+        const Column *c = &cols[j];
+        for (Py_ssize_t i = 0; i < rows; i++) {
+            Py_ssize_t at = c->offset + i;
+            if (c->bits && !(c->bits[at >> 3] & (1u << (at & 7))))
+                continue;
+            const char *s = c->text + c->off[at];
+            int32_t len = c->off[at + 1] - c->off[at];
+            if (needs_quotes(s, len)) {
+                size += 2 + len;
+                for (int32_t k = 0; k < len; k++)
+                    size += s[k] == '"';
+            } else {
+                size += len;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    size += (int64_t)rows * ncol;  /* a comma or a line end after each field */
+    if (size > PY_SSIZE_T_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "csv_records: too much text");
+        goto fail;
+    }
+    result = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+    if (result == NULL)
+        goto fail;
+    char *out = PyBytes_AS_STRING(result);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        for (Py_ssize_t j = 0; j < ncol; j++) {
+            const Column *c = &cols[j];
+            Py_ssize_t at = c->offset + i;
+            if (!c->bits || (c->bits[at >> 3] & (1u << (at & 7)))) {
+                const char *s = c->text + c->off[at];
+                int32_t len = c->off[at + 1] - c->off[at];
+                if (needs_quotes(s, len)) {
+                    *out++ = '"';
+                    for (int32_t k = 0; k < len; k++) {
+                        if (s[k] == '"')
+                            *out++ = '"';
+                        *out++ = s[k];
+                    }
+                    *out++ = '"';
+                } else {
+                    memcpy(out, s, (size_t)len);
+                    out += len;
+                }
+            }
+            *out++ = j + 1 < ncol ? ',' : '\n';
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release_columns(cols, ncol);
+    PyMem_Free(cols);
+    Py_DECREF(seq);
+    return result;
+fail:
+    release_columns(cols, ready);
+    PyMem_Free(cols);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"utf8_column", utf8_column, METH_O,
+     "utf8_column(values)\n--\n\nAn object array of str (None or NaN for missing) as the "
+     "buffers of an Arrow string array: (validity or None, offsets, data, null count)."},
+    {"csv_records", csv_records, METH_VARARGS,
+     "csv_records(columns, rows)\n--\n\nCSV records of Arrow string columns given as "
+     "(validity or None, offsets, data, offset) tuples."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef text_module = {
+    PyModuleDef_HEAD_INIT, "_text",
+    "Text columns in bulk (compiled half of geoverify.arrowtext).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__text(void)
+{
+    return PyModule_Create(&text_module);
+}

@@ -1,0 +1,97 @@
+"""Text columns between Python objects, Arrow and CSV, in bulk.
+
+The batch's text columns (country and region codes and names, verdicts, claims) are NumPy
+object arrays of ``str`` or ``None``; every output format takes them as Arrow string arrays,
+and CSV joins those into records. Both steps run in the compiled helper
+``geoverify._text`` (built by setup.py) where it was built: one pass over the values instead
+of a Python call per value, and the joining of records without the GIL. Otherwise, or with
+``GEOVERIFY_NATIVE=0``, pyarrow does the same (same bytes, slower).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pyarrow as pa
+
+try:  # the compiled helper (setup.py builds it where a C compiler is present)
+    from geoverify import _text
+except ImportError:  # pragma: no cover - pyarrow gives the same arrays and bytes
+    _text = None
+
+
+def native() -> bool:
+    """Whether the compiled helper is used: when it was built, unless ``GEOVERIFY_NATIVE=0``."""
+    return _text is not None and os.environ.get("GEOVERIFY_NATIVE", "1") != "0"
+
+
+def text_array(values) -> pa.Array:
+    """An array of ``str`` (``None`` or NaN for missing) as an Arrow string array: the same as
+    ``pa.array(values, type=pa.string(), from_pandas=True)``."""
+    if native():
+        obj = np.ascontiguousarray(values, dtype=object)
+        try:
+            valid, offsets, data, nulls = _text.utf8_column(obj)
+        except (TypeError, OverflowError, ValueError, UnicodeError):
+            pass  # something other than text, or too much of it: pyarrow decides
+        else:
+            buffers = [None if valid is None else pa.py_buffer(valid), pa.py_buffer(offsets),
+                       pa.py_buffer(data)]
+            return pa.Array.from_buffers(pa.string(), len(obj), buffers, null_count=nulls)
+    return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+
+
+def csv_records(columns: list[pa.Array]) -> bytes:
+    """CSV records of equally long Arrow string columns: nulls as empty fields, a field quoted
+    (its quotes doubled) only where it holds a comma, a quote or a line break, ``\\n`` after
+    each record."""
+    n = len(columns[0]) if columns else 0
+    if not columns or n == 0:
+        return b""
+    columns = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
+    columns = [c if c.type == pa.string() else c.cast(pa.string()) for c in columns]
+    if native():
+        spec = []
+        for c in columns:
+            valid, offsets, data = c.buffers()
+            spec.append((valid if c.null_count else None, offsets,
+                         data if data is not None else b"", c.offset))
+        return _text.csv_records(spec, n)
+    return _csv_records_arrow(columns)
+
+
+def _csv_records_arrow(columns: list[pa.Array]) -> bytes:
+    import pyarrow.compute as pc
+
+    fields = []
+    for text in columns:
+        text = pc.fill_null(text, "")
+        # which special characters occur at all: one scan of the column's character data;
+        # then one substring search per character that does
+        data = string_bytes(text)
+        needs = None
+        for ch in ('"', ",", "\n", "\r"):
+            if ch.encode() in data:
+                hit = pc.match_substring(text, ch)
+                needs = hit if needs is None else pc.or_(needs, hit)
+        if needs is not None:
+            quoted = pc.binary_join_element_wise(
+                pa.scalar('"'), pc.replace_substring(text, '"', '""'), pa.scalar('"'), "")
+            text = pc.if_else(needs, quoted, text)
+        fields.append(text)
+    # each record with its line end (put on the last field, not on a copy of every record),
+    # then the array's character data in one piece
+    fields[-1] = pc.binary_join_element_wise(fields[-1], pa.scalar("\n"), "")
+    records = pc.binary_join_element_wise(*fields, ",") if len(fields) > 1 else fields[0]
+    return string_bytes(records)
+
+
+def string_bytes(arr) -> bytes:
+    """The concatenated UTF-8 data of a string or large-string Arrow array without nulls."""
+    if len(arr) == 0 or arr.buffers()[2] is None:
+        return b""
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset:arr.offset + len(arr) + 1]
+    start, stop = int(offsets[0]), int(offsets[-1])
+    return arr.buffers()[2][start:stop].to_pybytes()

@@ -1,0 +1,90 @@
+"""Text columns in bulk (``geoverify.arrowtext`` and its compiled helper ``geoverify._text``):
+the same Arrow arrays as ``pa.array(..., from_pandas=True)`` and the same CSV bytes as the
+pyarrow route and as Python's csv module would read back, for awkward text of every kind."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from geoverify import arrowtext
+from geoverify.io.writers import csv_body
+
+AWKWARD = np.array(["plain", "with,comma", 'a "quoted" word', "line\nbreak", "cr\rreturn",
+                    "\r\n", '"', ",", "", " leading space", "Ștefan Vodă", "☃ snow",
+                    "=1+1", "tab\there", None, float("nan")], dtype=object)
+
+
+def test_the_helper_is_built():
+    assert arrowtext._text is not None and arrowtext.native()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_text_array__same_as_pyarrow(seed):
+    rng = np.random.default_rng(seed)
+    for n in (0, 1, 7, 8, 9, 1000):
+        values = AWKWARD[rng.integers(0, len(AWKWARD), n)]
+        got = arrowtext.text_array(values)
+        want = pa.array(values, type=pa.string(), from_pandas=True)
+        got.validate(full=True)
+        assert got.equals(want)
+        assert got.null_count == want.null_count
+
+
+def test_text_array__other_values_go_to_pyarrow_and_its_errors():
+    assert arrowtext.text_array(np.array([None, None], dtype=object)).null_count == 2
+    with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError)):
+        arrowtext.text_array(np.array(["a", 1], dtype=object))
+    # a list is fine, as for pa.array
+    assert arrowtext.text_array(["x", None]).to_pylist() == ["x", None]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_csv_records__same_bytes_as_the_pyarrow_route_and_read_back_by_csv(seed):
+    rng = np.random.default_rng(100 + seed)
+    for n in (1, 2, 50, 3000):
+        cols = [arrowtext.text_array(AWKWARD[rng.integers(0, len(AWKWARD), n)])
+                for _ in range(int(rng.integers(1, 6)))]
+        lo = int(rng.integers(0, n))
+        for part in (cols, [c.slice(lo) for c in cols]):  # offsets into the buffers too
+            got = arrowtext.csv_records(part)
+            assert got == arrowtext._csv_records_arrow(part)
+            rows = list(csv.reader(io.StringIO(got.decode("utf-8"), newline="")))
+            rows = [r or [""] for r in rows]  # one empty field: an empty line
+            want = [[v or "" for v in r] for r in zip(*(c.to_pylist() for c in part))]
+            assert rows == want
+
+
+def test_csv_body__native_and_pyarrow_agree_on_a_frames_table(monkeypatch):
+    rng = np.random.default_rng(7)
+    n = 5000
+    table = pa.table({
+        "row": pa.array(np.arange(n)),
+        "lat": pa.array(np.where(rng.random(n) < 0.1, np.nan, rng.uniform(-90, 90, n)),
+                        from_pandas=True),
+        "d": pa.array(np.round(rng.exponential(5000, n), 1)),
+        "flag": pa.array(rng.random(n) < 0.5),
+        "text": arrowtext.text_array(AWKWARD[rng.integers(0, len(AWKWARD), n)]),
+        "large": pa.array(AWKWARD[rng.integers(0, len(AWKWARD), n)], type=pa.large_string(),
+                          from_pandas=True),
+    })
+    native = csv_body(table, block_rows=1024)
+    monkeypatch.setenv("GEOVERIFY_NATIVE", "0")
+    assert not arrowtext.native()
+    assert csv_body(table, block_rows=1024) == native
+    assert native.count(b"\n") >= n
+
+
+def test_csv_records__rejects_buffers_shorter_than_the_rows():
+    a = pa.array(["x", "y"])
+    valid, offsets, data = a.buffers()
+    with pytest.raises(ValueError):
+        arrowtext._text.csv_records([(None, offsets, data, 0)], 3)
+    with pytest.raises(ValueError):
+        arrowtext._text.csv_records([(None, offsets, b"", 0)], 2)
+    with pytest.raises(ValueError):
+        arrowtext._text.csv_records([], 2)

@@ -153,10 +153,32 @@ def fmt_metres(d: np.ndarray) -> pa.Array:
 
 
 def _labels(codes: np.ndarray, names: dict) -> pa.Array:
-    """``Name (CODE)`` for a column of codes."""
-    uniq = sorted({c for c in codes.tolist() if c is not None})
-    table = {c: f"{names.get(c, c)} ({c})" for c in uniq}
-    return _s([table.get(c) for c in codes.tolist()])
+    """``Name (CODE)`` for a column of codes (null for None)."""
+    return text_by_values(lambda c: None if c is None else f"{names.get(c, c)} ({c})", codes)
+
+
+def text_by_values(fmt, *columns) -> pa.Array:
+    """``fmt(*values)`` for each row of the columns (object arrays; None for a missing value)
+    as an Arrow string array (``fmt`` may return None: null), called once per distinct
+    combination of values instead of once per row."""
+    n = len(columns[0])
+    key = np.zeros(n, dtype=np.int64)
+    sizes, values = [], []
+    for col in columns:
+        ids, uniq = pd.factorize(np.asarray(col, dtype=object), use_na_sentinel=True)
+        size = len(uniq) + 1  # 0 for None
+        key = key * size + (ids + 1)
+        sizes.append(size)
+        values.append([None, *uniq.tolist()])
+    distinct, inverse = np.unique(key, return_inverse=True)
+    texts = []
+    for k in distinct.tolist():
+        row = []
+        for size, vals in zip(reversed(sizes), reversed(values)):
+            row.append(vals[k % size])
+            k //= size
+        texts.append(fmt(*reversed(row)))
+    return pa.array(texts, type=pa.string()).take(pa.array(inverse.reshape(-1)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,9 +409,8 @@ def _city_hints(verdict, loc, index, claim_code, claim_name) -> dict[int, str]:
     if not len(cand):
         return {}
     enclosing = index.enclosing_regions()
-    city = loc.adm1[cand]
-    cand = cand[np.fromiter((c in enclosing for c in city.tolist()), dtype=bool,
-                            count=len(city))]
+    ids, uniq = pd.factorize(loc.adm1[cand])  # one test per distinct region
+    cand = cand[np.array([c in enclosing for c in uniq.tolist()], dtype=bool)[ids]]
     out = {}
     for i in cand.tolist():
         city = loc.adm1[i]
@@ -483,19 +504,16 @@ def _verdict_findings(found, verdict, jrows, rows, loc, index, claimed, claim_co
 
 def _where(r, loc, index) -> pa.Array:
     """Where the points of rows ``r`` are: their region or country, or territorial sea."""
-    adm1 = loc.adm1[r]
-    country = loc.country[r]
-    waters = loc.waters[r]
     names = {**index.country_name, **index.unit_name_of}
-    out = []
-    for a, c, w in zip(adm1.tolist(), country.tolist(), waters.tolist()):
+
+    def where(a, c, w):
         if a:
-            out.append(f"in {names.get(a, a)} ({a})")
-        elif c:
-            out.append(f"in {names.get(c, c)} ({c})")
-        elif w:
-            out.append("in the territorial sea of " + " or ".join(
-                f"{names.get(x, x)} ({x})" for x in w.split("|")))
-        else:
-            out.append("on the border")
-    return _s(out)
+            return f"in {names.get(a, a)} ({a})"
+        if c:
+            return f"in {names.get(c, c)} ({c})"
+        if w:
+            return "in the territorial sea of " + " or ".join(
+                f"{names.get(x, x)} ({x})" for x in w.split("|"))
+        return "on the border"
+
+    return text_by_values(where, loc.adm1[r], loc.country[r], loc.waters[r])

@@ -13,8 +13,14 @@
  *     field holding a comma, a quote, a carriage return or a line feed is quoted, its quotes
  *     doubled. The text is joined without the GIL.
  *
- * Both raise TypeError or OverflowError on what they do not cover (a value that is neither
- * str nor missing; more than 2 GB of text); the callers then take the pyarrow route.
+ * hash_strings(column, rows)
+ *     A 64-bit hash of each value of an Arrow string column given as in csv_records, as
+ *     rows * 8 bytes (native uint64): FNV-1a over the UTF-8 bytes, then the finalizer of
+ *     splitmix64 (so that short ids differing in their last byte spread over all 64 bits); a
+ *     null hashes as the empty string. geoverify.arrowtext computes the same in NumPy.
+ *
+ * utf8_column raises TypeError or OverflowError on what it does not cover (a value that is
+ * neither str nor missing; more than 2 GB of text); the caller then takes the pyarrow route.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -258,7 +264,82 @@ fail:
     return NULL;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* hash_strings */
+
+static PyObject *hash_strings(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *column, *result;
+    Py_ssize_t rows;
+    if (!PyArg_ParseTuple(args, "On", &column, &rows))
+        return NULL;
+    if (rows < 0) {
+        PyErr_SetString(PyExc_ValueError, "hash_strings: rows < 0");
+        return NULL;
+    }
+    Column c;
+    memset(&c, 0, sizeof c);
+    PyObject *v, *o, *d;
+    Py_ssize_t offset;
+    if (!PyArg_ParseTuple(column, "OOOn", &v, &o, &d, &offset))
+        return NULL;
+    if (PyObject_GetBuffer(o, &c.offs, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(d, &c.data, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&c.offs);
+        return NULL;
+    }
+    c.has_valid = v != Py_None;
+    if (c.has_valid && PyObject_GetBuffer(v, &c.valid, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&c.offs);
+        PyBuffer_Release(&c.data);
+        return NULL;
+    }
+    c.off = (const int32_t *)c.offs.buf;
+    c.text = (const char *)c.data.buf;
+    c.bits = c.has_valid ? (const uint8_t *)c.valid.buf : NULL;
+    int bad = offset < 0 || c.offs.len < (offset + rows + 1) * (Py_ssize_t)sizeof(int32_t)
+              || (c.has_valid && c.valid.len * 8 < offset + rows);
+    for (Py_ssize_t i = 0; !bad && i < rows; i++) {
+        int32_t a = c.off[offset + i], b = c.off[offset + i + 1];
+        bad = a < 0 || b < a || (Py_ssize_t)b > c.data.len;
+    }
+    result = bad ? NULL : PyBytes_FromStringAndSize(NULL, rows * (Py_ssize_t)sizeof(uint64_t));
+    if (bad)
+        PyErr_SetString(PyExc_ValueError, "hash_strings: buffers shorter than the rows");
+    if (result != NULL) {
+        uint64_t *out = (uint64_t *)PyBytes_AS_STRING(result);
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < rows; i++) {
+            Py_ssize_t at = offset + i;
+            uint64_t h = 0xcbf29ce484222325ULL;
+            if (!c.bits || (c.bits[at >> 3] & (1u << (at & 7)))) {
+                const unsigned char *p = (const unsigned char *)c.text + c.off[at];
+                int32_t len = c.off[at + 1] - c.off[at];
+                for (int32_t k = 0; k < len; k++)
+                    h = (h ^ p[k]) * 0x100000001b3ULL;
+            }
+            h ^= h >> 30;
+            h *= 0xbf58476d1ce4e5b9ULL;
+            h ^= h >> 27;
+            h *= 0x94d049bb133111ebULL;
+            h ^= h >> 31;
+            out[i] = h;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    if (c.has_valid)
+        PyBuffer_Release(&c.valid);
+    PyBuffer_Release(&c.offs);
+    PyBuffer_Release(&c.data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"hash_strings", hash_strings, METH_VARARGS,
+     "hash_strings(column, rows)\n--\n\n64-bit hashes (rows * 8 bytes) of an Arrow string "
+     "column given as a (validity or None, offsets, data, offset) tuple."},
     {"utf8_column", utf8_column, METH_O,
      "utf8_column(values)\n--\n\nAn object array of str (None or NaN for missing) as the "
      "buffers of an Arrow string array: (validity or None, offsets, data, null count)."},

@@ -88,3 +88,26 @@ def test_csv_records__rejects_buffers_shorter_than_the_rows():
         arrowtext._text.csv_records([(None, offsets, b"", 0)], 2)
     with pytest.raises(ValueError):
         arrowtext._text.csv_records([], 2)
+
+
+def test_hash_texts__compiled_and_numpy_agree_and_nulls_hash_as_empty(monkeypatch):
+    """The per-clip frame counts of one run may come from both (a Dask worker without the
+    helper): the same value must give the same hash either way."""
+    rng = np.random.default_rng(3)
+    values = [None if rng.random() < 0.05 else
+              "".join(rng.choice(list("0123456789abcŞ☃,\"\n"), int(rng.integers(0, 14))))
+              for _ in range(20_000)]
+    arr = pa.array(values, type=pa.string())
+    for part in (arr, arr.slice(123, 4000), pa.chunked_array([arr[:10], arr[10:50]])):
+        native = arrowtext.hash_texts(part)
+        monkeypatch.setenv("GEOVERIFY_NATIVE", "0")
+        numpy_ = arrowtext.hash_texts(part)
+        monkeypatch.delenv("GEOVERIFY_NATIVE")
+        np.testing.assert_array_equal(native, numpy_)
+        assert native.dtype == np.uint64
+    h = arrowtext.hash_texts(pa.array([None, "", "1", "2", "1", "frame-10", "frame-11"]))
+    assert h[0] == h[1] and h[2] == h[4]
+    assert len(set(h[2:].tolist())) == 4
+    distinct = pa.array([str(i) for i in range(200_000)])
+    assert len(np.unique(arrowtext.hash_texts(distinct))) == 200_000
+    assert len(arrowtext.hash_texts(pa.array([], pa.string()))) == 0

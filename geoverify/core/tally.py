@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geoverify.arrowtext import text_array
+from geoverify.arrowtext import hash_texts, text_array
 
 NO_CLIP = "(no clip)"
 
@@ -311,8 +311,7 @@ class Tally:
             code = np.asarray(pc.index_in(frames.column("clip"), value_set=pa.array(
                 keys, type=pa.string())).to_numpy(zero_copy_only=False), dtype=np.int64)
             n_rows = np.bincount(code, minlength=len(keys))
-            h = pd.util.hash_array(np.asarray(frames.column("frame").to_pylist(),
-                                              dtype=object)).astype(np.uint64)
+            h = hash_texts(frames.column("frame"))
             order = np.lexsort((h, code))
             code, h = code[order], h[order]
             first = np.ones(len(h), dtype=bool)

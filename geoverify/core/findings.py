@@ -89,13 +89,13 @@ class FindingsBuilder:
             return
         self._parts.append((table["pos"].to_numpy(np.int64), table["seq"].to_numpy(np.int64),
                             _objects(table["code"]), _objects(table["severity"]),
-                            _objects(table["field"]),
-                            _strings(_objects(table["value"]), len(table)),
-                            _strings(_objects(table["message"]), len(table))))
+                            _objects(table["field"]), arrow_texts(table["value"]),
+                            arrow_texts(table["message"])))
 
     def frame(self):
         """All findings as a DataFrame with :data:`FINDING_COLUMNS`, sorted by row, then
-        ``seq``, then order of addition (string columns are object arrays, None for none)."""
+        ``seq``, then order of addition (``code``, ``severity`` and ``field`` are object
+        arrays, None for none; ``value`` and ``message`` Arrow strings: :func:`texts`)."""
         if not self._parts:
             return empty_findings()
         pos, seq, code, sev, fld, val, msg = [], [], [], [], [], [], []
@@ -122,14 +122,39 @@ class FindingsBuilder:
         take = pa.array(order, type=pa.int64())
 
         def strings(parts):
-            return pa.concat_arrays(parts).take(take).to_numpy(zero_copy_only=False)
+            return texts(pa.concat_arrays(parts).take(take))
 
         text = {"code": np.concatenate(code)[order], "severity": np.concatenate(sev)[order],
-                "field": np.concatenate(fld)[order], "value": strings(val),
-                "message": strings(msg)}
-        # object columns keep None (pandas would infer its string dtype, with NaN)
+                "field": np.concatenate(fld)[order]}
+        # object columns keep None (pandas would infer its string dtype, with NaN); values and
+        # messages stay Arrow strings (see :func:`texts`)
         return pd.DataFrame({"pos": pos_a[order], "seq": seq_a[order],
-                             **{k: pd.Series(v, dtype=object) for k, v in text.items()}})
+                             **{k: pd.Series(v, dtype=object) for k, v in text.items()},
+                             "value": strings(val), "message": strings(msg)})
+
+
+def texts(arr: pa.Array) -> pd.Series:
+    """An Arrow string array as a findings column (``value``, ``message``).
+
+    Those two columns stay Arrow strings (pandas' ``string[pyarrow]``): CSV and Parquet
+    output join them per row in Arrow, and no Python string is made for a message unless a
+    reader asks for it. Read them with :func:`column_list` or ``pa.array(column)``: a
+    missing value is ``pd.NA`` in pandas' own accessors, ``None`` there."""
+    return pd.Series(pd.arrays.ArrowExtensionArray(arr))
+
+
+def column_list(column) -> list:
+    """A findings column as a list of Python values, None where missing (whatever the
+    column's dtype)."""
+    return column.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def arrow_texts(column) -> pa.Array:
+    """A findings text column as an Arrow string array (nulls where missing)."""
+    if isinstance(column.dtype, pd.ArrowDtype):
+        arr = pa.array(column)
+        return arr if arr.type == pa.string() else arr.cast(pa.string())
+    return _strings(_objects(column), len(column))
 
 
 def _objects(column) -> np.ndarray:
@@ -153,4 +178,6 @@ def _strings(values, n: int) -> pa.Array:
 def empty_findings():
     """A findings table with no rows."""
     return pd.DataFrame({"pos": np.zeros(0, np.int64), "seq": np.zeros(0, np.int64),
-                         **{c: np.zeros(0, dtype=object) for c in FINDING_COLUMNS[2:]}})
+                         **{c: np.zeros(0, dtype=object) for c in FINDING_COLUMNS[2:5]},
+                         "value": texts(pa.array([], pa.string())),
+                         "message": texts(pa.array([], pa.string()))})

@@ -15,7 +15,7 @@ import pyarrow as pa
 from geoverify._version import __version__
 from geoverify.arrowtext import text_array
 from geoverify.core.batch import DISTANCE_COLUMNS, FRAME_COLUMNS, Frames
-from geoverify.core.findings import empty_findings
+from geoverify.core.findings import arrow_texts, column_list, empty_findings
 
 #: Fields of a frame in the JSON report, in order.
 FRAME_FIELDS = (
@@ -118,7 +118,7 @@ def finding_lists(findings: pd.DataFrame, n: int, *, value: bool = False) -> lis
     if len(findings) == 0:
         return out
     cols = ["pos", "code", "severity", "field", "message"] + (["value"] if value else [])
-    for rec in zip(*(findings[c].tolist() for c in cols)):
+    for rec in zip(*(column_list(findings[c]) for c in cols)):
         d = {"code": rec[1], "severity": rec[2], "field": rec[3], "message": rec[4]}
         if value:
             d["value"] = rec[5]
@@ -288,20 +288,39 @@ def flat_table(frames: Frames) -> pa.Table:
 
 
 def _joined_findings(findings: pd.DataFrame, n: int) -> tuple[pa.Array, pa.Array]:
-    codes = np.full(n, "", dtype=object)
-    messages = np.full(n, "", dtype=object)
-    if len(findings):
-        pos = findings["pos"].to_numpy()
-        counts = np.bincount(pos, minlength=n)
-        single = counts[pos] == 1
-        codes[pos[single]] = findings["code"].to_numpy(dtype=object)[single]
-        messages[pos[single]] = findings["message"].to_numpy(dtype=object)[single]
-        many = findings[~single]
-        if len(many):
-            for p, g in many.groupby("pos", sort=False):
-                codes[p] = ";".join(g["code"].tolist())
-                messages[p] = " | ".join(g["message"].tolist())
-    return text_array(codes), text_array(messages)
+    """Each frame's finding codes (``;``-joined) and messages (`` | ``-joined), ``""`` for a
+    frame without: taken in Arrow for the frames with one finding, joined in Python only for
+    the few with several."""
+    if len(findings) == 0:
+        empty = pa.array([""], type=pa.string())
+        return (empty.take(pa.array(np.zeros(n, dtype=np.int64))),) * 2
+    pos = findings["pos"].to_numpy()
+    counts = np.bincount(pos, minlength=n)
+    single = counts[pos] == 1
+    codes_all = text_array(findings["code"].to_numpy(dtype=object))
+    messages_all = arrow_texts(findings["message"])
+    # where each frame takes its text from: a finding of its own (one), "" (none), or the
+    # joined texts of its findings (several), appended after the empty string
+    take = np.full(n, len(findings), dtype=np.int64)
+    take[pos[single]] = np.flatnonzero(single)
+    many = np.flatnonzero(~single)
+    many = many[np.argsort(pos[many], kind="stable")]  # a frame's findings together, in order
+    joined_codes: list[str] = []
+    joined_messages: list[str] = []
+    if len(many):
+        code_list = codes_all.take(pa.array(many)).to_pylist()
+        message_list = messages_all.take(pa.array(many)).to_pylist()
+        rows = pos[many]
+        cut = np.flatnonzero(rows[1:] != rows[:-1]) + 1
+        for k, (s, e) in enumerate(zip([0, *cut.tolist()], [*cut.tolist(), len(rows)])):
+            joined_codes.append(";".join(code_list[s:e]))
+            joined_messages.append(" | ".join(message_list[s:e]))
+            take[rows[s]] = len(findings) + 1 + k
+    index = pa.array(take)
+    codes = pa.concat_arrays([codes_all, pa.array(["", *joined_codes], type=pa.string())])
+    messages = pa.concat_arrays([messages_all,
+                                 pa.array(["", *joined_messages], type=pa.string())])
+    return codes.take(index), messages.take(index)
 
 
 def frames_frame(frames: Frames):

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geoverify.coords import parse_coordinates
-from geoverify.core.findings import Finding, FindingsBuilder, empty_findings
+from geoverify.core.findings import Finding, FindingsBuilder, column_list, empty_findings
 from geoverify.errors import CoordinateError
 from geoverify.io.columns import ALIASES, ROLES, map_columns
 
@@ -420,9 +420,11 @@ def claims_frame(batch: ClaimsBatch) -> pd.DataFrame:
     out["extra"] = [dict(zip(names, vals)) for vals in zip(*cols)] if names else [{}] * n
     per_row: list[list[Finding]] = [[] for _ in range(n)]
     rows = out["row"]
-    for r in batch.findings.itertuples(index=False):
-        per_row[r.pos].append(Finding(r.code, r.severity, int(rows[r.pos]), r.field, r.value,
-                                      r.message))
+    f = batch.findings
+    for pos, code, severity, field, value, message in zip(
+            *(column_list(f[c]) for c in ("pos", "code", "severity", "field", "value",
+                                          "message"))):
+        per_row[pos].append(Finding(code, severity, int(rows[pos]), field, value, message))
     out["findings"] = per_row
     df = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
     df["row"] = df["row"].astype(np.int64)

@@ -19,6 +19,12 @@
  *     splitmix64 (so that short ids differing in their last byte spread over all 64 bits); a
  *     null hashes as the empty string. geoverify.arrowtext computes the same in NumPy.
  *
+ * plain_lines(text, pos, k)
+ *     Where the run of at most k whole lines of the str text from pos ends, and how many
+ *     lines it holds: lines ended by "\n" or "\r\n" that hold no quote and no other
+ *     carriage return (the lines a CSV reader may split at line ends alone). The same as
+ *     matching the regular expression (?:[^\r\n"]*\r?\n){1,k} at pos, without the GIL.
+ *
  * utf8_column raises TypeError or OverflowError on what it does not cover (a value that is
  * neither str nor missing; more than 2 GB of text); the caller then takes the pyarrow route.
  */
@@ -336,7 +342,70 @@ static PyObject *hash_strings(PyObject *module, PyObject *args)
     return result;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* plain_lines */
+
+#define PLAIN_SCAN(TYPE)                                                                   \
+    {                                                                                      \
+        const TYPE *t = (const TYPE *)data;                                                \
+        while (count < k && i < n) {                                                       \
+            Py_ssize_t j = i;                                                              \
+            int whole = 0;                                                                 \
+            while (j < n) {                                                                \
+                TYPE c = t[j];                                                             \
+                if (c == '\n') {                                                           \
+                    whole = 1;                                                             \
+                    j++;                                                                   \
+                    break;                                                                 \
+                }                                                                          \
+                if (c == '"')                                                              \
+                    break;                                                                 \
+                if (c == '\r') {                                                           \
+                    if (j + 1 < n && t[j + 1] == '\n') {                                   \
+                        whole = 1;                                                         \
+                        j += 2;                                                            \
+                    }                                                                      \
+                    break;                                                                 \
+                }                                                                          \
+                j++;                                                                       \
+            }                                                                              \
+            if (!whole)                                                                    \
+                break;                                                                     \
+            i = j;                                                                         \
+            count++;                                                                       \
+        }                                                                                  \
+    }
+
+static PyObject *plain_lines(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *text;
+    Py_ssize_t pos, k;
+    if (!PyArg_ParseTuple(args, "Unn", &text, &pos, &k))
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (pos < 0 || pos > n) {
+        PyErr_SetString(PyExc_ValueError, "plain_lines: pos out of the text");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t i = pos, count = 0;
+    Py_BEGIN_ALLOW_THREADS
+    if (kind == PyUnicode_1BYTE_KIND)
+        PLAIN_SCAN(Py_UCS1)
+    else if (kind == PyUnicode_2BYTE_KIND)
+        PLAIN_SCAN(Py_UCS2)
+    else
+        PLAIN_SCAN(Py_UCS4)
+    Py_END_ALLOW_THREADS
+    return Py_BuildValue("(nn)", i, count);
+}
+
 static PyMethodDef methods[] = {
+    {"plain_lines", plain_lines, METH_VARARGS,
+     "plain_lines(text, pos, k)\n--\n\nEnd and count of the run of at most k whole lines "
+     "without quotes or lone carriage returns from pos."},
     {"hash_strings", hash_strings, METH_VARARGS,
      "hash_strings(column, rows)\n--\n\n64-bit hashes (rows * 8 bytes) of an Arrow string "
      "column given as a (validity or None, offsets, data, offset) tuple."},

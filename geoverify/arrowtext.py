@@ -132,3 +132,9 @@ def hash_texts(arr) -> np.ndarray:
     h *= np.uint64(0x94D049BB133111EB)
     h ^= h >> np.uint64(31)
     return h
+
+
+def plain_lines(text: str, pos: int, k: int) -> tuple[int, int]:
+    """The compiled helper's scan for runs of plain CSV lines (see
+    :func:`geoverify.io.delimited.plain_run`, which falls back to a regular expression)."""
+    return _text.plain_lines(text, pos, k)

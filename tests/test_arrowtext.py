@@ -111,3 +111,21 @@ def test_hash_texts__compiled_and_numpy_agree_and_nulls_hash_as_empty(monkeypatc
     distinct = pa.array([str(i) for i in range(200_000)])
     assert len(np.unique(arrowtext.hash_texts(distinct))) == 200_000
     assert len(arrowtext.hash_texts(pa.array([], pa.string()))) == 0
+
+
+@pytest.mark.parametrize("extra", ["", "é", "☃", "😀"])  # str of 1, 2 and 4 bytes a character
+def test_plain_run__compiled_scan_matches_the_pattern(extra, monkeypatch):
+    from geoverify.io.delimited import plain_run
+
+    rng = np.random.default_rng(len(extra) + 5)
+    pieces = ["a,b", "1.5", '"q"', "\r", "\n", "\r\n", "\n", "\n", "x" + extra, ",", "\n\n"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces, int(rng.integers(0, 30))))
+        for pos in {0, len(text), int(rng.integers(0, len(text) + 1))}:
+            for k in (1, 2, 3, 1000):
+                native = plain_run(text, pos, k)
+                monkeypatch.setenv("GEOVERIFY_NATIVE", "0")
+                reference = plain_run(text, pos, k)
+                monkeypatch.delenv("GEOVERIFY_NATIVE")
+                assert native == reference, (text, pos, k)
+                assert native[1] <= k

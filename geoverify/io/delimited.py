@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from geoverify import arrowtext
 from geoverify.errors import ClaimsFileError
 from geoverify.io import limits
 from geoverify.io.table import RawTable, note_duplicate_columns, short_text, unique_header
@@ -142,13 +143,11 @@ class _Lines:
             # at most a power of two of lines per match: a handful of patterns, all cached
             # (one pattern per count compiled a regular expression per quoted line)
             cap = 1 << ((k - n).bit_length() - 1)
-            m = _fast_run(cap).match(self._buf, self._pos)
-            if m:
-                text = m.group()
-                out.append(text)
-                got = text.count("\n")
+            end, got = plain_run(self._buf, self._pos, cap)
+            if got:
+                out.append(self._buf[self._pos:end])
                 n += got
-                self._pos = m.end()
+                self._pos = end
                 if got == cap:
                     continue  # the cap was reached: more plain lines may follow
                 if self._pos < len(self._buf):
@@ -204,6 +203,16 @@ def _any_run(k: int) -> re.Pattern:
 @lru_cache(maxsize=64)
 def _fast_run(k: int) -> re.Pattern:
     return re.compile(r'(?:[^\r\n"]*\r?\n){1,' + str(k) + '}')
+
+
+def plain_run(text: str, pos: int, k: int) -> tuple[int, int]:
+    """Where the run of at most ``k`` whole lines from ``pos`` that hold no quote and no
+    lone carriage return ends, and how many lines it holds (``pos`` and 0 for none): in the
+    compiled helper (:mod:`geoverify.arrowtext`), or by :func:`_fast_run`'s pattern."""
+    if arrowtext.native():
+        return arrowtext.plain_lines(text, pos, k)
+    m = _fast_run(k).match(text, pos)
+    return (m.end(), m.group().count("\n")) if m else (pos, 0)
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")

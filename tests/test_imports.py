@@ -13,7 +13,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "geoverify"
 
 #: Layers, lowest first: a module may import its own layer and the ones below it.
 LAYERS = [
-    {"geoverify._version", "geoverify.errors", "geoverify.codes", "geoverify.coords", "geoverify.heap"},
+    {"geoverify._version", "geoverify.errors", "geoverify.codes", "geoverify.coords", "geoverify.heap",
+     "geoverify._text", "geoverify.arrowtext"},
     {"geoverify.io"},
     {"geoverify.boundaries"},
     {"geoverify.engine"},
@@ -26,11 +27,15 @@ LAYERS = [
 
 
 def modules() -> dict[str, Path]:
+    """Every module of the package: its Python files, and its compiled helpers (C sources,
+    built by setup.py; they import nothing of the package)."""
     out = {}
     for p in PACKAGE.rglob("*.py"):
         parts = p.relative_to(PACKAGE.parent).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         out[name] = p
+    for p in PACKAGE.rglob("*.c"):
+        out[".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts)] = p
     return out
 
 
@@ -38,6 +43,8 @@ def import_graph() -> dict[str, set[str]]:
     mods = modules()
     graph: dict[str, set[str]] = {m: set() for m in mods}
     for name, path in mods.items():
+        if path.suffix == ".c":
+            continue
         is_pkg = path.name == "__init__.py"
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             targets: list[str] = []

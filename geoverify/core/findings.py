@@ -152,7 +152,8 @@ def column_list(column) -> list:
 def arrow_texts(column) -> pa.Array:
     """A findings text column as an Arrow string array (nulls where missing)."""
     if isinstance(column.dtype, pd.ArrowDtype):
-        arr = pa.array(column)
+        arr = pa.array(column)  # chunked after a concatenation
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
         return arr if arr.type == pa.string() else arr.cast(pa.string())
     return _strings(_objects(column), len(column))
 

@@ -4,8 +4,8 @@
  * utf8_column(values)
  *     A NumPy object array of str (None or a float NaN for missing) as the buffers of an
  *     Arrow string array: (validity or None, int32 offsets, UTF-8 data, null count). The
- *     same array as pyarrow.array(values, type=pa.string(), from_pandas=True), read in one
- *     pass without a Python call per value.
+ *     same array as pyarrow.array(values, type=pa.string(), from_pandas=True), read without
+ *     a Python call per value, and without the GIL when every str is ASCII.
  *
  * csv_records(columns, rows)
  *     CSV records (no header, "\n" after each) of Arrow string columns given by their
@@ -37,6 +37,35 @@
 /* ------------------------------------------------------------------------------------------ */
 /* utf8_column */
 
+/* The common case without the GIL: every value None, a float NaN, or an ASCII str. Those
+ * objects are immutable and the array holds a reference to each, so their type, length and
+ * characters can be read while other threads run; only a str whose UTF-8 form CPython must
+ * first make (any other str) needs the GIL. Returns -1 at the first such value. */
+static int64_t ascii_sizes(PyObject **items, Py_ssize_t n, int32_t *off, uint8_t *bits,
+                           Py_ssize_t *nulls)
+{
+    int64_t total = 0;
+    Py_ssize_t missing = 0;
+    off[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = items[i];
+        if (v == NULL || v == Py_None
+                || (Py_IS_TYPE(v, &PyFloat_Type) && isnan(PyFloat_AS_DOUBLE(v)))) {
+            missing++;
+        } else if (Py_IS_TYPE(v, &PyUnicode_Type) && PyUnicode_IS_COMPACT_ASCII(v)) {
+            total += PyUnicode_GET_LENGTH(v);
+            if (total > INT32_MAX)
+                return -1;
+            bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+        } else {
+            return -1;
+        }
+        off[i + 1] = (int32_t)total;
+    }
+    *nulls = missing;
+    return total;
+}
+
 static PyObject *utf8_column(PyObject *module, PyObject *arg)
 {
     (void)module;
@@ -58,40 +87,59 @@ static PyObject *utf8_column(PyObject *module, PyObject *arg)
     int32_t *off = (int32_t *)PyBytes_AS_STRING(offsets);
     uint8_t *bits = (uint8_t *)PyBytes_AS_STRING(validity);
     memset(bits, 0, (size_t)((n + 7) / 8));
-    /* first pass: sizes (and the UTF-8 of each str, cached by CPython for the second) */
-    int64_t total = 0;
     Py_ssize_t nulls = 0;
-    off[0] = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *v = items[i];
-        if (v == NULL || v == Py_None || (PyFloat_Check(v) && isnan(PyFloat_AS_DOUBLE(v)))) {
-            nulls++;
-        } else if (PyUnicode_Check(v)) {
-            Py_ssize_t len;
-            if (PyUnicode_AsUTF8AndSize(v, &len) == NULL)
-                goto done;
-            total += len;
-            if (total > INT32_MAX) {
-                PyErr_SetString(PyExc_OverflowError, "utf8_column: more than 2 GB of text");
+    int64_t total;
+    Py_BEGIN_ALLOW_THREADS
+    total = ascii_sizes(items, n, off, bits, &nulls);
+    Py_END_ALLOW_THREADS
+    int ascii = total >= 0;
+    if (!ascii) {
+        /* with the GIL: sizes, and the UTF-8 of each str (cached by CPython for the copy) */
+        memset(bits, 0, (size_t)((n + 7) / 8));
+        total = 0;
+        nulls = 0;
+        off[0] = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *v = items[i];
+            if (v == NULL || v == Py_None
+                    || (PyFloat_Check(v) && isnan(PyFloat_AS_DOUBLE(v)))) {
+                nulls++;
+            } else if (PyUnicode_Check(v)) {
+                Py_ssize_t len;
+                if (PyUnicode_AsUTF8AndSize(v, &len) == NULL)
+                    goto done;
+                total += len;
+                if (total > INT32_MAX) {
+                    PyErr_SetString(PyExc_OverflowError, "utf8_column: more than 2 GB of text");
+                    goto done;
+                }
+                bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+            } else {
+                PyErr_Format(PyExc_TypeError, "utf8_column: a %.80s among the text",
+                             Py_TYPE(v)->tp_name);
                 goto done;
             }
-            bits[i >> 3] |= (uint8_t)(1u << (i & 7));
-        } else {
-            PyErr_Format(PyExc_TypeError, "utf8_column: a %.80s among the text",
-                         Py_TYPE(v)->tp_name);
-            goto done;
+            off[i + 1] = (int32_t)total;
         }
-        off[i + 1] = (int32_t)total;
     }
     data = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
     if (data == NULL)
         goto done;
     char *out = PyBytes_AS_STRING(data);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (bits[i >> 3] & (1u << (i & 7))) {
-            Py_ssize_t len;
-            const char *s = PyUnicode_AsUTF8AndSize(items[i], &len);
-            memcpy(out + off[i], s, (size_t)len);
+    if (ascii) {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (bits[i >> 3] & (1u << (i & 7)))
+                memcpy(out + off[i], PyUnicode_DATA(items[i]), (size_t)(off[i + 1] - off[i]));
+        }
+        Py_END_ALLOW_THREADS
+    } else {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (bits[i >> 3] & (1u << (i & 7))) {
+                Py_ssize_t len;
+                const char *s = PyUnicode_AsUTF8AndSize(items[i], &len);
+                memcpy(out + off[i], s, (size_t)len);
+            }
         }
     }
     if (nulls == 0) {

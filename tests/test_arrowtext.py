@@ -129,3 +129,27 @@ def test_plain_run__compiled_scan_matches_the_pattern(extra, monkeypatch):
                 monkeypatch.delenv("GEOVERIFY_NATIVE")
                 assert native == reference, (text, pos, k)
                 assert native[1] <= k
+
+
+def test_text_array__ascii_fast_path_and_the_rest_agree():
+    """All-ASCII columns are read without the GIL; a str subclass, a non-ASCII str anywhere
+    (first, last) or a lone surrogate take the slow path or pyarrow, with the same result."""
+
+    class Tag(str):
+        pass
+
+    cases = [
+        ["UA", None, "RU-BEL", float("nan"), "", "x" * 1000],
+        ["UA", Tag("RU"), None],
+        ["Ș", "UA", None],
+        ["UA", None, "Ș"],
+        [None, None],
+        [],
+    ]
+    for values in cases:
+        arr = np.array(values, dtype=object)
+        got = arrowtext.text_array(arr)
+        got.validate(full=True)
+        assert got.equals(pa.array(arr, type=pa.string(), from_pandas=True)), values
+    with pytest.raises(UnicodeEncodeError):
+        arrowtext._text.utf8_column(np.array(["a", "\ud800"], dtype=object))

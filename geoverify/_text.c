@@ -25,6 +25,13 @@
  *     carriage return (the lines a CSV reader may split at line ends alone). The same as
  *     matching the regular expression (?:[^\r\n"]*\r?\n){1,k} at pos, without the GIL.
  *
+ * factorize_objects(values)
+ *     Codes (int64 bytes, -1 for None or a float NaN) and the distinct objects of an object
+ *     array, by identity, in order of first appearance, without the GIL (pointers are only
+ *     compared). A batch's codes and names are a few shared objects repeated, so this is
+ *     nearly their factorization by value; geoverify.arrowtext merges equal distinct
+ *     objects into one.
+ *
  * utf8_column raises TypeError or OverflowError on what it does not cover (a value that is
  * neither str nor missing; more than 2 GB of text); the caller then takes the pyarrow route.
  */
@@ -450,7 +457,112 @@ static PyObject *plain_lines(PyObject *module, PyObject *args)
     return Py_BuildValue("(nn)", i, count);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* factorize_objects */
+
+static PyObject *factorize_objects(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    Py_buffer vb;
+    if (PyObject_GetBuffer(arg, &vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (vb.format == NULL || strcmp(vb.format, "O") != 0 || vb.itemsize != sizeof(PyObject *)) {
+        PyBuffer_Release(&vb);
+        PyErr_SetString(PyExc_TypeError, "factorize_objects: expected an object array");
+        return NULL;
+    }
+    Py_ssize_t n = vb.len / (Py_ssize_t)sizeof(PyObject *);
+    PyObject **items = (PyObject **)vb.buf;
+    PyObject *codes = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    if (codes == NULL) {
+        PyBuffer_Release(&vb);
+        return NULL;
+    }
+    int64_t *code = (int64_t *)PyBytes_AS_STRING(codes);
+    size_t cap = 64, count = 0, ucap = 16;
+    PyObject **keys = (PyObject **)calloc(cap, sizeof(PyObject *));
+    int64_t *vals = (int64_t *)malloc(cap * sizeof(int64_t));
+    PyObject **uniq = (PyObject **)malloc(ucap * sizeof(PyObject *));
+    int failed = keys == NULL || vals == NULL || uniq == NULL;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n && !failed; i++) {
+        PyObject *v = items[i];
+        if (v == NULL || v == Py_None
+                || (Py_IS_TYPE(v, &PyFloat_Type) && isnan(PyFloat_AS_DOUBLE(v)))) {
+            code[i] = -1;
+            continue;
+        }
+        size_t mask = cap - 1, h = ((uintptr_t)v >> 4) * 0x9E3779B97F4A7C15ULL;
+        size_t at = (h >> 17) & mask;
+        while (keys[at] != NULL && keys[at] != v)
+            at = (at + 1) & mask;
+        if (keys[at] == v) {
+            code[i] = vals[at];
+            continue;
+        }
+        if (count == ucap) {
+            PyObject **grown = (PyObject **)realloc(uniq, 2 * ucap * sizeof(PyObject *));
+            if (grown == NULL) {
+                failed = 1;
+                break;
+            }
+            uniq = grown;
+            ucap *= 2;
+        }
+        uniq[count] = v;
+        keys[at] = v;
+        vals[at] = (int64_t)count;
+        code[i] = (int64_t)count;
+        count++;
+        if (2 * count > cap) {  /* grow the table: re-insert every distinct object */
+            size_t ncap = cap * 2;
+            PyObject **nk = (PyObject **)calloc(ncap, sizeof(PyObject *));
+            int64_t *nv = (int64_t *)malloc(ncap * sizeof(int64_t));
+            if (nk == NULL || nv == NULL) {
+                free(nk);
+                free(nv);
+                failed = 1;
+                break;
+            }
+            for (size_t u = 0; u < count; u++) {
+                size_t hh = ((uintptr_t)uniq[u] >> 4) * 0x9E3779B97F4A7C15ULL;
+                size_t p = (hh >> 17) & (ncap - 1);
+                while (nk[p] != NULL)
+                    p = (p + 1) & (ncap - 1);
+                nk[p] = uniq[u];
+                nv[p] = (int64_t)u;
+            }
+            free(keys);
+            free(vals);
+            keys = nk;
+            vals = nv;
+            cap = ncap;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyObject *list = NULL, *result = NULL;
+    if (failed) {
+        PyErr_NoMemory();
+    } else if ((list = PyList_New((Py_ssize_t)count)) != NULL) {
+        for (size_t u = 0; u < count; u++) {
+            Py_INCREF(uniq[u]);
+            PyList_SET_ITEM(list, (Py_ssize_t)u, uniq[u]);
+        }
+        result = PyTuple_Pack(2, codes, list);
+    }
+    free(keys);
+    free(vals);
+    free(uniq);
+    Py_XDECREF(list);
+    Py_DECREF(codes);
+    PyBuffer_Release(&vb);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"factorize_objects", factorize_objects, METH_O,
+     "factorize_objects(values)\n--\n\nCodes (int64 bytes; -1 for None or NaN) and distinct "
+     "objects, by identity, of an object array."},
     {"plain_lines", plain_lines, METH_VARARGS,
      "plain_lines(text, pos, k)\n--\n\nEnd and count of the run of at most k whole lines "
      "without quotes or lone carriage returns from pos."},

@@ -138,3 +138,27 @@ def plain_lines(text: str, pos: int, k: int) -> tuple[int, int]:
     """The compiled helper's scan for runs of plain CSV lines (see
     :func:`geoverify.io.delimited.plain_run`, which falls back to a regular expression)."""
     return _text.plain_lines(text, pos, k)
+
+
+def factorize(values) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, use_na_sentinel=True)`` for an object array of str and None:
+    codes (int64, -1 for None or NaN) and the distinct values in order of first appearance.
+
+    The compiled helper groups the values by identity without the GIL (a batch's codes are a
+    few shared objects, repeated); equal values that are different objects are then merged
+    here, so the answer is the factorization by value. Other values go to pandas."""
+    obj = np.ascontiguousarray(values, dtype=object)
+    if native():
+        codes_b, objects = _text.factorize_objects(obj)
+        codes = np.frombuffer(codes_b, dtype=np.int64)
+        if all(type(u) is str for u in objects):
+            first: dict[str, int] = {}
+            remap = np.array([first.setdefault(u, len(first)) for u in objects], dtype=np.int64)
+            uniques = np.array(list(first), dtype=object)
+            if len(first) < len(objects):  # the same text in several objects
+                codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+            return codes, uniques
+    import pandas as pd
+
+    codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)

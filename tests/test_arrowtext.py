@@ -153,3 +153,31 @@ def test_text_array__ascii_fast_path_and_the_rest_agree():
         assert got.equals(pa.array(arr, type=pa.string(), from_pandas=True)), values
     with pytest.raises(UnicodeEncodeError):
         arrowtext._text.utf8_column(np.array(["a", "\ud800"], dtype=object))
+
+
+def test_factorize__same_as_pandas_whatever_the_objects(monkeypatch):
+    """Grouping by identity, then merging equal texts held by different objects, gives
+    pandas' factorization by value: codes, and distinct values in order of first sight."""
+    import pandas as pd
+
+    rng = np.random.default_rng(9)
+    vocab = ["UA", "RU", "UA-14", None, "Київ", float("nan")]
+    for n in (0, 1, 5, 64, 200, 5000):
+        picks = rng.integers(0, len(vocab), n)
+        # fresh objects for some of the texts: equal values, different identities
+        values = np.array([("".join(list(vocab[k])) if isinstance(vocab[k], str)
+                            and rng.random() < 0.3 else vocab[k]) for k in picks],
+                          dtype=object)
+        codes, uniques = arrowtext.factorize(values)
+        want_codes, want_uniques = pd.factorize(values, use_na_sentinel=True)
+        np.testing.assert_array_equal(codes, want_codes)
+        assert list(uniques) == list(want_uniques)
+        monkeypatch.setenv("GEOVERIFY_NATIVE", "0")
+        codes0, uniques0 = arrowtext.factorize(values)
+        monkeypatch.delenv("GEOVERIFY_NATIVE")
+        np.testing.assert_array_equal(codes0, want_codes)
+    many = np.array([str(i) for i in range(50_000)] * 2, dtype=object)  # the table grows
+    codes, uniques = arrowtext.factorize(many)
+    assert len(uniques) == 50_000 and (codes[:50_000] == codes[50_000:]).all()
+    mixed = np.array(["a", 1, "a"], dtype=object)  # not all text: pandas decides
+    np.testing.assert_array_equal(arrowtext.factorize(mixed)[0], [0, 1, 0])

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geoverify.arrowtext import text_array
+from geoverify.arrowtext import factorize, text_array
 from geoverify.boundaries.control import controlled_by
 from geoverify.core.claims import Resolution, Unit, name_index
 from geoverify.core.findings import FindingsBuilder
@@ -165,7 +165,7 @@ def text_by_values(fmt, *columns) -> pa.Array:
     key = np.zeros(n, dtype=np.int64)
     sizes, values = [], []
     for col in columns:
-        ids, uniq = pd.factorize(np.asarray(col, dtype=object), use_na_sentinel=True)
+        ids, uniq = factorize(col)
         size = len(uniq) + 1  # 0 for None
         key = key * size + (ids + 1)
         sizes.append(size)
@@ -361,7 +361,7 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
 def _names(codes: np.ndarray, names: dict) -> np.ndarray:
     """The name of each code (the code itself when it has none; None for None), looked up
     once per distinct code."""
-    ids, uniq = pd.factorize(np.asarray(codes, dtype=object), use_na_sentinel=True)
+    ids, uniq = factorize(codes)
     table = np.array([names.get(c, c) for c in uniq.tolist()] + [None], dtype=object)
     return table[ids]  # -1 (no code) takes the trailing None
 
@@ -409,7 +409,7 @@ def _city_hints(verdict, loc, index, claim_code, claim_name) -> dict[int, str]:
     if not len(cand):
         return {}
     enclosing = index.enclosing_regions()
-    ids, uniq = pd.factorize(loc.adm1[cand])  # one test per distinct region
+    ids, uniq = factorize(loc.adm1[cand])  # one test per distinct region
     cand = cand[np.array([c in enclosing for c in uniq.tolist()], dtype=bool)[ids]]
     out = {}
     for i in cand.tolist():

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoverify.arrowtext import factorize
 from geoverify.engine import quadtree
 from geoverify.engine.distance import explode_lines, local_distance_m
 from geoverify.engine.lines import NEAR_M, LineSet, Nearest
@@ -228,7 +229,7 @@ class BoundaryIndex:
         by = np.full(n, None, dtype=object)
         since = np.full(n, None, dtype=object)
         if self.disputed_by_adm1:
-            ids, uniq = pd.factorize(adm1)  # one pass; then a test per distinct region
+            ids, uniq = factorize(adm1)  # one pass; then a test per distinct region
             for k, code in enumerate(uniq.tolist()):
                 d = self.disputed_by_adm1.get(code)
                 if d is not None:
@@ -647,7 +648,7 @@ def _member(values: np.ndarray, wanted: set) -> np.ndarray:
 def _member_distinct(values: np.ndarray, wanted: set) -> np.ndarray:
     """:func:`_member` for a long column of few distinct codes (a batch's): one test per
     distinct value."""
-    ids, uniq = pd.factorize(values)
+    ids, uniq = factorize(values)
     hit = np.array([u in wanted for u in uniq.tolist()] + [False], dtype=bool)
     return hit[ids]  # -1 (None) takes the trailing False
 

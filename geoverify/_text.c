@@ -32,6 +32,19 @@
  *     nearly their factorization by value; geoverify.arrowtext merges equal distinct
  *     objects into one.
  *
+ * metres_text(values, unknown)
+ *     Distances in metres (float64) as the messages write them, as Arrow string buffers
+ *     (offsets, data): "730 m" below 10 km (whole metres, rounded half to even as NumPy
+ *     rounds), "12.3 km" from there on (tenths of km, rounded the same way), `unknown` for a
+ *     value that is not finite (or beyond 1e15 m, which no distance on Earth is).
+ *
+ * fixed_text(values, decimals)
+ *     Floats that are already rounded to `decimals` (1 to 6) places, below 1e12 in size, as
+ *     Python's repr writes them ("278.3", "5.0", "-0.0", "0.125"), as Arrow string buffers
+ *     (offsets, data); NaN as "". The caller checks the rounding (for such a float, the
+ *     rounded decimal with its trailing zeros dropped is the shortest text that reads back
+ *     as it, which is what repr writes).
+ *
  * utf8_column raises TypeError or OverflowError on what it does not cover (a value that is
  * neither str nor missing; more than 2 GB of text); the caller then takes the pyarrow route.
  */
@@ -559,7 +572,193 @@ static PyObject *factorize_objects(PyObject *module, PyObject *arg)
     return result;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* metres_text */
+
+/* The decimal digits of x at out (a minus sign first if negative); returns their count. */
+static int put_int(char *out, long long x)
+{
+    char tmp[24];
+    int k = 0, len = 0;
+    unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+    do {
+        tmp[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (x < 0)
+        out[len++] = '-';
+    while (k)
+        out[len++] = tmp[--k];
+    return len;
+}
+
+static PyObject *metres_text(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *vobj;
+    const char *unknown;
+    Py_ssize_t ulen;
+    if (!PyArg_ParseTuple(args, "Os#", &vobj, &unknown, &ulen))
+        return NULL;
+    Py_buffer vb;
+    if (PyObject_GetBuffer(vobj, &vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (vb.itemsize != sizeof(double) || vb.format == NULL || strcmp(vb.format, "d") != 0) {
+        PyBuffer_Release(&vb);
+        PyErr_SetString(PyExc_TypeError, "metres_text: expected float64 values");
+        return NULL;
+    }
+    Py_ssize_t n = vb.len / (Py_ssize_t)sizeof(double);
+    const double *v = (const double *)vb.buf;
+    size_t width = (size_t)(ulen > 40 ? ulen : 40);
+    if (n > 0 && (size_t)n > (size_t)INT32_MAX / width) {
+        PyBuffer_Release(&vb);
+        PyErr_SetString(PyExc_OverflowError, "metres_text: too many values");
+        return NULL;
+    }
+    PyObject *offsets = PyBytes_FromStringAndSize(NULL, (n + 1) * (Py_ssize_t)sizeof(int32_t));
+    char *text = (char *)malloc(width * (size_t)(n ? n : 1));
+    PyObject *data = NULL, *result = NULL;
+    if (offsets == NULL || text == NULL) {
+        if (text == NULL)
+            PyErr_NoMemory();
+        goto done;
+    }
+    int32_t *off = (int32_t *)PyBytes_AS_STRING(offsets);
+    int32_t at = 0;
+    Py_BEGIN_ALLOW_THREADS
+    off[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double d = v[i];
+        char *out = text + at;
+        int len;
+        if (!isfinite(d) || fabs(d) >= 1e15) {
+            memcpy(out, unknown, (size_t)ulen);
+            len = (int)ulen;
+        } else if (d < 10000.0) {
+            len = put_int(out, (long long)rint(d));
+            memcpy(out + len, " m", 2);
+            len += 2;
+        } else {
+            long long tenths = (long long)rint(d / 100.0);
+            len = put_int(out, tenths / 10);
+            out[len++] = '.';
+            out[len++] = (char)('0' + tenths % 10);
+            memcpy(out + len, " km", 3);
+            len += 3;
+        }
+        at += len;
+        off[i + 1] = at;
+    }
+    Py_END_ALLOW_THREADS
+    data = PyBytes_FromStringAndSize(text, at);
+    if (data != NULL)
+        result = PyTuple_Pack(2, offsets, data);
+done:
+    free(text);
+    Py_XDECREF(offsets);
+    Py_XDECREF(data);
+    PyBuffer_Release(&vb);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* fixed_text */
+
+static PyObject *fixed_text(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *vobj;
+    int decimals;
+    if (!PyArg_ParseTuple(args, "Oi", &vobj, &decimals))
+        return NULL;
+    if (decimals < 1 || decimals > 6) {
+        PyErr_SetString(PyExc_ValueError, "fixed_text: decimals from 1 to 6");
+        return NULL;
+    }
+    Py_buffer vb;
+    if (PyObject_GetBuffer(vobj, &vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (vb.itemsize != sizeof(double) || vb.format == NULL || strcmp(vb.format, "d") != 0) {
+        PyBuffer_Release(&vb);
+        PyErr_SetString(PyExc_TypeError, "fixed_text: expected float64 values");
+        return NULL;
+    }
+    Py_ssize_t n = vb.len / (Py_ssize_t)sizeof(double);
+    const double *v = (const double *)vb.buf;
+    const size_t width = 32;
+    if (n > 0 && (size_t)n > (size_t)INT32_MAX / width) {
+        PyBuffer_Release(&vb);
+        PyErr_SetString(PyExc_OverflowError, "fixed_text: too many values");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!isnan(v[i]) && !(fabs(v[i]) < 1e12)) {
+            PyBuffer_Release(&vb);
+            PyErr_SetString(PyExc_ValueError, "fixed_text: a value beyond 1e12");
+            return NULL;
+        }
+    }
+    long long scale = 1;
+    for (int k = 0; k < decimals; k++)
+        scale *= 10;
+    PyObject *offsets = PyBytes_FromStringAndSize(NULL, (n + 1) * (Py_ssize_t)sizeof(int32_t));
+    char *text = (char *)malloc(width * (size_t)(n ? n : 1));
+    PyObject *data = NULL, *result = NULL;
+    if (offsets == NULL || text == NULL) {
+        if (text == NULL)
+            PyErr_NoMemory();
+        goto done;
+    }
+    int32_t *off = (int32_t *)PyBytes_AS_STRING(offsets);
+    int32_t at = 0;
+    Py_BEGIN_ALLOW_THREADS
+    off[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double d = v[i];
+        char *out = text + at;
+        int len = 0;
+        if (!isnan(d)) {
+            long long k = (long long)rint(d * (double)scale);
+            unsigned long long u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
+            if (signbit(d))
+                out[len++] = '-';
+            len += put_int(out + len, (long long)(u / (unsigned long long)scale));
+            out[len++] = '.';
+            unsigned long long frac = u % (unsigned long long)scale;
+            int digits = decimals;
+            while (digits > 1 && frac % 10 == 0) {  /* trailing zeros, one digit kept */
+                frac /= 10;
+                digits--;
+            }
+            for (int p = digits - 1; p >= 0; p--) {
+                out[len + p] = (char)('0' + frac % 10);
+                frac /= 10;
+            }
+            len += digits;
+        }
+        at += len;
+        off[i + 1] = at;
+    }
+    Py_END_ALLOW_THREADS
+    data = PyBytes_FromStringAndSize(text, at);
+    if (data != NULL)
+        result = PyTuple_Pack(2, offsets, data);
+done:
+    free(text);
+    Py_XDECREF(offsets);
+    Py_XDECREF(data);
+    PyBuffer_Release(&vb);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"fixed_text", fixed_text, METH_VARARGS,
+     "fixed_text(values, decimals)\n--\n\nRounded floats as repr writes them: Arrow string "
+     "buffers (offsets, data); NaN as an empty string."},
+    {"metres_text", metres_text, METH_VARARGS,
+     "metres_text(values, unknown)\n--\n\nDistances in metres as message text: Arrow "
+     "string buffers (offsets, data)."},
     {"factorize_objects", factorize_objects, METH_O,
      "factorize_objects(values)\n--\n\nCodes (int64 bytes; -1 for None or NaN) and distinct "
      "objects, by identity, of an object array."},

@@ -162,3 +162,30 @@ def factorize(values) -> tuple[np.ndarray, np.ndarray]:
 
     codes, uniques = pd.factorize(obj, use_na_sentinel=True)
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+
+
+def metres_text(values, unknown: str) -> pa.Array:
+    """The compiled helper's distances as message text (see
+    :func:`geoverify.core.batch.fmt_metres`, which keeps the Arrow reference)."""
+    v = np.ascontiguousarray(values, dtype=np.float64)
+    offsets, data = _text.metres_text(v, unknown)
+    return pa.Array.from_buffers(pa.string(), len(v), [None, pa.py_buffer(offsets),
+                                                      pa.py_buffer(data)])
+
+
+def rounded_text(x: np.ndarray) -> pa.Array | None:
+    """Floats as Python's ``repr`` writes them, NaN as ``""``, by the compiled helper, when
+    every value is NaN or a float already rounded to 1, 2 or 3 decimals and below 1e12 in
+    size (a report's distances and precisions); None otherwise (and without the helper)."""
+    if not native():
+        return None
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    finite = x[~np.isnan(x)]
+    if np.isinf(finite).any() or not (np.abs(finite) < 1e12).all():
+        return None
+    for decimals in (1, 2, 3):
+        if np.array_equal(np.round(finite, decimals), finite):
+            offsets, data = _text.fixed_text(x, decimals)
+            return pa.Array.from_buffers(pa.string(), len(x), [None, pa.py_buffer(offsets),
+                                                              pa.py_buffer(data)])
+    return None

@@ -181,3 +181,46 @@ def test_factorize__same_as_pandas_whatever_the_objects(monkeypatch):
     assert len(uniques) == 50_000 and (codes[:50_000] == codes[50_000:]).all()
     mixed = np.array(["a", 1, "a"], dtype=object)  # not all text: pandas decides
     np.testing.assert_array_equal(arrowtext.factorize(mixed)[0], [0, 1, 0])
+
+
+def test_metres_text__same_as_the_arrow_formatting():
+    """Message distances: whole metres below 10 km, tenths of km from there, halves rounded
+    to even as NumPy rounds, negative and non-finite values included."""
+    from geoverify.core.batch import _fmt_metres_arrow
+
+    rng = np.random.default_rng(11)
+    values = np.concatenate([
+        rng.uniform(-50, 30_000, 20_000), rng.exponential(3_000, 20_000),
+        np.round(rng.uniform(0, 20_000, 2_000)) + 0.5,  # halves of a metre
+        np.round(rng.uniform(100, 2_000, 2_000)) * 100 + 50,  # halves of a tenth of a km
+        [np.nan, np.inf, -np.inf, 0.0, -0.0, 0.5, 1.5, -0.5, -1.5, 9_999.5, 9_999.4, 10_000.0,
+         10_049.99, 10_050.0, 25_000.0, 99_949.99, 1e14],
+    ])
+    got = arrowtext.metres_text(values, "more than 25 km")
+    got.validate(full=True)
+    assert got.to_pylist() == _fmt_metres_arrow(values, "more than 25 km").to_pylist()
+    assert arrowtext.metres_text(np.zeros(0), "x").to_pylist() == []
+
+
+def test_rounded_text__repr_of_rounded_columns_and_others_left_to_arrow(monkeypatch):
+    """Report distances (0.1 m) and precisions (mm) are written by the compiled helper;
+    each value reads as Python's repr writes it. Unrounded, infinite or huge columns are not
+    taken (None), and float_texts gives the same text either way."""
+    from geoverify.io.table import float_texts
+
+    rng = np.random.default_rng(12)
+    rounded = [np.round(rng.exponential(5_000, 20_000), 1),
+               np.round(rng.uniform(-1_000, 1_000, 20_000), 3),
+               np.round(rng.uniform(0, 100, 20_000), 2),
+               np.array([0.0, -0.0, 5.0, -5.0, 0.1, 0.25, 1e11 + 0.5, -0.001, 0.3, 2.675])]
+    for x in rounded:
+        x = np.where(rng.random(len(x)) < 0.05, np.nan, x)
+        got = arrowtext.rounded_text(x)
+        assert got is not None
+        assert got.to_pylist() == ["" if np.isnan(v) else repr(float(v)) for v in x]
+        assert float_texts(pa.array(x, from_pandas=True)).equals(got)
+    for x in (np.round(rng.uniform(-180, 180, 1000), 5), np.array([np.inf, 1.0]),
+              np.array([1e13, 1.5])):
+        assert arrowtext.rounded_text(x) is None
+    monkeypatch.setenv("GEOVERIFY_NATIVE", "0")
+    assert arrowtext.rounded_text(rounded[0]) is None

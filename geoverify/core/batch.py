@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geoverify import arrowtext
 from geoverify.arrowtext import factorize, text_array
 from geoverify.boundaries.control import controlled_by
 from geoverify.core.claims import Resolution, Unit, name_index
@@ -138,6 +139,13 @@ def _join(*parts) -> pa.Array:
 def fmt_metres(d: np.ndarray) -> pa.Array:
     """``730 m`` below 10 km, ``12.3 km`` from there on, for a column of metres; a distance
     that was not measured (NaN: beyond reach) reads ``more than 25 km``."""
+    unknown = f"more than {NEAR_M / 1000:.0f} km"
+    if arrowtext.native():
+        return arrowtext.metres_text(d, unknown)
+    return _fmt_metres_arrow(d, unknown)
+
+
+def _fmt_metres_arrow(d: np.ndarray, unknown_text: str) -> pa.Array:
     raw = np.asarray(d, dtype=float)
     unknown = ~np.isfinite(raw)
     d = np.where(unknown, 0.0, raw)
@@ -148,7 +156,7 @@ def fmt_metres(d: np.ndarray) -> pa.Array:
                pc.cast(pa.array(tenths % 10), pa.string()), " km")
     text = pc.if_else(pa.array(small), _join(metres, " m"), km)
     if unknown.any():
-        text = pc.if_else(pa.array(unknown), pa.scalar(f"more than {NEAR_M / 1000:.0f} km"), text)
+        text = pc.if_else(pa.array(unknown), pa.scalar(unknown_text), text)
     return text
 
 

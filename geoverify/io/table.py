@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from geoverify.arrowtext import rounded_text
 from geoverify.io import limits
 from geoverify.io.columns import map_columns
 
@@ -370,6 +371,9 @@ def float_texts(arr):
 
     vals = arr.cast(pa.float64())
     x = vals.to_numpy(zero_copy_only=False)  # nulls are NaN
+    fast = rounded_text(x)  # a column of rounded values: the compiled helper writes them
+    if fast is not None:
+        return fast
     a = np.abs(x)
     finite = np.isfinite(x)
     with np.errstate(invalid="ignore"):

@@ -45,10 +45,13 @@ from geoverify.io.writers import write_csv_table
 from geoverify.run.memory import provenance, threads, worker_pool
 from geoverify.run.sink import OUT_FORMATS, FrameSink
 
-#: Rows per block: three blocks are in flight (two checked, one read), each holding about 4 KB a
-#: row while it is checked and encoded. 1,000,000 rows: 1.67-1.72 GB peak with 131,072-row
-#: blocks, 0.94 GB with 16,384, about 8 % slower.
-CHUNK_ROWS = 16_384
+#: Rows per block: three blocks are in flight (two checked, one read), each holding about 3.4 KB
+#: a row while it is checked and encoded. 1,000,000 rows: 1.67-1.72 GB peak with 131,072-row
+#: blocks, 0.94 GB with 16,384, about 8 % slower. Once the per-row work had moved into compiled
+#: helpers, a block's fixed costs weighed more (2026-12-03, 1M rows, three interleaved runs:
+#: 16,384 rows 7.82 s and 826 MB, 24,576 rows 7.51 s and 864 MB, 32,768 rows 7.20 s and 905 MB;
+#: 10,000,000 rows with 32,768: 53.7 s and 932 MB).
+CHUNK_ROWS = 32_768
 _READ = 1 << 22
 #: Growth of resident memory (bytes) beyond which freed heap pages go back to the system
 #: between blocks (:class:`geoverify.heap.GiveBack`).

@@ -28,8 +28,11 @@ from geoverify.run.sink import FrameSink
 #: costs about 15 us a row whatever its size (16,384 or 65,536 rows), but while it is checked
 #: and encoded it holds about 4 KB a row (Arrow text, GEOS and KD-tree temporaries), two
 #: batches at a time: a 1,000,000-row check peaked at 1.66-1.73 GB with 65,536-row batches and
-#: 1.41 GB with 24,576 (5-10 % slower, in runs side by side).
-BATCH_ROWS = 24_576
+#: 1.41 GB with 24,576 (5-10 % slower, in runs side by side). With the per-row work in compiled
+#: helpers a batch's fixed costs weigh more (2026-12-03, 1M rows, three interleaved runs: 24,576
+#: rows 6.75 s and 1119 MB, 32,768 6.44 s and 1129 MB, 49,152 6.16 s and 1162 MB; 65,536 was no
+#: faster and peaked at 1259 MB).
+BATCH_ROWS = 49_152
 #: Rows of the first batch of a parallel run, which runs alone.
 FIRST_ROWS = 8_192
 

@@ -86,17 +86,26 @@ static int64_t ascii_sizes(PyObject **items, Py_ssize_t n, int32_t *off, uint8_t
     return total;
 }
 
+/* A C-contiguous object-array buffer of `obj` (NumPy exports it as format "O"); -1 with
+ * TypeError otherwise. */
+static int object_items(PyObject *obj, Py_buffer *vb, const char *who)
+{
+    if (PyObject_GetBuffer(obj, vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return -1;
+    if (vb->format == NULL || strcmp(vb->format, "O") != 0 || vb->itemsize != sizeof(PyObject *)) {
+        PyBuffer_Release(vb);
+        PyErr_Format(PyExc_TypeError, "%s: expected an object array", who);
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *utf8_column(PyObject *module, PyObject *arg)
 {
     (void)module;
     Py_buffer vb;
-    if (PyObject_GetBuffer(arg, &vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+    if (object_items(arg, &vb, "utf8_column") < 0)
         return NULL;
-    if (vb.format == NULL || strcmp(vb.format, "O") != 0 || vb.itemsize != sizeof(PyObject *)) {
-        PyBuffer_Release(&vb);
-        PyErr_SetString(PyExc_TypeError, "utf8_column: expected an object array");
-        return NULL;
-    }
     Py_ssize_t n = vb.len / (Py_ssize_t)sizeof(PyObject *);
     PyObject **items = (PyObject **)vb.buf;
     PyObject *offsets = PyBytes_FromStringAndSize(NULL, (n + 1) * (Py_ssize_t)sizeof(int32_t));
@@ -197,14 +206,59 @@ static int needs_quotes(const char *s, int32_t len)
     return 0;
 }
 
+static void release_column(Column *c)
+{
+    if (c->has_valid)
+        PyBuffer_Release(&c->valid);
+    PyBuffer_Release(&c->offs);
+    PyBuffer_Release(&c->data);
+}
+
 static void release_columns(Column *cols, Py_ssize_t k)
 {
-    for (Py_ssize_t j = 0; j < k; j++) {
-        if (cols[j].has_valid)
-            PyBuffer_Release(&cols[j].valid);
-        PyBuffer_Release(&cols[j].offs);
-        PyBuffer_Release(&cols[j].data);
+    for (Py_ssize_t j = 0; j < k; j++)
+        release_column(&cols[j]);
+}
+
+/* Take the buffers of a (validity or None, offsets, data, offset) column spec and check that
+ * every one of `rows` rows has its offsets, its validity bit and its text in reach. On failure
+ * nothing is held and an exception is set (`who` names the function). */
+static int open_column(Column *c, PyObject *spec, Py_ssize_t rows, const char *who)
+{
+    PyObject *v, *o, *d;
+    Py_ssize_t offset;
+    memset(c, 0, sizeof *c);
+    if (!PyArg_ParseTuple(spec, "OOOn", &v, &o, &d, &offset))
+        return -1;
+    if (PyObject_GetBuffer(o, &c->offs, PyBUF_C_CONTIGUOUS) < 0)
+        return -1;
+    if (PyObject_GetBuffer(d, &c->data, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&c->offs);
+        return -1;
     }
+    c->has_valid = v != Py_None;
+    if (c->has_valid && PyObject_GetBuffer(v, &c->valid, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&c->offs);
+        PyBuffer_Release(&c->data);
+        return -1;
+    }
+    c->offset = offset;
+    c->off = (const int32_t *)c->offs.buf;
+    c->text = (const char *)c->data.buf;
+    c->bits = c->has_valid ? (const uint8_t *)c->valid.buf : NULL;
+    int bad = offset < 0 || rows < 0
+              || c->offs.len < (offset + rows + 1) * (Py_ssize_t)sizeof(int32_t)
+              || (c->has_valid && c->valid.len * 8 < offset + rows);
+    for (Py_ssize_t i = 0; !bad && i < rows; i++) {
+        int32_t a = c->off[offset + i], b = c->off[offset + i + 1];
+        bad = a < 0 || b < a || (Py_ssize_t)b > c->data.len;
+    }
+    if (bad) {
+        release_column(c);
+        PyErr_Format(PyExc_ValueError, "%s: buffers shorter than the rows", who);
+        return -1;
+    }
+    return 0;
 }
 
 static PyObject *csv_records(PyObject *module, PyObject *args)
@@ -231,46 +285,9 @@ static PyObject *csv_records(PyObject *module, PyObject *args)
     Py_ssize_t ready = 0;
     PyObject *result = NULL;
     for (; ready < ncol; ready++) {
-        PyObject *v, *o, *d;
-        Py_ssize_t offset;
-        Column *c = &cols[ready];
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, ready), "OOOn", &v, &o, &d,
-                              &offset))
+        if (open_column(&cols[ready], PySequence_Fast_GET_ITEM(seq, ready), rows,
+                        "csv_records") < 0)
             goto fail;
-        if (PyObject_GetBuffer(o, &c->offs, PyBUF_C_CONTIGUOUS) < 0)
-            goto fail;
-        if (PyObject_GetBuffer(d, &c->data, PyBUF_C_CONTIGUOUS) < 0) {
-            PyBuffer_Release(&c->offs);
-            goto fail;
-        }
-        c->has_valid = v != Py_None;
-        if (c->has_valid && PyObject_GetBuffer(v, &c->valid, PyBUF_C_CONTIGUOUS) < 0) {
-            PyBuffer_Release(&c->offs);
-            PyBuffer_Release(&c->data);
-            goto fail;
-        }
-        c->offset = offset;
-        c->off = (const int32_t *)c->offs.buf;
-        c->text = (const char *)c->data.buf;
-        c->bits = c->has_valid ? (const uint8_t *)c->valid.buf : NULL;
-        /* every row's offsets and validity bit, and the text they point to, are in reach */
-        int bad = offset < 0
-                  || c->offs.len < (offset + rows + 1) * (Py_ssize_t)sizeof(int32_t)
-                  || (c->has_valid && c->valid.len * 8 < offset + rows);
-        if (!bad && rows > 0) {
-            int32_t lo = c->off[offset], hi = c->off[offset + rows];
-            bad = lo < 0 || hi < lo || (Py_ssize_t)hi > c->data.len;
-            for (Py_ssize_t i = 0; !bad && i < rows; i++)
-                bad = c->off[offset + i + 1] < c->off[offset + i];
-        }
-        if (bad) {
-            if (c->has_valid)
-                PyBuffer_Release(&c->valid);
-            PyBuffer_Release(&c->offs);
-            PyBuffer_Release(&c->data);
-            PyErr_SetString(PyExc_ValueError, "csv_records: buffers shorter than the rows");
-            goto fail;
-        }
     }
     /* first pass: the size */
     int64_t size = 0;
@@ -353,35 +370,10 @@ static PyObject *hash_strings(PyObject *module, PyObject *args)
         return NULL;
     }
     Column c;
-    memset(&c, 0, sizeof c);
-    PyObject *v, *o, *d;
-    Py_ssize_t offset;
-    if (!PyArg_ParseTuple(column, "OOOn", &v, &o, &d, &offset))
+    if (open_column(&c, column, rows, "hash_strings") < 0)
         return NULL;
-    if (PyObject_GetBuffer(o, &c.offs, PyBUF_C_CONTIGUOUS) < 0)
-        return NULL;
-    if (PyObject_GetBuffer(d, &c.data, PyBUF_C_CONTIGUOUS) < 0) {
-        PyBuffer_Release(&c.offs);
-        return NULL;
-    }
-    c.has_valid = v != Py_None;
-    if (c.has_valid && PyObject_GetBuffer(v, &c.valid, PyBUF_C_CONTIGUOUS) < 0) {
-        PyBuffer_Release(&c.offs);
-        PyBuffer_Release(&c.data);
-        return NULL;
-    }
-    c.off = (const int32_t *)c.offs.buf;
-    c.text = (const char *)c.data.buf;
-    c.bits = c.has_valid ? (const uint8_t *)c.valid.buf : NULL;
-    int bad = offset < 0 || c.offs.len < (offset + rows + 1) * (Py_ssize_t)sizeof(int32_t)
-              || (c.has_valid && c.valid.len * 8 < offset + rows);
-    for (Py_ssize_t i = 0; !bad && i < rows; i++) {
-        int32_t a = c.off[offset + i], b = c.off[offset + i + 1];
-        bad = a < 0 || b < a || (Py_ssize_t)b > c.data.len;
-    }
-    result = bad ? NULL : PyBytes_FromStringAndSize(NULL, rows * (Py_ssize_t)sizeof(uint64_t));
-    if (bad)
-        PyErr_SetString(PyExc_ValueError, "hash_strings: buffers shorter than the rows");
+    Py_ssize_t offset = c.offset;
+    result = PyBytes_FromStringAndSize(NULL, rows * (Py_ssize_t)sizeof(uint64_t));
     if (result != NULL) {
         uint64_t *out = (uint64_t *)PyBytes_AS_STRING(result);
         Py_BEGIN_ALLOW_THREADS
@@ -403,10 +395,7 @@ static PyObject *hash_strings(PyObject *module, PyObject *args)
         }
         Py_END_ALLOW_THREADS
     }
-    if (c.has_valid)
-        PyBuffer_Release(&c.valid);
-    PyBuffer_Release(&c.offs);
-    PyBuffer_Release(&c.data);
+    release_column(&c);
     return result;
 }
 
@@ -477,13 +466,8 @@ static PyObject *factorize_objects(PyObject *module, PyObject *arg)
 {
     (void)module;
     Py_buffer vb;
-    if (PyObject_GetBuffer(arg, &vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+    if (object_items(arg, &vb, "factorize_objects") < 0)
         return NULL;
-    if (vb.format == NULL || strcmp(vb.format, "O") != 0 || vb.itemsize != sizeof(PyObject *)) {
-        PyBuffer_Release(&vb);
-        PyErr_SetString(PyExc_TypeError, "factorize_objects: expected an object array");
-        return NULL;
-    }
     Py_ssize_t n = vb.len / (Py_ssize_t)sizeof(PyObject *);
     PyObject **items = (PyObject **)vb.buf;
     PyObject *codes = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
@@ -592,6 +576,60 @@ static int put_int(char *out, long long x)
     return len;
 }
 
+/* A C-contiguous float64 buffer of `obj`; -1 with TypeError otherwise. */
+static int float_values(PyObject *obj, Py_buffer *vb, const char *who)
+{
+    if (PyObject_GetBuffer(obj, vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return -1;
+    if (vb->itemsize != sizeof(double) || vb->format == NULL || strcmp(vb->format, "d") != 0) {
+        PyBuffer_Release(vb);
+        PyErr_Format(PyExc_TypeError, "%s: expected float64 values", who);
+        return -1;
+    }
+    return 0;
+}
+
+/* Text of n values of at most `width` bytes each, written into `text` with offsets `off`. */
+typedef struct {
+    PyObject *offsets;
+    int32_t *off;
+    char *text;
+} TextOut;
+
+static int text_begin(TextOut *t, Py_ssize_t n, size_t width, const char *who)
+{
+    t->offsets = NULL;
+    t->text = NULL;
+    if (n > 0 && (size_t)n > (size_t)INT32_MAX / width) {
+        PyErr_Format(PyExc_OverflowError, "%s: too many values", who);
+        return -1;
+    }
+    t->offsets = PyBytes_FromStringAndSize(NULL, (n + 1) * (Py_ssize_t)sizeof(int32_t));
+    if (t->offsets == NULL)
+        return -1;
+    t->text = (char *)malloc(width * (size_t)(n ? n : 1));
+    if (t->text == NULL) {
+        Py_CLEAR(t->offsets);
+        PyErr_NoMemory();
+        return -1;
+    }
+    t->off = (int32_t *)PyBytes_AS_STRING(t->offsets);
+    t->off[0] = 0;
+    return 0;
+}
+
+/* (offsets, data) of the `length` bytes written; frees what text_begin took. */
+static PyObject *text_end(TextOut *t, int32_t length)
+{
+    PyObject *data = PyBytes_FromStringAndSize(t->text, length), *result = NULL;
+    if (data != NULL)
+        result = PyTuple_Pack(2, t->offsets, data);
+    free(t->text);
+    Py_XDECREF(data);
+    Py_DECREF(t->offsets);
+    return result;
+}
+
 static PyObject *metres_text(PyObject *module, PyObject *args)
 {
     (void)module;
@@ -601,36 +639,20 @@ static PyObject *metres_text(PyObject *module, PyObject *args)
     if (!PyArg_ParseTuple(args, "Os#", &vobj, &unknown, &ulen))
         return NULL;
     Py_buffer vb;
-    if (PyObject_GetBuffer(vobj, &vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+    if (float_values(vobj, &vb, "metres_text") < 0)
         return NULL;
-    if (vb.itemsize != sizeof(double) || vb.format == NULL || strcmp(vb.format, "d") != 0) {
-        PyBuffer_Release(&vb);
-        PyErr_SetString(PyExc_TypeError, "metres_text: expected float64 values");
-        return NULL;
-    }
     Py_ssize_t n = vb.len / (Py_ssize_t)sizeof(double);
     const double *v = (const double *)vb.buf;
-    size_t width = (size_t)(ulen > 40 ? ulen : 40);
-    if (n > 0 && (size_t)n > (size_t)INT32_MAX / width) {
+    TextOut t;
+    if (text_begin(&t, n, (size_t)(ulen > 40 ? ulen : 40), "metres_text") < 0) {
         PyBuffer_Release(&vb);
-        PyErr_SetString(PyExc_OverflowError, "metres_text: too many values");
         return NULL;
     }
-    PyObject *offsets = PyBytes_FromStringAndSize(NULL, (n + 1) * (Py_ssize_t)sizeof(int32_t));
-    char *text = (char *)malloc(width * (size_t)(n ? n : 1));
-    PyObject *data = NULL, *result = NULL;
-    if (offsets == NULL || text == NULL) {
-        if (text == NULL)
-            PyErr_NoMemory();
-        goto done;
-    }
-    int32_t *off = (int32_t *)PyBytes_AS_STRING(offsets);
     int32_t at = 0;
     Py_BEGIN_ALLOW_THREADS
-    off[0] = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         double d = v[i];
-        char *out = text + at;
+        char *out = t.text + at;
         int len;
         if (!isfinite(d) || fabs(d) >= 1e15) {
             memcpy(out, unknown, (size_t)ulen);
@@ -648,22 +670,12 @@ static PyObject *metres_text(PyObject *module, PyObject *args)
             len += 3;
         }
         at += len;
-        off[i + 1] = at;
+        t.off[i + 1] = at;
     }
     Py_END_ALLOW_THREADS
-    data = PyBytes_FromStringAndSize(text, at);
-    if (data != NULL)
-        result = PyTuple_Pack(2, offsets, data);
-done:
-    free(text);
-    Py_XDECREF(offsets);
-    Py_XDECREF(data);
     PyBuffer_Release(&vb);
-    return result;
+    return text_end(&t, at);
 }
-
-/* ------------------------------------------------------------------------------------------ */
-/* fixed_text */
 
 static PyObject *fixed_text(PyObject *module, PyObject *args)
 {
@@ -677,21 +689,10 @@ static PyObject *fixed_text(PyObject *module, PyObject *args)
         return NULL;
     }
     Py_buffer vb;
-    if (PyObject_GetBuffer(vobj, &vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+    if (float_values(vobj, &vb, "fixed_text") < 0)
         return NULL;
-    if (vb.itemsize != sizeof(double) || vb.format == NULL || strcmp(vb.format, "d") != 0) {
-        PyBuffer_Release(&vb);
-        PyErr_SetString(PyExc_TypeError, "fixed_text: expected float64 values");
-        return NULL;
-    }
     Py_ssize_t n = vb.len / (Py_ssize_t)sizeof(double);
     const double *v = (const double *)vb.buf;
-    const size_t width = 32;
-    if (n > 0 && (size_t)n > (size_t)INT32_MAX / width) {
-        PyBuffer_Release(&vb);
-        PyErr_SetString(PyExc_OverflowError, "fixed_text: too many values");
-        return NULL;
-    }
     for (Py_ssize_t i = 0; i < n; i++) {
         if (!isnan(v[i]) && !(fabs(v[i]) < 1e12)) {
             PyBuffer_Release(&vb);
@@ -702,21 +703,16 @@ static PyObject *fixed_text(PyObject *module, PyObject *args)
     long long scale = 1;
     for (int k = 0; k < decimals; k++)
         scale *= 10;
-    PyObject *offsets = PyBytes_FromStringAndSize(NULL, (n + 1) * (Py_ssize_t)sizeof(int32_t));
-    char *text = (char *)malloc(width * (size_t)(n ? n : 1));
-    PyObject *data = NULL, *result = NULL;
-    if (offsets == NULL || text == NULL) {
-        if (text == NULL)
-            PyErr_NoMemory();
-        goto done;
+    TextOut t;
+    if (text_begin(&t, n, 32, "fixed_text") < 0) {
+        PyBuffer_Release(&vb);
+        return NULL;
     }
-    int32_t *off = (int32_t *)PyBytes_AS_STRING(offsets);
     int32_t at = 0;
     Py_BEGIN_ALLOW_THREADS
-    off[0] = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         double d = v[i];
-        char *out = text + at;
+        char *out = t.text + at;
         int len = 0;
         if (!isnan(d)) {
             long long k = (long long)rint(d * (double)scale);
@@ -738,18 +734,11 @@ static PyObject *fixed_text(PyObject *module, PyObject *args)
             len += digits;
         }
         at += len;
-        off[i + 1] = at;
+        t.off[i + 1] = at;
     }
     Py_END_ALLOW_THREADS
-    data = PyBytes_FromStringAndSize(text, at);
-    if (data != NULL)
-        result = PyTuple_Pack(2, offsets, data);
-done:
-    free(text);
-    Py_XDECREF(offsets);
-    Py_XDECREF(data);
     PyBuffer_Release(&vb);
-    return result;
+    return text_end(&t, at);
 }
 
 static PyMethodDef methods[] = {

@@ -19,7 +19,7 @@ from geoverify.core.result import CheckResult, concat_frames
 from geoverify.core.swap import swapped_groups
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
-from geoverify.heap import give_back
+from geoverify.heap import GiveBack
 from geoverify.io.columns import describe_input
 from geoverify.io.table import raw_from_frame
 from geoverify.run.sink import FrameSink
@@ -33,6 +33,9 @@ from geoverify.run.sink import FrameSink
 #: rows 6.75 s and 1119 MB, 32,768 6.44 s and 1129 MB, 49,152 6.16 s and 1162 MB; 65,536 was no
 #: faster and peaked at 1259 MB).
 BATCH_ROWS = 49_152
+#: Resident growth beyond which the freed memory of written batches goes back to the system
+#: (:class:`~geoverify.heap.GiveBack`; 0: after every batch).
+TRIM_SLACK = 64 << 20
 #: Rows of the first batch of a parallel run, which runs alone.
 FIRST_ROWS = 8_192
 
@@ -132,6 +135,7 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
         cuts = [0, *range(batch_rows, n, batch_rows), n] if n else [0, 0]
     spans = list(zip(cuts[:-1], cuts[1:]))
     tally = Tally()
+    release = GiveBack(TRIM_SLACK) if sink is not None else None
 
     def one(span: tuple[int, int]):
         s, e = span
@@ -152,8 +156,8 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
             frames = slim(frames)
         out.append(frames)
         tally.merge(t)
-        if sink is not None:
-            give_back()  # what the batch's full frames and their encoding used
+        if release is not None:
+            release()  # what the batch's full frames and their encoding used
         if progress is not None:
             progress(len(frames))
 

@@ -21,9 +21,29 @@ except ImportError:  # pragma: no cover - pyarrow gives the same arrays and byte
     _text = None
 
 
+def native_allowed() -> bool:
+    """Whether compiled helpers may be used at all: not with ``GEOVERIFY_NATIVE=0`` (which
+    runs their NumPy and pyarrow references instead). One switch for every helper."""
+    return os.environ.get("GEOVERIFY_NATIVE", "1") != "0"
+
+
 def native() -> bool:
-    """Whether the compiled helper is used: when it was built, unless ``GEOVERIFY_NATIVE=0``."""
-    return _text is not None and os.environ.get("GEOVERIFY_NATIVE", "1") != "0"
+    """Whether the compiled text helper is used: when it was built and is allowed."""
+    return _text is not None and native_allowed()
+
+
+def _string_array(n: int, offsets, data, valid=None, nulls: int = 0) -> pa.Array:
+    """An Arrow string array of ``n`` values from the helper's buffers."""
+    return pa.Array.from_buffers(pa.string(), n, [None if valid is None else pa.py_buffer(valid),
+                                                  pa.py_buffer(offsets), pa.py_buffer(data)],
+                                 null_count=nulls)
+
+
+def _column_spec(arr: pa.Array) -> tuple:
+    """A string array as the helper reads it: (validity or None, offsets, data, offset)."""
+    valid, offsets, data = arr.buffers()
+    return (valid if arr.null_count else None, offsets, data if data is not None else b"",
+            arr.offset)
 
 
 def text_array(values) -> pa.Array:
@@ -36,9 +56,7 @@ def text_array(values) -> pa.Array:
         except (TypeError, OverflowError, ValueError, UnicodeError):
             pass  # something other than text, or too much of it: pyarrow decides
         else:
-            buffers = [None if valid is None else pa.py_buffer(valid), pa.py_buffer(offsets),
-                       pa.py_buffer(data)]
-            return pa.Array.from_buffers(pa.string(), len(obj), buffers, null_count=nulls)
+            return _string_array(len(obj), offsets, data, valid, nulls)
     return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
 
 
@@ -52,12 +70,7 @@ def csv_records(columns: list[pa.Array]) -> bytes:
     columns = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
     columns = [c if c.type == pa.string() else c.cast(pa.string()) for c in columns]
     if native():
-        spec = []
-        for c in columns:
-            valid, offsets, data = c.buffers()
-            spec.append((valid if c.null_count else None, offsets,
-                         data if data is not None else b"", c.offset))
-        return _text.csv_records(spec, n)
+        return _text.csv_records([_column_spec(c) for c in columns], n)
     return _csv_records_arrow(columns)
 
 
@@ -112,11 +125,9 @@ def hash_texts(arr) -> np.ndarray:
     n = len(arr)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
-    valid, offsets, data = arr.buffers()
     if native():
-        return np.frombuffer(_text.hash_strings(
-            (valid if arr.null_count else None, offsets, data if data is not None else b"",
-             arr.offset), n), dtype=np.uint64)
+        return np.frombuffer(_text.hash_strings(_column_spec(arr), n), dtype=np.uint64)
+    _, offsets, data = arr.buffers()
     off = np.frombuffer(offsets, dtype=np.int32)[arr.offset:arr.offset + n + 1].astype(np.int64)
     text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
     length = np.diff(off)
@@ -164,13 +175,19 @@ def factorize(values) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
 
+def member(values, wanted) -> np.ndarray:
+    """``np.isin(values, wanted)`` for an object array of codes (None never a member): one
+    test per distinct value (:func:`factorize`), not one per row, and no sort of objects."""
+    ids, uniq = factorize(values)
+    hit = np.array([u in wanted for u in uniq.tolist()] + [False], dtype=bool)
+    return hit[ids]  # -1 (None) takes the trailing False
+
+
 def metres_text(values, unknown: str) -> pa.Array:
     """The compiled helper's distances as message text (see
     :func:`geoverify.core.batch.fmt_metres`, which keeps the Arrow reference)."""
     v = np.ascontiguousarray(values, dtype=np.float64)
-    offsets, data = _text.metres_text(v, unknown)
-    return pa.Array.from_buffers(pa.string(), len(v), [None, pa.py_buffer(offsets),
-                                                      pa.py_buffer(data)])
+    return _string_array(len(v), *_text.metres_text(v, unknown))
 
 
 def rounded_text(x: np.ndarray) -> pa.Array | None:
@@ -185,7 +202,5 @@ def rounded_text(x: np.ndarray) -> pa.Array | None:
         return None
     for decimals in (1, 2, 3):
         if np.array_equal(np.round(finite, decimals), finite):
-            offsets, data = _text.fixed_text(x, decimals)
-            return pa.Array.from_buffers(pa.string(), len(x), [None, pa.py_buffer(offsets),
-                                                              pa.py_buffer(data)])
+            return _string_array(len(x), *_text.fixed_text(x, decimals))
     return None

@@ -50,7 +50,7 @@ class GiveBack:
     Below that, the freed pages are taken again by the next batch; returning them costs a
     page fault each time they are touched again (a 1,000,000-row ``--stream`` returning after
     every block: 560,000-660,000 page faults, about 3 s of system time; the stream's slack
-    and its measurement: :data:`geoverify.run.stream.TRIM_SLACK`). Arrow's unused pool
+    and its measurement: :data:`geoverify.run.memory.TRIM_SLACK`). Arrow's unused pool
     memory is released every time.
     """
 

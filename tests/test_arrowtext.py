@@ -224,3 +224,13 @@ def test_rounded_text__repr_of_rounded_columns_and_others_left_to_arrow(monkeypa
         assert arrowtext.rounded_text(x) is None
     monkeypatch.setenv("GEOVERIFY_NATIVE", "0")
     assert arrowtext.rounded_text(rounded[0]) is None
+
+
+def test_member__same_as_isin_on_codes():
+    rng = np.random.default_rng(13)
+    vocab = np.array(["UA", "RU", "UA-14", None, "RU-BEL", "UA-43"], dtype=object)
+    wanted = {"UA-14", "RU-BEL", "XX"}
+    for n in (0, 1, 100, 5000):
+        values = vocab[rng.integers(0, len(vocab), n)]
+        want = np.array([v in wanted for v in values.tolist()], dtype=bool)
+        np.testing.assert_array_equal(arrowtext.member(values, wanted), want)

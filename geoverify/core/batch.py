@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geoverify import arrowtext
-from geoverify.arrowtext import factorize, text_array
+from geoverify.arrowtext import factorize, member, text_array
 from geoverify.boundaries.control import controlled_by
 from geoverify.core.claims import Resolution, Unit, name_index
 from geoverify.core.findings import FindingsBuilder
@@ -417,8 +417,7 @@ def _city_hints(verdict, loc, index, claim_code, claim_name) -> dict[int, str]:
     if not len(cand):
         return {}
     enclosing = index.enclosing_regions()
-    ids, uniq = factorize(loc.adm1[cand])  # one test per distinct region
-    cand = cand[np.array([c in enclosing for c in uniq.tolist()], dtype=bool)[ids]]
+    cand = cand[member(loc.adm1[cand], enclosing)]
     out = {}
     for i in cand.tolist():
         city = loc.adm1[i]

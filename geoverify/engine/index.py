@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoverify.arrowtext import factorize
+from geoverify.arrowtext import factorize, member
 from geoverify.engine import quadtree
 from geoverify.engine.distance import explode_lines, local_distance_m
 from geoverify.engine.lines import NEAR_M, LineSet, Nearest
@@ -238,7 +238,7 @@ class BoundaryIndex:
         # a territorial sea is disputed where the nearest coast of its country is
         owners = {self.unit_country[k] for k in np.flatnonzero(
             np.isin(self.unit_code, list(self.disputed_by_adm1)))}
-        sea = np.flatnonzero(_member_distinct(waters, owners)) if owners else np.zeros(0, int)
+        sea = np.flatnonzero(member(waters, owners)) if owners else np.zeros(0, int)
         if len(sea):
             for i, d in zip(sea.tolist(), self._sea_disputes(waters[sea], lon[sea], lat[sea])):
                 if d:
@@ -495,7 +495,7 @@ class BoundaryIndex:
         with self._lock:
             got = self._unit_lines.get(key)
             if got is None:
-                one_side = _member(self.b_a, set(codes)) ^ _member(self.b_b, set(codes))
+                one_side = member(self.b_a, set(codes)) ^ member(self.b_b, set(codes))
                 got = self._unit_lines[key] = self._by_accuracy(np.flatnonzero(one_side))
         return got
 
@@ -600,7 +600,7 @@ class BoundaryIndex:
             cities = set(self.unit_code[(kind == "city") & self.unit_is_adm1].tolist())
             country_of = dict(zip(self.unit_code.tolist(), self.unit_country.tolist()))
             region = set(self.unit_code[self.unit_is_adm1 & (kind != "city")].tolist())
-            touch = np.flatnonzero(_member(self.b_a, cities) | _member(self.b_b, cities))
+            touch = np.flatnonzero(member(self.b_a, cities) | member(self.b_b, cities))
             got = {}
             if len(touch):
                 geoms = self.bset.borders.geometry.values[touch]
@@ -637,20 +637,6 @@ class BoundaryIndex:
                 self.b_a_country[piece]
             return kind, other
         return kind, (b if a == code else a)
-
-
-def _member(values: np.ndarray, wanted: set) -> np.ndarray:
-    """``np.isin`` for an object array of codes and a set, by hashing (``np.isin`` sorts
-    object arrays: a fifth of a second for the ~100,000 border pieces)."""
-    return np.fromiter((v in wanted for v in values.tolist()), dtype=bool, count=len(values))
-
-
-def _member_distinct(values: np.ndarray, wanted: set) -> np.ndarray:
-    """:func:`_member` for a long column of few distinct codes (a batch's): one test per
-    distinct value."""
-    ids, uniq = factorize(values)
-    hit = np.array([u in wanted for u in uniq.tolist()] + [False], dtype=bool)
-    return hit[ids]  # -1 (None) takes the trailing False
 
 
 def boundary_index(bset) -> BoundaryIndex:

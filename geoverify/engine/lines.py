@@ -32,7 +32,6 @@ Sets with few vertices use one full-detail tree for the points their cells leave
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ import numpy as np
 import shapely
 from pykdtree.kdtree import KDTree
 
+from geoverify.arrowtext import native_allowed
 from geoverify.engine.geodesy import arc_from_chord, ecef
 from geoverify.io.limits import DISTANCE_REACH_M
 
@@ -134,8 +134,8 @@ def densify(lon: np.ndarray, lat: np.ndarray, owner: np.ndarray, max_m: float):
 
 def native() -> bool:
     """Whether queries use the compiled kernel (:mod:`geoverify.engine._segtree`): when it
-    was built, unless ``GEOVERIFY_NATIVE=0``."""
-    return SegTree is not None and os.environ.get("GEOVERIFY_NATIVE", "1") != "0"
+    was built, unless ``GEOVERIFY_NATIVE=0`` (:func:`geoverify.arrowtext.native_allowed`)."""
+    return SegTree is not None and native_allowed()
 
 
 class VertexTree:

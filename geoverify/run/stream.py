@@ -42,7 +42,7 @@ from geoverify.io.columns import (
 from geoverify.io.delimited import stream_delimited
 from geoverify.io.vector import iter_parquet
 from geoverify.io.writers import write_csv_table
-from geoverify.run.memory import provenance, threads, worker_pool
+from geoverify.run.memory import TRIM_SLACK, provenance, threads, worker_pool
 from geoverify.run.sink import OUT_FORMATS, FrameSink
 
 #: Rows per block: three blocks are in flight (two checked, one read), each holding about 3.4 KB
@@ -53,12 +53,6 @@ from geoverify.run.sink import OUT_FORMATS, FrameSink
 #: 10,000,000 rows with 32,768: 53.7 s and 932 MB).
 CHUNK_ROWS = 32_768
 _READ = 1 << 22
-#: Growth of resident memory (bytes) beyond which freed heap pages go back to the system
-#: between blocks (:class:`geoverify.heap.GiveBack`).
-#: 1,000,000 rows, four runs each interleaved with a return after every block: 64 MB 9.66 s and
-#: 944 MB peak, 128 MB 9.98 s and 959 MB, every block 10.38 s and 946 MB (10,000,000 rows with
-#: 128 MB peaked at 983 MB).
-TRIM_SLACK = 64 << 20
 
 
 def sniff_input(path: Path, input_format: str | None) -> str:

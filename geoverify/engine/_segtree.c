@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 
 #define LEAF 8
 
@@ -44,55 +45,58 @@ typedef struct {
     int32_t n;            /* segments */
     Seg *segs;            /* in tree order */
     int32_t *start;       /* each item's start vertex (the segment's number) */
-    double *mid;          /* build only: midpoints, 3 per item */
-    Node *nodes;
+    Node *nodes;          /* in preorder: a node's children come after it */
     int32_t n_nodes, cap_nodes;
 } SegTree;
 
 /* ------------------------------------------------------------------------------------------ */
 /* building */
 
-static int32_t new_node(SegTree *t)
+/* A segment while the tree is built: its midpoint (in single precision: it only chooses
+ * where to split, and every box is made from the exact end points afterwards) and its start
+ * vertex. Sixteen bytes, so the selections move little memory. */
+typedef struct {
+    float m[3];
+    int32_t v;
+} Item;
+
+typedef struct {
+    Item *items;
+    Node *nodes;
+    int32_t n_nodes, cap_nodes;
+} Builder;
+
+static int32_t new_node(Builder *b, int32_t start, int32_t end)
 {
-    if (t->n_nodes == t->cap_nodes) {
-        int32_t cap = t->cap_nodes ? t->cap_nodes * 2 : 64;
-        Node *grown = (Node *)realloc(t->nodes, (size_t)cap * sizeof(Node));
+    if (b->n_nodes == b->cap_nodes) {
+        int32_t cap = b->cap_nodes ? b->cap_nodes * 2 : 64;
+        Node *grown = (Node *)realloc(b->nodes, (size_t)cap * sizeof(Node));
         if (grown == NULL)
             return -1;
-        t->nodes = grown;
-        t->cap_nodes = cap;
+        b->nodes = grown;
+        b->cap_nodes = cap;
     }
-    return t->n_nodes++;
-}
-
-static void swap_items(SegTree *t, int32_t i, int32_t j)
-{
-    Seg s = t->segs[i];
-    t->segs[i] = t->segs[j];
-    t->segs[j] = s;
-    int32_t v = t->start[i];
-    t->start[i] = t->start[j];
-    t->start[j] = v;
-    for (int d = 0; d < 3; d++) {
-        double m = t->mid[3 * (size_t)i + d];
-        t->mid[3 * (size_t)i + d] = t->mid[3 * (size_t)j + d];
-        t->mid[3 * (size_t)j + d] = m;
-    }
+    Node *nd = &b->nodes[b->n_nodes];
+    nd->start = start;
+    nd->end = end;
+    nd->left = nd->right = -1;
+    return b->n_nodes++;
 }
 
 /* Reorder items lo to hi - 1 so that item k has the midpoint of rank k along axis `dim`. */
-static void select_kth(SegTree *t, int32_t lo, int32_t hi, int32_t k, int dim)
+static void select_kth(Item *items, int32_t lo, int32_t hi, int32_t k, int dim)
 {
-    const double *mid = t->mid;
     hi -= 1;
     while (hi > lo) {
-        double pivot = mid[3 * (size_t)(lo + (hi - lo) / 2) + dim];
+        float pivot = items[lo + (hi - lo) / 2].m[dim];
         int32_t i = lo, j = hi;
         while (i <= j) {
-            while (mid[3 * (size_t)i + dim] < pivot) i++;
-            while (mid[3 * (size_t)j + dim] > pivot) j--;
+            while (items[i].m[dim] < pivot) i++;
+            while (items[j].m[dim] > pivot) j--;
             if (i <= j) {
-                swap_items(t, i, j);
+                Item x = items[i];
+                items[i] = items[j];
+                items[j] = x;
                 i++;
                 j--;
             }
@@ -106,58 +110,156 @@ static void select_kth(SegTree *t, int32_t lo, int32_t hi, int32_t k, int dim)
     }
 }
 
-static int32_t build(SegTree *t, int32_t start, int32_t end)
+/* Split items start to end - 1 at the median midpoint along their widest axis: the place of
+ * the split, or -1 for a leaf (few items, or every midpoint at one place). */
+static int32_t split(Item *items, int32_t start, int32_t end)
 {
-    int32_t id = new_node(t);
-    if (id < 0)
+    if (end - start <= LEAF)
         return -1;
-    double lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
-    double mlo[3] = {INFINITY, INFINITY, INFINITY}, mhi[3] = {-INFINITY, -INFINITY, -INFINITY};
+    float lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
     for (int32_t i = start; i < end; i++) {
-        const Seg *s = &t->segs[i];
-        const double *m = &t->mid[3 * (size_t)i];
         for (int d = 0; d < 3; d++) {
-            double a = s->a[d], e = s->e[d];
-            if (a > e) {
-                double x = a;
-                a = e;
-                e = x;
-            }
-            if (a < lo[d]) lo[d] = a;
-            if (e > hi[d]) hi[d] = e;
-            if (m[d] < mlo[d]) mlo[d] = m[d];
-            if (m[d] > mhi[d]) mhi[d] = m[d];
+            float m = items[i].m[d];
+            if (m < lo[d]) lo[d] = m;
+            if (m > hi[d]) hi[d] = m;
         }
     }
-    Node *nd = &t->nodes[id];
-    memcpy(nd->lo, lo, sizeof lo);
-    memcpy(nd->hi, hi, sizeof hi);
-    nd->start = start;
-    nd->end = end;
-    nd->left = nd->right = -1;
-    if (end - start <= LEAF)
-        return id;
     int dim = 0;
-    double widest = mhi[0] - mlo[0];
+    float widest = hi[0] - lo[0];
     for (int d = 1; d < 3; d++) {
-        if (mhi[d] - mlo[d] > widest) {
-            widest = mhi[d] - mlo[d];
+        if (hi[d] - lo[d] > widest) {
+            widest = hi[d] - lo[d];
             dim = d;
         }
     }
-    if (!(widest > 0.0))  /* every midpoint at one place: a leaf, however many */
-        return id;
+    if (!(widest > 0.0f))
+        return -1;
     int32_t mid = start + (end - start) / 2;
-    select_kth(t, start, end, mid, dim);
-    int32_t left = build(t, start, mid);
+    select_kth(items, start, end, mid, dim);
+    return mid;
+}
+
+/* The subtree of items start to end - 1 (their order and the nodes, boxes not yet set). */
+static int32_t build(Builder *b, int32_t start, int32_t end)
+{
+    int32_t id = new_node(b, start, end);
+    if (id < 0)
+        return -1;
+    int32_t mid = split(b->items, start, end);
+    if (mid < 0)
+        return id;
+    int32_t left = build(b, start, mid);
     if (left < 0)
         return -1;
-    int32_t right = build(t, mid, end);
+    int32_t right = build(b, mid, end);
     if (right < 0)
         return -1;
-    t->nodes[id].left = left;  /* t->nodes may have moved */
-    t->nodes[id].right = right;
+    b->nodes[id].left = left;  /* b->nodes may have moved */
+    b->nodes[id].right = right;
     return id;
+}
+
+typedef struct {
+    Builder b;
+    int32_t start, end, root;
+} Half;
+
+static void *build_half(void *arg)
+{
+    Half *h = (Half *)arg;
+    h->root = build(&h->b, h->start, h->end);
+    return NULL;
+}
+
+/* Append the nodes of `from` to `to`, their child numbers shifted to their new places. */
+static int append_nodes(Builder *to, const Builder *from)
+{
+    int32_t shift = to->n_nodes;
+    if (to->n_nodes + from->n_nodes > to->cap_nodes) {
+        int32_t cap = to->n_nodes + from->n_nodes;
+        Node *grown = (Node *)realloc(to->nodes, (size_t)cap * sizeof(Node));
+        if (grown == NULL)
+            return -1;
+        to->nodes = grown;
+        to->cap_nodes = cap;
+    }
+    for (int32_t k = 0; k < from->n_nodes; k++) {
+        Node nd = from->nodes[k];
+        if (nd.left >= 0) {
+            nd.left += shift;
+            nd.right += shift;
+        }
+        to->nodes[to->n_nodes++] = nd;
+    }
+    return 0;
+}
+
+/* Items of this many segments or more have their two halves built on two threads. */
+#define PARALLEL_ITEMS 32768
+
+/* The whole tree, in preorder from node 0. The two halves below the root of a large tree are
+ * built at once, the left on a second thread, each into its own nodes, then joined (where no
+ * thread can be started, one after the other). */
+static int build_tree(Builder *b, int32_t n)
+{
+    int32_t root = new_node(b, 0, n);
+    if (root < 0)
+        return -1;
+    int32_t mid = split(b->items, 0, n);
+    if (mid < 0)
+        return 0;
+    Half left = {{b->items, NULL, 0, 0}, 0, mid, -1};
+    Half right = {{b->items, NULL, 0, 0}, mid, n, -1};
+    pthread_t th;
+    int threaded = n >= PARALLEL_ITEMS && pthread_create(&th, NULL, build_half, &left) == 0;
+    if (!threaded)
+        build_half(&left);
+    build_half(&right);
+    if (threaded)
+        pthread_join(th, NULL);
+    int ok = left.root == 0 && right.root == 0;  /* each half's root is its first node */
+    if (ok) {
+        b->nodes[0].left = 1;
+        b->nodes[0].right = 1 + left.b.n_nodes;
+        ok = append_nodes(b, &left.b) == 0 && append_nodes(b, &right.b) == 0;
+    }
+    free(left.b.nodes);
+    free(right.b.nodes);
+    return ok ? 0 : -1;
+}
+
+/* Every node's box, from its segments' end points: leaves first (children come after their
+ * parent in preorder, so going backwards meets both children before their parent). */
+static void set_boxes(SegTree *t)
+{
+    for (int32_t id = t->n_nodes - 1; id >= 0; id--) {
+        Node *nd = &t->nodes[id];
+        double lo[3] = {INFINITY, INFINITY, INFINITY};
+        double hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+        if (nd->left < 0) {
+            for (int32_t i = nd->start; i < nd->end; i++) {
+                const Seg *s = &t->segs[i];
+                for (int d = 0; d < 3; d++) {
+                    double a = s->a[d], e = s->e[d];
+                    if (a > e) {
+                        double x = a;
+                        a = e;
+                        e = x;
+                    }
+                    if (a < lo[d]) lo[d] = a;
+                    if (e > hi[d]) hi[d] = e;
+                }
+            }
+        } else {
+            const Node *l = &t->nodes[nd->left], *r = &t->nodes[nd->right];
+            for (int d = 0; d < 3; d++) {
+                lo[d] = l->lo[d] < r->lo[d] ? l->lo[d] : r->lo[d];
+                hi[d] = l->hi[d] > r->hi[d] ? l->hi[d] : r->hi[d];
+            }
+        }
+        memcpy(nd->lo, lo, sizeof lo);
+        memcpy(nd->hi, hi, sizeof hi);
+    }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -298,7 +400,6 @@ static void SegTree_dealloc(SegTree *self)
 {
     free(self->segs);
     free(self->start);
-    free(self->mid);
     free(self->nodes);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -329,10 +430,8 @@ static int SegTree_init(SegTree *self, PyObject *args, PyObject *kwds)
     const double *X = (const double *)xb.buf;
     const uint8_t *next = (const uint8_t *)fb.buf;
     size_t room = (size_t)(n ? n : 1);
-    self->segs = (Seg *)malloc(room * sizeof(Seg));
-    self->start = (int32_t *)malloc(room * sizeof(int32_t));
-    self->mid = (double *)malloc(room * 3 * sizeof(double));
-    int ok = self->segs && self->start && self->mid;
+    Builder bld = {(Item *)malloc(room * sizeof(Item)), NULL, 0, 0};
+    int ok = bld.items != NULL;
     int32_t count = 0;
     if (ok) {
         for (int32_t i = 0; i < n; i++) {
@@ -341,32 +440,56 @@ static int SegTree_init(SegTree *self, PyObject *args, PyObject *kwds)
             if (!joined && prev)
                 continue;  /* the last vertex of a piece: its segment starts one before */
             int32_t e = joined ? i + 1 : i;
-            Seg *sg = &self->segs[count];
-            for (int d = 0; d < 3; d++) {
-                sg->a[d] = X[3 * (size_t)i + d];
-                sg->e[d] = X[3 * (size_t)e + d];
-                self->mid[3 * (size_t)count + d] = 0.5 * (sg->a[d] + sg->e[d]);
-            }
-            self->start[count] = i;
-            count++;
+            Item *it = &bld.items[count++];
+            for (int d = 0; d < 3; d++)
+                it->m[d] = (float)(0.5 * (X[3 * (size_t)i + d] + X[3 * (size_t)e + d]));
+            it->v = i;
         }
     }
+    self->n = count;
+    if (ok && count > 0) {
+        Py_BEGIN_ALLOW_THREADS
+        ok = build_tree(&bld, count) == 0;
+        if (ok) {
+            self->segs = (Seg *)malloc((size_t)count * sizeof(Seg));
+            self->start = (int32_t *)malloc((size_t)count * sizeof(int32_t));
+            ok = self->segs != NULL && self->start != NULL;
+        }
+        if (ok) {
+            /* the segments in tree order, each with both end points */
+            for (int32_t k = 0; k < count; k++) {
+                int32_t i = bld.items[k].v;
+                int32_t e = next[i] && i + 1 < n ? i + 1 : i;
+                for (int d = 0; d < 3; d++) {
+                    self->segs[k].a[d] = X[3 * (size_t)i + d];
+                    self->segs[k].e[d] = X[3 * (size_t)e + d];
+                }
+                self->start[k] = i;
+            }
+            self->nodes = bld.nodes;
+            self->n_nodes = bld.n_nodes;
+            self->cap_nodes = bld.cap_nodes;
+            bld.nodes = NULL;
+            set_boxes(self);
+        }
+        Py_END_ALLOW_THREADS
+    } else if (ok) {
+        self->segs = (Seg *)malloc(sizeof(Seg));
+        self->start = (int32_t *)malloc(sizeof(int32_t));
+        ok = self->segs != NULL && self->start != NULL;
+    }
+    free(bld.items);
+    free(bld.nodes);
     PyBuffer_Release(&xb);
     PyBuffer_Release(&fb);
     if (!ok) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    self->n = count;
-    int32_t root = 0;
-    if (count > 0) {
-        Py_BEGIN_ALLOW_THREADS
-        root = build(self, 0, count);
-        Py_END_ALLOW_THREADS
-    }
-    free(self->mid);  /* only the split needed midpoints */
-    self->mid = NULL;
-    if (root < 0) {
+        free(self->segs);
+        free(self->start);
+        free(self->nodes);
+        self->segs = NULL;
+        self->start = NULL;
+        self->nodes = NULL;
+        self->n = self->n_nodes = self->cap_nodes = 0;
         PyErr_NoMemory();
         return -1;
     }

@@ -11,7 +11,13 @@
  *     CSV records (no header, "\n" after each) of Arrow string columns given by their
  *     buffers: (validity or None, int32 offsets, data, offset). A null is an empty field; a
  *     field holding a comma, a quote, a carriage return or a line feed is quoted, its quotes
- *     doubled. The text is joined without the GIL.
+ *     doubled. The text is joined without the GIL. A column may also be
+ *       (validity or None, offsets, data, offset, neutralise): with neutralise true, a field
+ *         a spreadsheet would run as a formula gets a leading "'" (as
+ *         geoverify.io.safety.neutralise_formulas: it starts with = + - @ TAB or CR and is
+ *         not a plain number such as -12.5 or +1e-5);
+ *       (values, decimals): float64 values already rounded to `decimals` (1 to 6) places,
+ *         below 1e12 in size, written as fixed_text writes them (NaN: an empty field).
  *
  * hash_strings(column, rows)
  *     A 64-bit hash of each value of an Arrow string column given as in csv_records, as
@@ -194,7 +200,61 @@ typedef struct {
     const uint8_t *bits;
     const int32_t *off;
     const char *text;
+    int neutralise;        /* text: a leading "'" on cells a spreadsheet runs as formulas */
+    int plain;             /* text: no field of the rows needs quotes (set by csv_records) */
+    int decimals;          /* 0: text; 1 to 6: floats in `data`, written with fixed_digits */
+    const double *values;
+    long long scale;       /* 10 ** decimals */
 } Column;
+
+static int put_fixed(char *out, double d, long long scale, int decimals);
+static int float_values(PyObject *obj, Py_buffer *vb, const char *who);
+
+/* Whether s[0:len] is a plain number: [+-]? (digits (. digits*)? | . digits) ([eE] [+-]?
+ * digits)?, the whole text (the pattern geoverify.io.safety gives Arrow's regular
+ * expressions). */
+static int plain_number(const char *s, int32_t len)
+{
+    int32_t k = 0;
+    if (k < len && (s[k] == '+' || s[k] == '-'))
+        k++;
+    int32_t before = k;
+    while (k < len && s[k] >= '0' && s[k] <= '9')
+        k++;
+    int whole = k > before;
+    if (k < len && s[k] == '.') {
+        k++;
+        int32_t after = k;
+        while (k < len && s[k] >= '0' && s[k] <= '9')
+            k++;
+        if (!whole && k == after)
+            return 0;
+    } else if (!whole) {
+        return 0;
+    }
+    if (k < len && (s[k] == 'e' || s[k] == 'E')) {
+        k++;
+        if (k < len && (s[k] == '+' || s[k] == '-'))
+            k++;
+        int32_t exp = k;
+        while (k < len && s[k] >= '0' && s[k] <= '9')
+            k++;
+        if (k == exp)
+            return 0;
+    }
+    return k == len;
+}
+
+/* Whether a spreadsheet would run the cell as a formula (and it needs a leading "'"). */
+static int formula_cell(const char *s, int32_t len)
+{
+    if (len == 0)
+        return 0;
+    char c = s[0];
+    if (c != '=' && c != '+' && c != '-' && c != '@' && c != '\t' && c != '\r')
+        return 0;
+    return !plain_number(s, len);
+}
 
 static int needs_quotes(const char *s, int32_t len)
 {
@@ -210,7 +270,8 @@ static void release_column(Column *c)
 {
     if (c->has_valid)
         PyBuffer_Release(&c->valid);
-    PyBuffer_Release(&c->offs);
+    if (!c->decimals)
+        PyBuffer_Release(&c->offs);
     PyBuffer_Release(&c->data);
 }
 
@@ -220,7 +281,8 @@ static void release_columns(Column *cols, Py_ssize_t k)
         release_column(&cols[j]);
 }
 
-/* Take the buffers of a (validity or None, offsets, data, offset) column spec and check that
+/* Take the buffers of a column spec (see csv_records: (validity or None, offsets, data,
+ * offset), the same with a neutralise flag, or (float64 values, decimals)) and check that
  * every one of `rows` rows has its offsets, its validity bit and its text in reach. On failure
  * nothing is held and an exception is set (`who` names the function). */
 static int open_column(Column *c, PyObject *spec, Py_ssize_t rows, const char *who)
@@ -228,8 +290,40 @@ static int open_column(Column *c, PyObject *spec, Py_ssize_t rows, const char *w
     PyObject *v, *o, *d;
     Py_ssize_t offset;
     memset(c, 0, sizeof *c);
-    if (!PyArg_ParseTuple(spec, "OOOn", &v, &o, &d, &offset))
+    if (PyTuple_Check(spec) && PyTuple_GET_SIZE(spec) == 2) {
+        int decimals;
+        if (!PyArg_ParseTuple(spec, "Oi", &d, &decimals))
+            return -1;
+        if (decimals < 1 || decimals > 6) {
+            PyErr_Format(PyExc_ValueError, "%s: decimals from 1 to 6", who);
+            return -1;
+        }
+        if (float_values(d, &c->data, who) < 0)
+            return -1;
+        c->values = (const double *)c->data.buf;
+        int bad = rows < 0 || c->data.len < rows * (Py_ssize_t)sizeof(double);
+        for (Py_ssize_t i = 0; !bad && i < rows; i++)
+            bad = !isnan(c->values[i]) && !(fabs(c->values[i]) < 1e12);
+        if (bad) {
+            PyBuffer_Release(&c->data);
+            PyErr_Format(PyExc_ValueError, "%s: fewer values than rows, or one beyond 1e12",
+                         who);
+            return -1;
+        }
+        c->decimals = decimals;
+        c->scale = 1;
+        for (int k = 0; k < decimals; k++)
+            c->scale *= 10;
+        return 0;
+    }
+    int neutralise = 0;
+    if (PyTuple_Check(spec) && PyTuple_GET_SIZE(spec) == 5) {
+        if (!PyArg_ParseTuple(spec, "OOOnp", &v, &o, &d, &offset, &neutralise))
+            return -1;
+    } else if (!PyArg_ParseTuple(spec, "OOOn", &v, &o, &d, &offset)) {
         return -1;
+    }
+    c->neutralise = neutralise;
     if (PyObject_GetBuffer(o, &c->offs, PyBUF_C_CONTIGUOUS) < 0)
         return -1;
     if (PyObject_GetBuffer(d, &c->data, PyBUF_C_CONTIGUOUS) < 0) {
@@ -260,6 +354,9 @@ static int open_column(Column *c, PyObject *spec, Py_ssize_t rows, const char *w
     }
     return 0;
 }
+
+/* Longest text of a float column's field (sign, 12 digits, point, 6 decimals). */
+#define FIXED_WIDTH 24
 
 static PyObject *csv_records(PyObject *module, PyObject *args)
 {
@@ -294,19 +391,34 @@ static PyObject *csv_records(PyObject *module, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t j = 0; j < ncol; j++) {
         const Column *c = &cols[j];
+        if (c->decimals) {  /* at most: the bytes are counted as they are written */
+            size += (int64_t)rows * FIXED_WIDTH;
+            continue;
+        }
+        /* most columns hold no character that needs quotes: one scan of their text says
+         * so, and without nulls (whose slots may hold text) their size is their text's */
+        int32_t first = c->off[c->offset], last = c->off[c->offset + rows];
+        Column *w = &cols[j];
+        w->plain = !needs_quotes(c->text + first, last - first);
+        if (w->plain && !c->neutralise && !c->bits) {
+            size += last - first;
+            continue;
+        }
         for (Py_ssize_t i = 0; i < rows; i++) {
             Py_ssize_t at = c->offset + i;
             if (c->bits && !(c->bits[at >> 3] & (1u << (at & 7))))
                 continue;
             const char *s = c->text + c->off[at];
             int32_t len = c->off[at + 1] - c->off[at];
-            if (needs_quotes(s, len)) {
+            if (!c->plain && needs_quotes(s, len)) {
                 size += 2 + len;
                 for (int32_t k = 0; k < len; k++)
                     size += s[k] == '"';
             } else {
                 size += len;
             }
+            if (c->neutralise && formula_cell(s, len))
+                size += 1;
         }
     }
     Py_END_ALLOW_THREADS
@@ -318,17 +430,23 @@ static PyObject *csv_records(PyObject *module, PyObject *args)
     result = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
     if (result == NULL)
         goto fail;
-    char *out = PyBytes_AS_STRING(result);
+    char *begin = PyBytes_AS_STRING(result), *out = begin;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < rows; i++) {
         for (Py_ssize_t j = 0; j < ncol; j++) {
             const Column *c = &cols[j];
             Py_ssize_t at = c->offset + i;
-            if (!c->bits || (c->bits[at >> 3] & (1u << (at & 7)))) {
+            if (c->decimals) {
+                if (!isnan(c->values[i]))
+                    out += put_fixed(out, c->values[i], c->scale, c->decimals);
+            } else if (!c->bits || (c->bits[at >> 3] & (1u << (at & 7)))) {
                 const char *s = c->text + c->off[at];
                 int32_t len = c->off[at + 1] - c->off[at];
-                if (needs_quotes(s, len)) {
+                int quote = c->neutralise && formula_cell(s, len);
+                if (!c->plain && needs_quotes(s, len)) {
                     *out++ = '"';
+                    if (quote)
+                        *out++ = '\'';
                     for (int32_t k = 0; k < len; k++) {
                         if (s[k] == '"')
                             *out++ = '"';
@@ -336,6 +454,8 @@ static PyObject *csv_records(PyObject *module, PyObject *args)
                     }
                     *out++ = '"';
                 } else {
+                    if (quote)
+                        *out++ = '\'';
                     memcpy(out, s, (size_t)len);
                     out += len;
                 }
@@ -344,6 +464,8 @@ static PyObject *csv_records(PyObject *module, PyObject *args)
         }
     }
     Py_END_ALLOW_THREADS
+    if (out - begin != (Py_ssize_t)size && _PyBytes_Resize(&result, out - begin) < 0)
+        goto fail;  /* result was freed */
     release_columns(cols, ncol);
     PyMem_Free(cols);
     Py_DECREF(seq);
@@ -576,6 +698,31 @@ static int put_int(char *out, long long x)
     return len;
 }
 
+/* A float already rounded to `decimals` places (scale = 10 ** decimals, |d| < 1e12) as repr
+ * writes it: the rounded decimal without its trailing zeros, one decimal kept ("5.0",
+ * "-0.0", "0.125"). Returns the bytes written (at most FIXED_WIDTH). */
+static int put_fixed(char *out, double d, long long scale, int decimals)
+{
+    int len = 0;
+    long long k = (long long)rint(d * (double)scale);
+    unsigned long long u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
+    if (signbit(d))
+        out[len++] = '-';
+    len += put_int(out + len, (long long)(u / (unsigned long long)scale));
+    out[len++] = '.';
+    unsigned long long frac = u % (unsigned long long)scale;
+    int digits = decimals;
+    while (digits > 1 && frac % 10 == 0) {  /* trailing zeros, one digit kept */
+        frac /= 10;
+        digits--;
+    }
+    for (int p = digits - 1; p >= 0; p--) {
+        out[len + p] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    return len + digits;
+}
+
 /* A C-contiguous float64 buffer of `obj`; -1 with TypeError otherwise. */
 static int float_values(PyObject *obj, Py_buffer *vb, const char *who)
 {
@@ -714,25 +861,8 @@ static PyObject *fixed_text(PyObject *module, PyObject *args)
         double d = v[i];
         char *out = t.text + at;
         int len = 0;
-        if (!isnan(d)) {
-            long long k = (long long)rint(d * (double)scale);
-            unsigned long long u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
-            if (signbit(d))
-                out[len++] = '-';
-            len += put_int(out + len, (long long)(u / (unsigned long long)scale));
-            out[len++] = '.';
-            unsigned long long frac = u % (unsigned long long)scale;
-            int digits = decimals;
-            while (digits > 1 && frac % 10 == 0) {  /* trailing zeros, one digit kept */
-                frac /= 10;
-                digits--;
-            }
-            for (int p = digits - 1; p >= 0; p--) {
-                out[len + p] = (char)('0' + frac % 10);
-                frac /= 10;
-            }
-            len += digits;
-        }
+        if (!isnan(d))
+            len = put_fixed(out, d, scale, decimals);
         at += len;
         t.off[i + 1] = at;
     }

@@ -183,6 +183,26 @@ def member(values, wanted) -> np.ndarray:
     return hit[ids]  # -1 (None) takes the trailing False
 
 
+def csv_table_records(columns: list, neutralise: bool = False) -> bytes:
+    """CSV records, as :func:`csv_records`, of mixed columns by the compiled helper: Arrow
+    string arrays (formula cells neutralised as
+    :func:`geoverify.io.safety.neutralise_formulas` does, when ``neutralise``) and
+    ``(values, decimals)`` pairs of float64 values that :func:`rounded_decimals` accepted
+    (written as :func:`rounded_text` writes them). Only with the helper (:func:`native`)."""
+    n = len(columns[0][0] if isinstance(columns[0], tuple) else columns[0]) if columns else 0
+    if not columns or n == 0:
+        return b""
+    specs = []
+    for c in columns:
+        if isinstance(c, tuple):
+            specs.append((np.ascontiguousarray(c[0], dtype=np.float64), int(c[1])))
+            continue
+        c = c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
+        c = c if c.type == pa.string() else c.cast(pa.string())
+        specs.append((*_column_spec(c), bool(neutralise)))
+    return _text.csv_records(specs, n)
+
+
 def metres_text(values, unknown: str) -> pa.Array:
     """The compiled helper's distances as message text (see
     :func:`geoverify.core.batch.fmt_metres`, which keeps the Arrow reference)."""
@@ -190,12 +210,45 @@ def metres_text(values, unknown: str) -> pa.Array:
     return _string_array(len(v), *_text.metres_text(v, unknown))
 
 
+def rounded_decimals(x: np.ndarray) -> int | None:
+    """The fewest decimals, 1 to 6, to which every value of ``x`` (float64, NaN allowed) is
+    already rounded, when the rounded decimal without its trailing zeros is then what
+    ``repr`` writes for each value; None otherwise.
+
+    That holds when ``x == round(x, d)`` (each value is the float nearest to a decimal of
+    ``d`` places), the decimal has at most 15 significant digits (``|x| < 10 ** (15 - d)``:
+    two such decimals never share a float, so no shorter text reads back as the value; and
+    below 1e12, the helper's limit) and
+    ``repr`` writes it without an exponent (no value but 0 below 1e-4, which only more than
+    4 places can reach). Coordinates of 5 or 6 places, distances and precisions of 1 to 3
+    qualify."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    finite = x[~np.isnan(x)]
+    if len(finite) == 0:
+        return 1
+    if not np.isfinite(finite).all():
+        return None
+    a = np.abs(finite)
+    top = float(a.max())
+    tiny = bool(((a > 0) & (a < 1e-4)).any())
+    for decimals in range(1, 7):
+        if not top < min(1e12, 10.0 ** (15 - decimals)) or (decimals > 4 and tiny):
+            return None
+        if np.array_equal(np.round(finite, decimals), finite):
+            return decimals
+    return None
+
+
 def rounded_text(x: np.ndarray) -> pa.Array | None:
     """Floats as Python's ``repr`` writes them, NaN as ``""``, by the compiled helper, when
-    every value is NaN or a float already rounded to 1, 2 or 3 decimals and below 1e12 in
-    size (a report's distances and precisions); None otherwise (and without the helper)."""
+    :func:`rounded_decimals` finds their places; None otherwise (and without the helper)."""
     if not native():
         return None
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    decimals = rounded_decimals(x)
+    if decimals is None:
+        return None
+    return _string_array(len(x), *_text.fixed_text(x, decimals))
     x = np.ascontiguousarray(x, dtype=np.float64)
     finite = x[~np.isnan(x)]
     if np.isinf(finite).any() or not (np.abs(finite) < 1e12).all():

@@ -219,11 +219,103 @@ def test_rounded_text__repr_of_rounded_columns_and_others_left_to_arrow(monkeypa
         assert got is not None
         assert got.to_pylist() == ["" if np.isnan(v) else repr(float(v)) for v in x]
         assert float_texts(pa.array(x, from_pandas=True)).equals(got)
-    for x in (np.round(rng.uniform(-180, 180, 1000), 5), np.array([np.inf, 1.0]),
-              np.array([1e13, 1.5])):
+    for x in (rng.uniform(-180, 180, 1000), np.array([np.inf, 1.0]),
+              np.array([1e13, 1.5]), np.array([0.00001, 1.5]), np.array([1e10 + 0.5, 1e-5])):
         assert arrowtext.rounded_text(x) is None
     monkeypatch.setenv("GEOVERIFY_NATIVE", "0")
     assert arrowtext.rounded_text(rounded[0]) is None
+
+
+@pytest.mark.parametrize("decimals", range(1, 7))
+def test_rounded_decimals__the_fixed_text_is_repr_wherever_they_are_found(decimals):
+    """Values of ``decimals`` places, of every size up to the 15 significant digits the rule
+    allows, with zeros, negative zeros and values that round to fewer places: where
+    rounded_decimals finds places, the compiled text is Python's repr of every value."""
+    rng = np.random.default_rng(40 + decimals)
+    top = min(12, 15 - decimals)  # 15 significant digits, and the helper's 1e12
+    for exp in range(-decimals, top):
+        x = np.round(rng.uniform(-1, 1, 3000) * 10.0 ** exp, decimals)
+        x[:5] = [0.0, -0.0, 10.0 ** exp, -(10.0 ** -min(decimals, 4)), np.nan]
+        found = arrowtext.rounded_decimals(x)
+        a = np.abs(x[~np.isnan(x)])
+        tiny = ((a > 0) & (a < 1e-4)).any()
+        # refused only where repr would write an exponent (below 1e-4, more than 4 places)
+        assert (found is None) == (decimals > 4 and tiny)
+        if found is None:
+            continue
+        assert found <= decimals
+        got = arrowtext.rounded_text(x)
+        assert got.to_pylist() == ["" if np.isnan(v) else repr(float(v)) for v in x]
+    # decimals written as text and read back: the float nearest to each
+    text = [f"{rng.integers(-10**9, 10**9) / 10**decimals:.{decimals}f}" for _ in range(2000)]
+    x = np.array([float(t) for t in text])
+    assert arrowtext.rounded_text(x).to_pylist() == [repr(float(v)) for v in x]
+
+
+#: Text that starts like a formula (or a number): neutralised unless it is a plain number.
+FORMULAS = np.array(["=1+1", "+3", "-12.5", "-1e-5", "+.5", "-5.", "-", "+", "@SUM(A1)",
+                     "\tx", "\rx", "-1e", "+1E+5", "--1", "-0x1F", "-.e5", '=a,"b"', "-\u0661",
+                     "- 1", "-1 ", "-1\n", "+1e+", "-.5e-3", "=", "@", "1e5", "-Infinity",
+                     "+nan", None, "", "-0", "+00.00e00"], dtype=object)
+
+
+def test_csv_body__neutralised_in_the_compiled_pass_as_by_neutralise_table(monkeypatch):
+    """The compiled writer neutralises formula cells and writes rounded floats in the same
+    pass as the records: the same bytes as neutralise_table, float_texts and the pyarrow
+    records, for text, large text, rounded and unrounded floats, integers and booleans."""
+    rng = np.random.default_rng(21)
+    n = 4000
+    cells = np.concatenate([FORMULAS, AWKWARD])
+    table = pa.table({
+        "row": pa.array(np.arange(n)),
+        "lon": pa.array(np.round(rng.uniform(-180, 180, n), 5)),
+        "lat": pa.array(np.where(rng.random(n) < 0.1, np.nan, rng.uniform(-90, 90, n)),
+                        from_pandas=True),
+        "d": pa.array(np.where(rng.random(n) < 0.2, np.nan, np.round(rng.exponential(5e3, n), 1)),
+                      from_pandas=True),
+        "p": pa.array(np.round(rng.uniform(0, 3, n), 3), type=pa.float32()),
+        "flag": pa.array(rng.random(n) < 0.5),
+        "text": arrowtext.text_array(cells[rng.integers(0, len(cells), n)]),
+        "large": pa.array(cells[rng.integers(0, len(cells), n)], type=pa.large_string(),
+                          from_pandas=True),
+    })
+    for neutralise in (True, False):
+        native = csv_body(table, neutralise=neutralise, block_rows=1024)
+        sliced = csv_body(table.slice(7), neutralise=neutralise, block_rows=1000)
+        monkeypatch.setenv("GEOVERIFY_NATIVE", "0")
+        assert csv_body(table, neutralise=neutralise, block_rows=1024) == native
+        assert csv_body(table.slice(7), neutralise=neutralise, block_rows=1000) == sliced
+        monkeypatch.delenv("GEOVERIFY_NATIVE")
+    text = csv_body(table, neutralise=True).decode("utf-8")
+    assert "'=1+1" in text and "'@SUM(A1)" in text and "'-1e" in text
+    assert "-12.5" in text and "'-12.5" not in text and "'+.5" not in text
+
+
+def test_csv_records__null_slots_that_hold_text_are_empty_fields():
+    """Arrow leaves a null's slot undefined: text there (even a comma) is never written."""
+    offsets = np.array([0, 1, 4, 5, 9], dtype=np.int32)
+    valid = np.packbits(np.array([1, 0, 1, 0, 0, 0, 0, 0], dtype=np.uint8), bitorder="little")
+    for data in (b"ab,cdxy,z", b"abbbdxyzw"):
+        col = pa.Array.from_buffers(pa.string(), 4, [pa.py_buffer(valid.tobytes()),
+                                                     pa.py_buffer(offsets.tobytes()),
+                                                     pa.py_buffer(data)], null_count=2)
+        assert col.to_pylist() == ["a", None, "d", None]
+        for neutralise in (False, True):
+            got = arrowtext.csv_table_records([col, col], neutralise)
+            assert got == b"a,a\n,\nd,d\n,\n"
+        assert arrowtext.csv_records([col]) == arrowtext._csv_records_arrow([col])
+
+
+def test_csv_records__refuses_float_columns_it_cannot_write():
+    x = np.array([1.5, 2.5])
+    with pytest.raises(ValueError):
+        arrowtext._text.csv_records([(x, 0)], 2)
+    with pytest.raises(ValueError):
+        arrowtext._text.csv_records([(x, 1)], 3)
+    with pytest.raises(ValueError):
+        arrowtext._text.csv_records([(np.array([1e12, 1.0]), 1)], 2)
+    with pytest.raises(TypeError):
+        arrowtext._text.csv_records([(np.array([1, 2]), 1)], 2)
 
 
 def test_member__same_as_isin_on_codes():

@@ -76,7 +76,6 @@ def write_result(result, fmt: str, output, overwrite: bool, *, raw_text: bool = 
     from geoverify.io.writers import (
         AtomicFile,
         json_report_chunks,
-        neutralise_table,
         to_markdown,
         to_table,
         write_csv_table,
@@ -95,10 +94,7 @@ def write_result(result, fmt: str, output, overwrite: bool, *, raw_text: bool = 
 
             fh.write(to_kml(result.to_dict()).encode("utf-8"))
         elif fmt == "csv":
-            table = result.flat_table()
-            if not raw_text:
-                table = neutralise_table(table)
-            write_csv_table(table, fh)
+            write_csv_table(result.flat_table(), fh, neutralise=not raw_text)
         elif fmt in ("json", "geojson"):
             clips = result.clips.to_dict("records")
             for chunk in json_report_chunks(result.header(), iter_records(result.table), clips,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from geoverify.arrowtext import csv_records
+from geoverify.arrowtext import csv_records, csv_table_records, native, rounded_decimals
 from geoverify.errors import ClaimsFileError, ConfigError
 from geoverify.io import limits
 from geoverify.io.safety import (
@@ -319,23 +319,58 @@ def csv_header(names) -> bytes:
     return (csv_record(list(names)).rstrip("\r\n") + "\n").encode("utf-8")
 
 
-def csv_body(table, *, block_rows: int = 65_536) -> bytes:
+def csv_body(table, *, neutralise: bool = False, block_rows: int = 65_536) -> bytes:
     """The records of an Arrow table of frames as CSV bytes (no header; ``\n`` line ends,
-    fields quoted only where they must be: see :func:`geoverify.arrowtext.csv_records`)."""
+    fields quoted only where they must be: see :func:`geoverify.arrowtext.csv_records`).
+
+    ``neutralise``: text cells a spreadsheet would run as formulas get a leading ``'``
+    (:func:`neutralise_table`). With the compiled helper, that and the text of rounded float
+    columns are written in the same pass as the records (same bytes)."""
     out = []
     for lo in range(0, table.num_rows, block_rows):
         part = table.slice(lo, block_rows)
-        cols = csv_text_columns(part)
-        out.append(csv_records(cols) if cols else b"\n" * part.num_rows)
+        if part.num_columns == 0:
+            out.append(b"\n" * part.num_rows)
+        elif native():
+            out.append(csv_table_records(_csv_columns(part), neutralise))
+        else:
+            cols = csv_text_columns(neutralise_table(part) if neutralise else part)
+            out.append(csv_records(cols))
     return b"".join(out)
 
 
-def write_csv_table(table, fh, *, header: bool = True, block_rows: int = 65_536) -> None:
+def _csv_columns(table) -> list:
+    """The columns as :func:`geoverify.arrowtext.csv_table_records` takes them: text as Arrow
+    strings, floats as ``(values, decimals)`` where :func:`~geoverify.arrowtext.rounded_decimals`
+    finds their places (else as text, :func:`csv_text_columns`), the rest cast to text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from geoverify.io.table import float_texts
+
+    out = []
+    for col in table.columns:
+        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        t = col.type
+        if pa.types.is_floating(t):
+            x = col.cast(pa.float64()).to_numpy(zero_copy_only=False)  # nulls are NaN
+            decimals = rounded_decimals(x)
+            out.append((x, decimals) if decimals is not None else float_texts(col))
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            out.append(col)
+        else:
+            out.append(pc.cast(col, pa.string()))
+    return out
+
+
+def write_csv_table(table, fh, *, header: bool = True, neutralise: bool = False,
+                    block_rows: int = 65_536) -> None:
     """Write an Arrow table of frames as CSV: a header, then :func:`csv_body`."""
     if header:
         fh.write(csv_header(table.column_names))
     for lo in range(0, table.num_rows, block_rows):
-        fh.write(csv_body(table.slice(lo, block_rows), block_rows=block_rows))
+        fh.write(csv_body(table.slice(lo, block_rows), neutralise=neutralise,
+                          block_rows=block_rows))
 
 
 def json_report_chunks(header: dict[str, Any], records, clips: list[dict[str, Any]],

@@ -19,7 +19,7 @@ import pyarrow as pa
 from geoverify.core.batch import Frames
 from geoverify.core.result import flat_table, iter_records
 from geoverify.errors import ConfigError
-from geoverify.io.writers import AtomicFile, csv_body, csv_header, neutralise_table
+from geoverify.io.writers import AtomicFile, csv_body, csv_header
 
 #: Output formats of a sink.
 OUT_FORMATS = ("csv", "parquet", "jsonl")
@@ -84,16 +84,14 @@ class FrameSink:
             text = "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n"
                            for r in iter_records(frames))
             return Encoded(None, len(frames), data=text.encode("utf-8"))
-        table = self._table(frames)
+        table = flat_table(frames)
         if self.fmt == "csv":
-            return Encoded(table.column_names, len(frames), data=csv_body(table))
+            return Encoded(table.column_names, len(frames), data=self._csv(table))
         return Encoded(table.column_names, len(frames), table=table)
 
-    def _table(self, frames: Frames) -> pa.Table:
-        table = flat_table(frames)
-        if self.fmt == "csv" and not self.raw_text:
-            table = neutralise_table(table)
-        return table
+    def _csv(self, table: pa.Table) -> bytes:
+        # formula cells neutralised unless --raw-text (in the same pass as the records)
+        return csv_body(table, neutralise=not self.raw_text)
 
     # -- in input order, on one thread -------------------------------------------------------
     def put(self, enc: Encoded, frames: Frames | None = None) -> None:
@@ -107,9 +105,9 @@ class FrameSink:
             elif list(enc.names) != self.names:
                 if frames is None:
                     raise ValueError("a batch with other columns needs its frames")
-                table = self._table(frames).select(self.names)
+                table = flat_table(frames).select(self.names)
                 enc = Encoded(self.names, len(frames), table=table,
-                              data=csv_body(table) if self.fmt == "csv" else None)
+                              data=self._csv(table) if self.fmt == "csv" else None)
         if self.fmt == "csv":
             if first:
                 self.fh.write(csv_header(self.names))

@@ -139,7 +139,11 @@ def judge(index, loc, lon, lat, precision, pair_row, pairs: PairUnits,
     u_sea = max(acc.get("coastline", 0.0), acc.get("country_border", 0.0)) + prec
     order = np.argsort(pairs.uid, kind="stable")
     cuts = np.flatnonzero(np.diff(pairs.uid[order])) + 1
-    for ks in (np.split(order, cuts) if m else []):
+    runs = np.split(order, cuts) if m else []
+    # the lines of the units judged last are prepared on the helper thread meanwhile
+    index.build_ahead([(pairs.units[int(pairs.uid[ks[0]])].level,
+                        pairs.units[int(pairs.uid[ks[0]])].code) for ks in runs])
+    for ks in runs:
         unit = pairs.units[int(pairs.uid[ks[0]])]
         lv, cd = unit.level, unit.code
         rows = pair_row[ks]

@@ -29,7 +29,7 @@ import shapely
 from geoverify.arrowtext import factorize, member
 from geoverify.engine import quadtree
 from geoverify.engine.distance import explode_lines, local_distance_m
-from geoverify.engine.lines import NEAR_M, LineSet, Nearest
+from geoverify.engine.lines import NEAR_M, LineSet, Nearest, build_ahead
 
 #: Batches of at least this many points are located with the quadtree engine (same answers;
 #: smaller ones use an STRtree, which needs no cache).
@@ -565,6 +565,9 @@ class BoundaryIndex:
         From outside a country, its internal lines are never the nearest, so the outline of a
         country is that of all its units.
         """
+        return self._outline_lines(level, code).nearest(lon, lat, exact_within=exact_within)
+
+    def _outline_lines(self, level: str, code: str) -> LineSet:
         key = (level, code)
         with self._lock:
             lines = self._outline.get(key)
@@ -572,7 +575,21 @@ class BoundaryIndex:
                 geoms = self.unit_geoms[self.units_of(level, code)]
                 pieces, _ = explode_lines(shapely.boundary(geoms), 64) if len(geoms) else ([], [])
                 lines = self._outline[key] = LineSet(pieces)
-        return lines.nearest(lon, lat, exact_within=exact_within)
+        return lines
+
+    def build_ahead(self, units) -> None:
+        """Have the helper thread (:func:`~geoverify.engine.lines.build_ahead`) prepare the
+        lines of claimed units (``(level, code)`` pairs, in the order they will be judged):
+        the last first, so that the judging thread, starting from the first, meets it
+        halfway. Small line sets get their trees; larger ones build theirs by tile when
+        queried."""
+        for level, code in list(units)[:0:-1]:
+            build_ahead(self._prepare_unit, level, code)
+
+    def _prepare_unit(self, level: str, code: str) -> None:
+        for _, lines, _ in self._lines_of(level, code).classes:
+            lines.prepare()
+        self._outline_lines(level, code).prepare()
 
     def other_side(self, piece: np.ndarray, code: np.ndarray) -> np.ndarray:
         """For border pieces and the claimed unit on one side: the unit (for a country-level

@@ -32,8 +32,10 @@ Sets with few vertices use one full-detail tree for the points their cells leave
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -318,6 +320,10 @@ class _TileCache:
                 self.trees.move_to_end(key)
             return tree
 
+    def __contains__(self, key) -> bool:  # without counting as a use
+        with self._lock:
+            return key in self.trees
+
     def put(self, key, tree: VertexTree) -> None:
         with self._lock:
             old = self.trees.pop(key, None)
@@ -332,6 +338,43 @@ class _TileCache:
 
 
 _TILES = _TileCache()
+
+#: Trees a query will need are built ahead on one helper thread, where the machine has more
+#: than one core: the first batch of a run builds every tree of its region while the other
+#: core would wait (see :func:`build_ahead`). At most this many tiles of one query go to it.
+AHEAD_TILES = 6
+_AHEAD: ThreadPoolExecutor | None = None
+_AHEAD_LOCK = threading.Lock()
+
+
+def build_ahead(fn, *args) -> None:
+    """Run ``fn(*args)`` (a tree build) on the helper thread, after the builds already given
+    to it; nothing on a single core. Whoever needs a tree first builds it (a build started
+    elsewhere is waited for, never repeated), so a build handed over too late costs nothing
+    but a cache lookup, and an error is raised by the query that needs the tree."""
+    if (os.cpu_count() or 1) < 2:
+        return
+    global _AHEAD
+    with _AHEAD_LOCK:
+        if _AHEAD is None:
+            _AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoverify-trees")
+        pool = _AHEAD
+    pool.submit(_quietly, fn, *args)
+
+
+def ahead_done() -> None:
+    """Wait until the helper thread has finished the builds given to it so far."""
+    with _AHEAD_LOCK:
+        pool = _AHEAD
+    if pool is not None:
+        pool.submit(int).result()  # one thread: after everything before it
+
+
+def _quietly(fn, *args) -> None:
+    try:
+        fn(*args)
+    except Exception:  # noqa: BLE001 - the query that needs the tree builds it and raises
+        pass
 
 
 class LineSet:
@@ -363,6 +406,7 @@ class LineSet:
         self._cell_keys = np.zeros(0, dtype=np.int64)  # sorted grid cell keys (ix * 4096 + iy)
         self._cell_bounds = np.zeros(0)  # and their lower bounds
         self._lock = threading.RLock()
+        self._pending: dict = {}  # tile trees being built: their futures, by key
         self.small = len(coords) < SMALL_SET_VERTICES // 4
 
     def __len__(self) -> int:
@@ -387,16 +431,49 @@ class LineSet:
             self._coarse = VertexTree(coords[:, 0], coords[:, 1], owner, COARSE_SEGMENT_M)
         return self._coarse
 
-    def _tile_tree(self, ix: int, iy: int, reach_m: float) -> VertexTree:
-        """Full-detail tree of the pieces within ``reach_m`` of tile (ix, iy)."""
-        with self._lock:
-            return self._tile_tree_locked(ix, iy, reach_m)
+    def prepare(self) -> None:
+        """Build the tree a small set's queries use, now (a larger set builds its trees by
+        tile as its queries need them)."""
+        if self.small and self.n_pieces:
+            self._whole_tree()
 
-    def _tile_tree_locked(self, ix: int, iy: int, reach_m: float) -> VertexTree:
+    def _tile_tree(self, ix: int, iy: int, reach_m: float) -> VertexTree:
+        """Full-detail tree of the pieces within ``reach_m`` of tile (ix, iy): from the cache,
+        from the thread already building it, or built here (two threads build two tiles at
+        once, never one tile twice)."""
         key = (self._token, ix, iy, reach_m)
         tree = _TILES.get(key)
         if tree is not None:
             return tree
+        with self._lock:
+            tree = _TILES.get(key)
+            if tree is not None:
+                return tree
+            pending = self._pending.get(key)
+            mine = pending is None
+            if mine:
+                pending = self._pending[key] = Future()
+        if not mine:
+            return pending.result()
+        try:
+            tree = self._build_tile(ix, iy, reach_m)
+            _TILES.put(key, tree)
+        except BaseException as exc:
+            pending.set_exception(exc)
+            raise
+        else:
+            pending.set_result(tree)
+        finally:
+            with self._lock:
+                del self._pending[key]
+        return tree
+
+    def _has_tile(self, ix: int, iy: int, reach_m: float) -> bool:
+        key = (self._token, ix, iy, reach_m)
+        with self._lock:
+            return key in _TILES or key in self._pending
+
+    def _build_tile(self, ix: int, iy: int, reach_m: float) -> VertexTree:
         x0 = -180.0 + ix * TILE_DEG
         y0 = -90.0 + iy * TILE_DEG
         dlat = reach_m / 110_000.0
@@ -413,9 +490,7 @@ class LineSet:
             for shift in (-360.0, 0.0, 360.0):
                 xmask |= (b[:, 2] >= lo + shift) & (b[:, 0] <= hi + shift)
         take = self._vertices_of(np.flatnonzero(xmask & ymask))
-        tree = VertexTree(self._lon[take], self._lat[take], self._owner[take], FINE_SEGMENT_M)
-        _TILES.put(key, tree)
-        return tree
+        return VertexTree(self._lon[take], self._lat[take], self._owner[take], FINE_SEGMENT_M)
 
     def _vertices_of(self, sel: np.ndarray) -> np.ndarray:
         """Positions of the vertices of pieces ``sel`` (sorted), in order: each piece's
@@ -541,9 +616,15 @@ class LineSet:
         order = np.lexsort((key[:, 2], key[:, 1], key[:, 0]))
         ks = key[order]
         cut = np.flatnonzero((ks[1:] != ks[:-1]).any(axis=1)) + 1
-        for part in np.split(order, cut):
-            kx, ky, kb = (int(v) for v in key[part[0]])
-            yield self._tile_tree(kx, ky, float(kb)), near[part], float(kb)
+        parts = [(int(key[p[0], 0]), int(key[p[0], 1]), float(key[p[0], 2]), p)
+                 for p in np.split(order, cut)]
+        # the helper thread builds missing trees from the last tile back while this thread
+        # goes from the first; they meet in the middle
+        missing = [p[:3] for p in parts[1:] if not self._has_tile(*p[:3])]
+        for kx, ky, kb in missing[::-1][:min(AHEAD_TILES, len(missing) // 2 + len(missing) % 2)]:
+            build_ahead(self._tile_tree, kx, ky, kb)
+        for kx, ky, kb, part in parts:
+            yield self._tile_tree(kx, ky, kb), near[part], kb
 
     @staticmethod
     def _answer(tree: VertexTree, P, x, y, bound: float | None = None):

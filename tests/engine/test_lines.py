@@ -143,15 +143,11 @@ def test_nearest_border__antimeridian_points_on_embedded_layers_agree(embedded):
         assert t - 0.01 * t <= got_m <= t * (1 + 1e-5)  # a vertex is no nearer than the line
 
 
-def test_tile_trees__a_small_budget_gives_the_same_answers_and_holds_to_it(monkeypatch):
-    """Tile trees of every line set share one vertex budget: a query over many tiles with a
-    budget of a couple of trees answers as with room for all, and never keeps more than the
-    budget (beyond the one tree in use)."""
-    monkeypatch.setattr(lines_module, "SMALL_SET_VERTICES", 0)
-    monkeypatch.setattr(lines_module, "_TILES", lines_module._TileCache())
+def _tiled_lines():
+    """Lines across 16 degrees (several tiles) and points near them."""
     rng = np.random.default_rng(9)
     pieces = []
-    for k in range(8):  # lines across 16 degrees: several tiles
+    for k in range(8):
         x = np.linspace(-8 + 2 * k, -6 + 2 * k, 200)
         y = 10 + 0.3 * np.cos(x * 3 + k) + rng.normal(0, 0.0005, len(x))
         coords = np.column_stack([x, y])
@@ -159,6 +155,67 @@ def test_tile_trees__a_small_budget_gives_the_same_answers_and_holds_to_it(monke
     pieces = np.array(pieces, dtype=object)
     lon = rng.uniform(-8, 8, 300)
     lat = 10 + rng.uniform(-0.25, 0.25, 300)
+    return pieces, lon, lat
+
+
+def test_tile_trees__built_ahead_on_the_helper_thread_once_each_same_answers(monkeypatch):
+    """With the helper thread building tiles from the last one back while the query goes
+    from the first, every tree is built once (a tree another thread is building is waited
+    for), and the answers are those of one thread."""
+    import threading
+
+    monkeypatch.setattr(lines_module, "SMALL_SET_VERTICES", 0)
+    pieces, lon, lat = _tiled_lines()
+    built = []
+    build = LineSet._build_tile
+
+    def recording_build(self, ix, iy, reach_m):
+        built.append(((ix, iy, reach_m), threading.current_thread().name))
+        return build(self, ix, iy, reach_m)
+
+    monkeypatch.setattr(LineSet, "_build_tile", recording_build)
+    monkeypatch.setattr(lines_module, "_TILES", lines_module._TileCache())
+    ahead = LineSet(pieces).nearest(lon, lat)
+    lines_module.ahead_done()
+    keys = [k for k, _ in built]
+    assert len(keys) >= 4 and len(set(keys)) == len(keys)
+    monkeypatch.setattr(lines_module, "build_ahead", lambda fn, *args: None)
+    monkeypatch.setattr(lines_module, "_TILES", lines_module._TileCache())
+    built.clear()
+    alone = LineSet(pieces).nearest(lon, lat)
+    assert sorted(k for k, _ in built) == sorted(keys)
+    assert {name for _, name in built} == {threading.current_thread().name}
+    for name in ("distance_m", "piece", "exact", "lower_m"):
+        np.testing.assert_array_equal(getattr(ahead, name), getattr(alone, name))
+
+
+def test_tile_trees__an_error_in_a_build_reaches_the_query_that_needs_the_tree(monkeypatch):
+    monkeypatch.setattr(lines_module, "SMALL_SET_VERTICES", 0)
+    monkeypatch.setattr(lines_module, "_TILES", lines_module._TileCache())
+    pieces, lon, lat = _tiled_lines()
+
+    def failing_build(self, ix, iy, reach_m):
+        raise MemoryError("no room for the tree")
+
+    monkeypatch.setattr(LineSet, "_build_tile", failing_build)
+    ls = LineSet(pieces)
+    with pytest.raises(MemoryError):
+        ls.nearest(lon, lat)
+    lines_module.ahead_done()
+    assert ls._pending == {}  # nothing left waiting
+
+
+def test_tile_trees__a_small_budget_gives_the_same_answers_and_holds_to_it(monkeypatch):
+    """Tile trees of every line set share one vertex budget: a query over many tiles with a
+    budget of a couple of trees answers as with room for all, and never keeps more than the
+    budget (beyond the one tree in use)."""
+    monkeypatch.setattr(lines_module, "SMALL_SET_VERTICES", 0)
+    lines_module.ahead_done()  # nothing of another test's left to build
+    monkeypatch.setattr(lines_module, "_TILES", lines_module._TileCache())
+    # one thread: the order of the builds is that of the tiles (the helper thread's builds
+    # ahead are tested below)
+    monkeypatch.setattr(lines_module, "build_ahead", lambda fn, *args: None)
+    pieces, lon, lat = _tiled_lines()
     kept = []
     put = lines_module._TileCache.put
 

@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geoverify.arrowtext import member
+
 #: At least this many rows must fit only when swapped, and this share of the judged rows.
 MIN_ROWS = 3
 MIN_SHARE = 0.8
@@ -57,12 +59,12 @@ def swapped_groups(columns, check) -> list[SwappedGroup]:
     probed rows become Python objects.
     """
     verdict = np.asarray(columns["verdict"], dtype=object)
-    judged = np.isin(verdict, _JUDGED)
+    judged = member(verdict, set(_JUDGED))  # a few distinct verdicts: one test each
     if judged.sum() < MIN_ROWS:
         return []
     lat = np.asarray(columns["lat"], dtype=float)
     lon = np.asarray(columns["lon"], dtype=float)
-    cand = np.flatnonzero(np.isin(verdict, ("mismatch", "outside")) & (lat != lon)
+    cand = np.flatnonzero(member(verdict, {"mismatch", "outside"}) & (lat != lon)
                           & (np.abs(lon) <= 90.0))[:MAX_PROBE]
     if len(cand) < MIN_ROWS:
         return []

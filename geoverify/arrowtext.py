@@ -64,13 +64,12 @@ def csv_records(columns: list[pa.Array]) -> bytes:
     """CSV records of equally long Arrow string columns: nulls as empty fields, a field quoted
     (its quotes doubled) only where it holds a comma, a quote or a line break, ``\\n`` after
     each record."""
-    n = len(columns[0]) if columns else 0
-    if not columns or n == 0:
+    if not columns or len(columns[0]) == 0:
         return b""
+    if native():
+        return csv_table_records(columns)
     columns = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
     columns = [c if c.type == pa.string() else c.cast(pa.string()) for c in columns]
-    if native():
-        return _text.csv_records([_column_spec(c) for c in columns], n)
     return _csv_records_arrow(columns)
 
 

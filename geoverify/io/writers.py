@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -267,6 +270,16 @@ class AtomicFile:
                 from exc
         return self.fh
 
+    def start_writeback(self) -> None:
+        """Ask the system to start writing what was written so far to disk, without waiting.
+
+        Replacing an existing file by rename makes ext4 write the new file's data out before
+        the rename returns (its ``auto_da_alloc`` safeguard): 0.1-0.2 s for the 305 MB of a
+        1,000,000-row check. Started batch by batch, that writing is done by the end of the
+        run. A no-op for standard output and where ``sync_file_range`` does not exist."""
+        if self.path is not None and self.fh is not None:
+            _start_writeback(self.fh.fileno())
+
     def __exit__(self, exc_type, exc, tb):
         if self.path is None:
             self.fh.flush()
@@ -277,6 +290,30 @@ class AtomicFile:
             self._cm.__exit__(type(err), err, err.__traceback__)
             raise
         return self._cm.__exit__(exc_type, exc, tb)
+
+
+_SYNC_FILE_RANGE: Any = None
+_SYNC_FILE_RANGE_WRITE = 2  # <linux/fs.h>: start writeback of the range's dirty pages
+
+
+def _start_writeback(fd: int) -> None:
+    """``sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)`` (Linux): start writing the
+    file's dirty pages out, without waiting for it. Errors are ignored: this only moves work
+    earlier, nothing depends on it."""
+    global _SYNC_FILE_RANGE
+    if _SYNC_FILE_RANGE is None:
+        _SYNC_FILE_RANGE = False
+        if sys.platform.startswith("linux"):
+            try:
+                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+                fn = libc.sync_file_range
+                fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+                fn.restype = ctypes.c_int
+                _SYNC_FILE_RANGE = fn
+            except (OSError, AttributeError):
+                _SYNC_FILE_RANGE = False
+    if _SYNC_FILE_RANGE:
+        _SYNC_FILE_RANGE(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
 
 
 def neutralise_table(table):

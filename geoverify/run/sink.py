@@ -112,8 +112,10 @@ class FrameSink:
             if first:
                 self.fh.write(csv_header(self.names))
             self.fh.write(enc.data)
+            self.file.start_writeback()
         elif self.fmt == "jsonl":
             self.fh.write(enc.data)
+            self.file.start_writeback()
         else:
             table = enc.table
             if self.schema is None:
@@ -125,6 +127,7 @@ class FrameSink:
 
                 self.writer = pq.ParquetWriter(self.fh, self.schema, compression="zstd")
             self.writer.write_table(table)
+            self.file.start_writeback()
         self.rows += enc.rows
         self.batches += 1
 

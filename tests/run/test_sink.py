@@ -66,6 +66,32 @@ def test_cli_csv_in_batches_is_the_whole_table(claims, monkeypatch, tmp_path, ra
     assert "extra.note" in got.columns
 
 
+def test_replacing_an_output_starts_its_writeback_batch_by_batch(claims, monkeypatch,
+                                                                   tmp_path):
+    """Each written batch asks the system to start writing it out (so that the rename over
+    an existing file at the end has nothing left to wait for); the file replaced is whole."""
+    from geoverify.io import writers
+
+    calls = []
+    real = writers._start_writeback
+
+    def spy(fd):
+        calls.append(fd)
+        real(fd)  # the real call, on the temporary file's descriptor
+
+    monkeypatch.setattr(writers, "_start_writeback", spy)
+    monkeypatch.setattr(memory, "BATCH_ROWS", 128)
+    out = tmp_path / "out.csv"
+    out.write_bytes(b"an older report\n")
+    res = CliRunner().invoke(cli, ["check", str(claims), "-o", str(out), "-q", "--overwrite"])
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes() == _whole(claims, False)
+    assert len(calls) >= 8  # one per batch (900 rows in batches of at most 128)
+    calls.clear()
+    res = CliRunner().invoke(cli, ["check", str(claims), "-f", "csv", "-q"])
+    assert res.exit_code == 0 and calls == []  # standard output: nothing to start
+
+
 def test_cli_csv_to_stdout_in_batches(claims, monkeypatch):
     monkeypatch.setattr(memory, "BATCH_ROWS", 100)
     res = CliRunner().invoke(cli, ["check", str(claims), "-f", "csv", "-q"])

@@ -50,16 +50,41 @@ def concat_frames(parts: list[Frames]) -> Frames:
     for k in names:
         extra[k] = pa.concat_arrays([p.extra[k] if k in p.extra else
                                      pa.array([""] * len(p), type=pa.string()) for p in parts])
-    tables = []
+    return Frames(cols, extra, _concat_findings(parts))
+
+
+def _concat_findings(parts: list[Frames]) -> pd.DataFrame:
+    """The findings of batches in order, ``pos`` shifted by the rows before each batch: one
+    column at a time (NumPy columns joined as arrays, no per-batch copy of the tables)."""
+    tables, offsets = [], []
     offset = 0
     for p in parts:
         if len(p.findings):
-            t = p.findings.copy()
-            t["pos"] = t["pos"] + offset
-            tables.append(t)
+            tables.append(p.findings)
+            offsets.append(offset)
         offset += len(p)
-    findings = pd.concat(tables, ignore_index=True) if tables else empty_findings()
-    return Frames(cols, extra, findings)
+    if not tables:
+        return empty_findings()
+    names = list(tables[0].columns)
+    if any(list(t.columns) != names for t in tables):
+        shifted = []
+        for t, off in zip(tables, offsets):
+            t = t.copy()
+            t["pos"] = t["pos"] + off
+            shifted.append(t)
+        return pd.concat(shifted, ignore_index=True)
+    out = {}
+    for c in names:
+        cols = [t[c] for t in tables]
+        if all(isinstance(col.dtype, np.dtype) for col in cols):
+            arr = np.concatenate([col.to_numpy() for col in cols])
+            if c == "pos":
+                arr = arr + np.repeat(np.asarray(offsets, dtype=arr.dtype),
+                                      [len(t) for t in tables])
+            out[c] = pd.Series(arr, dtype=arr.dtype)
+        else:  # extension columns (Arrow strings): pandas joins them
+            out[c] = pd.concat(cols, ignore_index=True)
+    return pd.DataFrame(out)
 
 
 def _pylist(values) -> list:

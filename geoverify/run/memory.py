@@ -114,6 +114,33 @@ def slim(frames: Frames) -> Frames:
                   frames.findings[["pos", "seq", "code", "severity"]])
 
 
+def batch_spans(n: int, batch_rows: int, workers: int) -> list[tuple[int, int]]:
+    """How :func:`check_frames` cuts ``n`` rows: ``(start, stop)`` of each batch, in order.
+
+    On one thread, batches of ``batch_rows``. On several, a small first batch runs alone (it
+    builds the shared indexes once), so the other threads start sooner; the rest is cut into
+    equal batches, as many as a multiple of the threads, so that no thread is left with the
+    last one alone. The threads drift apart by up to a batch, so the last round is cut in
+    halves: at the end, one thread waits for the other for at most half a batch (1,000,000
+    rows: 0.2-0.3 s of one idle core before, measured batch by batch)."""
+    if workers <= 1 or n <= batch_rows:
+        cuts = [0, *range(batch_rows, n, batch_rows), n] if n else [0, 0]
+        return list(zip(cuts[:-1], cuts[1:]))
+    head = min(FIRST_ROWS, batch_rows, n)
+    count = -(-(n - head) // batch_rows)
+    count = -(-count // workers) * workers
+    size = -(-(n - head) // count)
+    cuts = [0, *range(head, n, size), n]
+    spans = list(zip(cuts[:-1], cuts[1:]))
+    if len(spans) > 2 * workers:  # the first batch and at least two rounds
+        last = spans[-workers:]
+        spans = spans[:-workers]
+        for s, e in last:
+            mid = (s + e + 1) // 2
+            spans += [(s, mid), (mid, e)] if s < mid < e else [(s, e)]
+    return spans
+
+
 def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
                  progress: Callable[[int], None] | None = None,
                  sink: FrameSink | None = None) -> tuple[Frames, Tally]:
@@ -126,18 +153,7 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
     batch_rows = batch_rows or BATCH_ROWS
     workers = threads()
     parallel = n > batch_rows and workers > 1
-    if parallel:
-        # a small first batch runs alone (it builds the shared indexes once), so the other
-        # threads start sooner; the rest is cut into equal batches, as many as a multiple of
-        # the threads, so that no thread is left with the last one alone
-        head = min(FIRST_ROWS, batch_rows)
-        count = -(-(n - head) // batch_rows)
-        count = -(-count // workers) * workers
-        size = -(-(n - head) // count)
-        cuts = [0, *range(head, n, size), n]
-    else:
-        cuts = [0, *range(batch_rows, n, batch_rows), n] if n else [0, 0]
-    spans = list(zip(cuts[:-1], cuts[1:]))
+    spans = batch_spans(n, batch_rows, workers if parallel else 1)
     tally = Tally()
     release = GiveBack(TRIM_SLACK) if sink is not None else None
 
@@ -173,7 +189,10 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
     with worker_pool(workers) as pool:
         for done in pool.map(one, spans[1:]):
             take(done)
-    return concat_frames(out), tally
+        # on a batch thread: its heap holds what the last batches freed, where the calling
+        # thread's would have to take fresh pages for the whole table
+        whole = pool.submit(concat_frames, out).result()
+    return whole, tally
 
 
 def check_raw(raw, boundaries, *, control=None, input_info: dict[str, Any] | None = None,

@@ -164,16 +164,17 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
         t = Tally()
         t.add(frames.columns)
         if sink is None:
-            return frames, t, None
-        return frames, t, sink.encode(frames)
+            return frames, t, None, None
+        # the part kept is cut here too, on the batch thread (its heap, not the caller's)
+        return frames, t, sink.encode(frames), slim(frames)
 
     out: list[Frames] = []
 
     def take(done) -> None:
-        frames, t, encoded = done
+        frames, t, encoded, kept = done
         if sink is not None:
             sink.put(encoded, frames)
-            frames = slim(frames)
+            frames = kept
         out.append(frames)
         tally.merge(t)
         if release is not None:

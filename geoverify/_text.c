@@ -736,6 +736,138 @@ static int float_values(PyObject *obj, Py_buffer *vb, const char *who)
     return 0;
 }
 
+/* join_texts(parts, rows): the element-wise concatenation of `parts`, each either bytes (the
+ * same text on every row) or a string column spec (validity or None, offsets, data, offset),
+ * as pyarrow's binary_join_element_wise(..., "") gives it: a row is null when any of its
+ * columns is. Returns (validity bytes or None, offsets, data, null count). One pass sizes,
+ * one writes: none of the intermediate arrays that joining two parts at a time makes. */
+static PyObject *join_texts(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *spec;
+    Py_ssize_t rows;
+    if (!PyArg_ParseTuple(args, "On", &spec, &rows))
+        return NULL;
+    PyObject *seq = PySequence_Fast(spec, "join_texts: expected a sequence of parts");
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
+    if (rows < 0 || rows >= INT32_MAX) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "join_texts: bad row count");
+        return NULL;
+    }
+    size_t slots = (size_t)(k ? k : 1);
+    Column *cols = (Column *)PyMem_Calloc(slots, sizeof(Column));
+    Py_buffer *consts = (Py_buffer *)PyMem_Calloc(slots, sizeof(Py_buffer));
+    char *is_const = (char *)PyMem_Calloc(slots, 1);
+    PyObject *result = NULL, *valid = NULL, *offsets = NULL, *data = NULL;
+    Py_ssize_t ready = 0;
+    if (cols == NULL || consts == NULL || is_const == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; ready < k; ready++) {
+        PyObject *part = PySequence_Fast_GET_ITEM(seq, ready);
+        if (PyBytes_Check(part)) {
+            if (PyObject_GetBuffer(part, &consts[ready], PyBUF_SIMPLE) < 0)
+                goto done;
+            is_const[ready] = 1;
+            continue;
+        }
+        if (!PyTuple_Check(part) || PyTuple_GET_SIZE(part) != 4) {
+            PyErr_SetString(PyExc_TypeError, "join_texts: parts are bytes or column specs");
+            goto done;
+        }
+        if (open_column(&cols[ready], part, rows, "join_texts") < 0)
+            goto done;
+    }
+    Py_ssize_t vbytes = (rows + 7) / 8;
+    offsets = PyBytes_FromStringAndSize(NULL, (rows + 1) * (Py_ssize_t)sizeof(int32_t));
+    valid = PyBytes_FromStringAndSize(NULL, vbytes ? vbytes : 1);
+    if (offsets == NULL || valid == NULL)
+        goto done;
+    int32_t *off = (int32_t *)PyBytes_AS_STRING(offsets);
+    uint8_t *vb = (uint8_t *)PyBytes_AS_STRING(valid);
+    memset(vb, 0, (size_t)(vbytes ? vbytes : 1));
+    int64_t size = 0;
+    Py_ssize_t nulls = 0;
+    int too_long = 0;
+    Py_BEGIN_ALLOW_THREADS
+    off[0] = 0;
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        int64_t len = 0;
+        int null = 0;
+        for (Py_ssize_t j = 0; j < k && !null; j++) {
+            if (is_const[j]) {
+                len += consts[j].len;
+                continue;
+            }
+            const Column *c = &cols[j];
+            Py_ssize_t at = c->offset + i;
+            if (c->bits && !(c->bits[at >> 3] & (1u << (at & 7))))
+                null = 1;
+            else
+                len += c->off[at + 1] - c->off[at];
+        }
+        if (null) {
+            nulls++;
+        } else {
+            vb[i >> 3] |= (uint8_t)(1u << (i & 7));
+            size += len;
+        }
+        if (size > INT32_MAX) {
+            too_long = 1;
+            break;
+        }
+        off[i + 1] = (int32_t)size;
+    }
+    Py_END_ALLOW_THREADS
+    if (too_long) {
+        PyErr_SetString(PyExc_OverflowError, "join_texts: more than 2 GB of text");
+        goto done;
+    }
+    data = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(size ? size : 1));
+    if (data == NULL)
+        goto done;
+    char *out = PyBytes_AS_STRING(data);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        if (!(vb[i >> 3] & (1u << (i & 7))))
+            continue;
+        char *w = out + off[i];
+        for (Py_ssize_t j = 0; j < k; j++) {
+            if (is_const[j]) {
+                memcpy(w, consts[j].buf, (size_t)consts[j].len);
+                w += consts[j].len;
+            } else {
+                const Column *c = &cols[j];
+                Py_ssize_t at = c->offset + i;
+                int32_t a = c->off[at], b = c->off[at + 1];
+                memcpy(w, c->text + a, (size_t)(b - a));
+                w += b - a;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(OOOn)", nulls ? valid : Py_None, offsets, data, nulls);
+done:
+    for (Py_ssize_t j = 0; j < ready; j++) {
+        if (is_const[j])
+            PyBuffer_Release(&consts[j]);
+        else
+            release_column(&cols[j]);
+    }
+    PyMem_Free(cols);
+    PyMem_Free(consts);
+    PyMem_Free(is_const);
+    Py_XDECREF(valid);
+    Py_XDECREF(offsets);
+    Py_XDECREF(data);
+    Py_DECREF(seq);
+    return result;
+}
+
 /* Text of n values of at most `width` bytes each, written into `text` with offsets `off`. */
 typedef struct {
     PyObject *offsets;
@@ -890,6 +1022,9 @@ static PyMethodDef methods[] = {
     {"utf8_column", utf8_column, METH_O,
      "utf8_column(values)\n--\n\nAn object array of str (None or NaN for missing) as the "
      "buffers of an Arrow string array: (validity or None, offsets, data, null count)."},
+    {"join_texts", join_texts, METH_VARARGS,
+     "join_texts(parts, rows)\n--\n\nElement-wise concatenation of bytes and Arrow string "
+     "columns: (validity or None, offsets, data, null count)."},
     {"csv_records", csv_records, METH_VARARGS,
      "csv_records(columns, rows)\n--\n\nCSV records of Arrow string columns given as "
      "(validity or None, offsets, data, offset) tuples."},

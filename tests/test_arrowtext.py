@@ -326,3 +326,48 @@ def test_member__same_as_isin_on_codes():
         values = vocab[rng.integers(0, len(vocab), n)]
         want = np.array([v in wanted for v in values.tolist()], dtype=bool)
         np.testing.assert_array_equal(arrowtext.member(values, wanted), want)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_join__same_as_the_arrow_kernel_with_nulls_slices_and_constants(seed):
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(300 + seed)
+    consts = ["", "row ", ": ", " (", "), ", "Ștefan ☃ ", '"q",']
+    for n in (1, 2, 9, 1000):
+        parts = []
+        for _ in range(int(rng.integers(1, 7))):
+            if rng.random() < 0.4:
+                parts.append(consts[int(rng.integers(0, len(consts)))])
+            else:
+                arr = arrowtext.text_array(AWKWARD[rng.integers(0, len(AWKWARD), n + 5)])
+                lo = int(rng.integers(0, 6))
+                parts.append(arr.slice(lo, n))  # offsets into the buffers
+        if all(isinstance(p, str) for p in parts):
+            parts.append(arrowtext.text_array(AWKWARD[rng.integers(0, len(AWKWARD), n)]))
+        got = arrowtext.join(parts)
+        want = pc.binary_join_element_wise(
+            *[pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in parts], "")
+        got.validate(full=True)
+        assert got.equals(want)
+        assert got.null_count == want.null_count
+    # chunked arrays and the empty array
+    chunked = pa.chunked_array([pa.array(["a", None]), pa.array(["b"])])
+    assert arrowtext.join(["<", chunked, ">"]).to_pylist() == ["<a>", None, "<b>"]
+    assert arrowtext.join(["x", pa.array([], pa.string())]).to_pylist() == []
+
+
+def test_join__refuses_what_is_not_text_or_too_short():
+    a = pa.array(["x", "y"])
+    valid, offsets, data = a.buffers()
+    with pytest.raises(ValueError):
+        arrowtext._text.join_texts([(None, offsets, data, 0)], 3)
+    with pytest.raises(TypeError):
+        arrowtext._text.join_texts([1.5], 2)
+    with pytest.raises(ValueError):
+        arrowtext.join(["only", "constants"])
+
+
+def test_join__without_the_helper_the_arrow_kernel(monkeypatch):
+    monkeypatch.setenv("GEOVERIFY_NATIVE", "0")
+    assert arrowtext.join(["a", pa.array(["b", None]), "c"]).to_pylist() == ["abc", None]

@@ -130,10 +130,8 @@ def _s(values) -> pa.Array:
 
 
 def _join(*parts) -> pa.Array:
-    """Concatenate text columns and constants element-wise."""
-    arrays = [p if isinstance(p, (pa.Array, pa.ChunkedArray)) else pa.scalar(p, pa.string())
-              for p in parts]
-    return pc.binary_join_element_wise(*arrays, "")
+    """Concatenate text columns and constants element-wise (:func:`arrowtext.join`)."""
+    return arrowtext.join(parts)
 
 
 def fmt_metres(d: np.ndarray) -> pa.Array:

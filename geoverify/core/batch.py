@@ -200,10 +200,11 @@ def check_batch(batch: ClaimsBatch, ctx: CheckContext) -> Frames:
     lon, lat = d["lon"], d["lat"]
     located = np.isfinite(lon) & np.isfinite(lat)
     prec = np.where(np.isnan(d["precision_m"]), 0.0, d["precision_m"])
-    loc = index.locate(lon, lat)
+    index.load_ahead(n)  # first batch: the engine loads on the helper while lines are measured
     near_line = index.nearest_line(lon, lat)
     d_border = index.nearest_border(lon, lat, hint=near_line).distance_m
     d_region = near_line.distance_m
+    loc = index.locate(lon, lat)
 
     # each distinct claim once
     claimed = d["claimed"]

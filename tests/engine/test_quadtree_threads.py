@@ -39,3 +39,42 @@ def test_prepared_polygon_calls_hold_the_lock(embedded, monkeypatch):
     assert all(locked for _, locked in seen)
     whole = eng.locate(lon, lat)
     assert np.array_equal(np.concatenate([p.unit for p in parts]), whole.unit)
+
+
+def test_load_ahead__the_engine_loads_once_on_the_helper_thread(tiny, monkeypatch):
+    """The first batch has the helper thread load the locating engine while it measures
+    lines; a later locate takes that engine (not loaded twice), with the same answers."""
+    import os
+    import threading
+
+    import pytest
+
+    from geoverify.engine import lines
+    from geoverify.engine.index import ENGINE_MIN_POINTS, BoundaryIndex
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: there is no helper thread")
+    calls = []
+    real = quadtree.engine_for
+
+    def spy(*a, **k):
+        calls.append(threading.current_thread().name)
+        return real(*a, **k)
+
+    monkeypatch.setattr(quadtree, "engine_for", spy)
+    index = BoundaryIndex(tiny)
+    index.load_ahead(ENGINE_MIN_POINTS - 1)  # too few points for the engine: nothing
+    lines.ahead_done()
+    assert calls == []
+    index.load_ahead(ENGINE_MIN_POINTS)
+    lines.ahead_done()
+    assert len(calls) == 1 and calls[0].startswith("geoverify-trees")
+    index.load_ahead(ENGINE_MIN_POINTS)  # loaded: not handed over again
+    lines.ahead_done()
+    rng = np.random.default_rng(5)
+    lon, lat = rng.uniform(-2, 4, ENGINE_MIN_POINTS), rng.uniform(-2, 3, ENGINE_MIN_POINTS)
+    ahead = index.locate(lon, lat)
+    alone = BoundaryIndex(tiny).locate(lon, lat)
+    np.testing.assert_array_equal(ahead.unit, alone.unit)
+    np.testing.assert_array_equal(ahead.country, alone.country)
+    assert calls[1:] == [threading.current_thread().name] * (len(calls) - 1)

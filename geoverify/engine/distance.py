@@ -28,6 +28,32 @@ def explode_lines(geoms, max_vertices: int = 64):
     Returns ``(pieces, source_index)`` so attributes can follow the pieces.
     """
     parts, src = shapely.get_parts(np.asarray(geoms, dtype=object), return_index=True)
+    coords, owner = shapely.get_coordinates(parts, return_index=True)
+    n = np.bincount(owner, minlength=len(parts)).astype(np.int64)
+    if len(parts) == 0 or (n < 2).any() or max_vertices < 2:
+        return _explode_each(parts, src, max_vertices)
+    # all at once: a part of more than max_vertices vertices is cut every max_vertices - 1
+    # (consecutive pieces share a vertex), as _explode_each does one part at a time
+    step = max_vertices - 1
+    count = np.where(n <= max_vertices, 1, -(-(n - 1) // step))
+    part = np.repeat(np.arange(len(parts)), count)
+    j = np.arange(len(part)) - np.repeat(np.cumsum(count) - count, count)
+    whole = n[part] <= max_vertices
+    start = np.where(whole, 0, j * step)
+    stop = np.where(whole, n[part], np.minimum(start + max_vertices, n[part]))
+    pieces = parts[part]  # a part short enough is its own piece, as it is
+    cut = np.flatnonzero(~whole)
+    if len(cut):
+        first = np.concatenate([[0], np.cumsum(n)[:-1]])[part[cut]] + start[cut]
+        length = stop[cut] - start[cut]
+        at = np.repeat(first - (np.cumsum(length) - length), length) + np.arange(
+            int(length.sum()))
+        pieces[cut] = shapely.linestrings(coords[at],
+                                          indices=np.repeat(np.arange(len(cut)), length))
+    return np.asarray(pieces, dtype=object), np.asarray(src[part], dtype=np.int64)
+
+
+def _explode_each(parts, src, max_vertices: int):
     out, out_src = [], []
     for g, i in zip(parts, src):
         coords = shapely.get_coordinates(g)

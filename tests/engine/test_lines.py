@@ -308,3 +308,31 @@ def test_nearest__small_set_skips_far_cells_with_the_same_answers(monkeypatch):
     near = got.exact
     np.testing.assert_array_equal(got.distance_m[near], d[near])
     np.testing.assert_array_equal(got.piece[near], p[near])
+
+
+def test_explode_lines__pieces_as_cut_one_part_at_a_time():
+    """Cutting every part at once gives the pieces (vertices, order, source) that cutting
+    each part in turn gives, for parts of every length around the cut, lines and rings, and
+    multi-part geometries; a part too short for a line goes the one-at-a-time way."""
+    from geoverify.engine.distance import _explode_each, explode_lines
+
+    rng = np.random.default_rng(21)
+    geoms = []
+    for n in (2, 3, 63, 64, 65, 126, 127, 128, 200, 1000):
+        xy = np.cumsum(rng.normal(0, 0.01, (n, 2)), axis=0)
+        geoms.append(shapely.LineString(xy))
+    ring = shapely.Polygon(np.cumsum(rng.normal(0, 0.01, (150, 2)), axis=0)).exterior
+    geoms.append(ring)
+    geoms.append(shapely.MultiLineString([g.coords for g in geoms[:4]]))
+    geoms = np.array(geoms, dtype=object)
+    for max_vertices in (2, 3, 64, 100, 5000):
+        got, got_src = explode_lines(geoms, max_vertices)
+        parts, src = shapely.get_parts(geoms, return_index=True)
+        want, want_src = _explode_each(parts, src, max_vertices)
+        assert len(got) == len(want)
+        np.testing.assert_array_equal(got_src, want_src)
+        gc, gi = shapely.get_coordinates(got, return_index=True)
+        wc, wi = shapely.get_coordinates(want, return_index=True)
+        np.testing.assert_array_equal(gc, wc)
+        np.testing.assert_array_equal(gi, wi)
+        assert all(len(p.coords) <= max_vertices for p in got)

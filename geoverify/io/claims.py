@@ -227,9 +227,11 @@ def read_bytes(path: str | Path) -> bytes:
     try:
         with open(p, "rb") as fh:
             st = os.fstat(fh.fileno())
-            if stat.S_ISREG(st.st_mode) and st.st_size > cap:
+            regular = stat.S_ISREG(st.st_mode)
+            if regular and st.st_size > cap:
                 raise _too_large(str(path), cap, st.st_size)
-            data = _read_capped(fh, cap)
+            # a file says its size: one read (and no joining copy) unless it grew meanwhile
+            data = _read_capped(fh, cap, first=st.st_size + 1 if regular else None)
     except ClaimsFileError:
         raise
     except FileNotFoundError as exc:
@@ -243,13 +245,15 @@ def read_bytes(path: str | Path) -> bytes:
     return data
 
 
-def _read_capped(fh, cap: int, chunk: int = 1 << 20) -> bytes:
+def _read_capped(fh, cap: int, chunk: int = 1 << 20, first: int | None = None) -> bytes:
     """Up to ``cap + 1`` bytes from a binary stream, read in chunks (so an endless stream
-    costs at most the cap)."""
+    costs at most the cap); the first read takes ``first`` bytes when given (a file's
+    size)."""
     parts: list[bytes] = []
     got = 0
     while got <= cap:
-        block = fh.read(min(chunk, cap + 1 - got))
+        want = first if first is not None and not parts else chunk
+        block = fh.read(min(max(want, 1), cap + 1 - got))
         if not block:
             break
         parts.append(block)

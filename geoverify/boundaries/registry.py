@@ -35,12 +35,14 @@ from typing import Any
 from geoverify.boundaries.model import EMBEDDED, BoundarySet, data_dir
 from geoverify.errors import BoundaryLayerError
 from geoverify.io.boundaries import (
+    UNITS_CACHE_VERSION,
     read_csv_table,
     read_layer,
     read_manifest,
     read_polygons_lazily,
     read_table,
 )
+from geoverify.io.cache import cache_dir
 
 
 def _provenance(manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -107,7 +109,7 @@ def load_embedded(name: str = EMBEDDED) -> BoundarySet:
             f"unknown boundary layer set {name!r}; the available set is {EMBEDDED!r}")
     base = data_dir()
     manifest = read_manifest(base / "manifest.json")
-    lazy = read_polygons_lazily(base / "units.parquet")
+    lazy = read_polygons_lazily(base / "units.parquet", cache=_units_cache(manifest))
     return BoundarySet(
         name=name,
         countries=read_table(base / "countries.parquet"),
@@ -123,6 +125,15 @@ def load_embedded(name: str = EMBEDDED) -> BoundarySet:
         names=_names_table(base, manifest),
         waters_path=base / "waters.parquet",
     )
+
+
+def _units_cache(manifest: dict[str, Any]) -> Path | None:
+    """Where the embedded units' decoded coordinates are kept between runs (by the layer
+    file's hash in the manifest; :func:`~geoverify.io.boundaries.read_polygons_lazily`)."""
+    digest = (manifest.get("layers", {}).get("units.parquet") or {}).get("sha256")
+    if not isinstance(digest, str) or not digest.isalnum():
+        return None
+    return cache_dir() / "units" / f"{digest[:32]}-v{UNITS_CACHE_VERSION}"
 
 
 def _names_table(base: Path, manifest: dict[str, Any]):

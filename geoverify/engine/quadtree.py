@@ -58,6 +58,7 @@ import shapely
 
 from geoverify.engine.distance import local_distance_m
 from geoverify.io import polygons as _units
+from geoverify.io.cache import cache_dir
 from geoverify.io.tempfiles import sweep_stale, temp_path
 
 log = logging.getLogger("geoverify")
@@ -675,19 +676,6 @@ def units_hash(geoms) -> str:
         for w in shapely.to_wkb(chunk, hex=False):
             h.update(w)
     return h.hexdigest()
-
-
-def cache_dir() -> Path:
-    """Where built indexes are kept: ``$GEOVERIFY_CACHE_DIR`` or the user cache directory."""
-    env = os.environ.get("GEOVERIFY_CACHE_DIR")
-    if env:
-        return Path(env)
-    try:
-        import platformdirs
-
-        return Path(platformdirs.user_cache_dir("geoverify"))
-    except ImportError:  # pragma: no cover
-        return Path.home() / ".cache" / "geoverify"
 
 
 def _layer_key(boundaries, layer: str = "units") -> str:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -164,14 +166,29 @@ def read_layer(path: Path, columns: list[str] | None = None):
     return gpd.GeoDataFrame(attrs, geometry=geoms, crs="EPSG:4326")
 
 
-def read_polygons_lazily(path: Path):
+#: Version of the decoded units cache's layout (:func:`read_polygons_lazily`).
+UNITS_CACHE_VERSION = 1
+_UNITS_ARRAYS = ("x", "y", "n_coords", "n_rings", "n_parts")
+
+
+def read_polygons_lazily(path: Path, cache: Path | None = None):
     """A polygon layer in the compact encoding as ``(attributes, UnitGeometry)``: the
     attribute columns as a DataFrame, and the polygons kept as coordinates, each made on first
     use (:class:`~geoverify.io.polygons.UnitGeometry`). ``None`` for a file in another
     encoding or of lines (read those with :func:`read_layer`).
+
+    ``cache``: a directory for the decoded coordinates (the embedded layer's, in the user
+    cache: :func:`geoverify.io.cache.cache_dir`). Decoding 4.5 million vertices from Parquet
+    takes 0.3-0.8 s and 300 MB of fresh memory a run; from the cache they are mapped from the
+    file, checked (CRC-32 of every array, sizes, the layer file's size and time) and read as
+    the polygons that points reach are made. A cache that fails a check is written again.
     """
     from geoverify.io.polygons import UnitGeometry
 
+    if cache is not None:
+        got = _cached_units(path, cache)
+        if got is not None:
+            return got
     table = _open_layer(path)
     meta = table.schema.metadata or {}
     if b"geoverify:encoding" not in meta:
@@ -184,13 +201,81 @@ def read_polygons_lazily(path: Path):
     # copies that own their memory (quantised degrees fit 32 bits: half the memory), so
     # that the table's buffers can go
     xs, ys = (xs.astype(np.int32), ys.astype(np.int32)) if small else (xs.copy(), ys.copy())
-    geometry = UnitGeometry(xs, ys, SCALE, np.array(_flat(table, "n_coords")),
-                            np.array(_flat(table, "n_rings")),
-                            np.array(table.column("n_parts").to_numpy()))
+    arrays = (xs, ys, np.array(_flat(table, "n_coords")), np.array(_flat(table, "n_rings")),
+              np.array(table.column("n_parts").to_numpy()))
+    geometry = UnitGeometry(*arrays[:2], SCALE, *arrays[2:])
     attrs = _attributes(table)
     del table
     give_back()
+    if cache is not None:
+        _save_units(path, cache, arrays)
     return attrs, geometry
+
+
+def _units_stamp(path: Path) -> dict[str, int]:
+    st = os.stat(path)
+    return {"version": UNITS_CACHE_VERSION, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _cached_units(path: Path, cache: Path):
+    """``(attributes, UnitGeometry)`` from the decoded cache, or None when it is missing,
+    stale or damaged (see :func:`read_polygons_lazily`)."""
+    import pyarrow.parquet as pq
+
+    from geoverify.io.polygons import UnitGeometry
+
+    try:
+        meta = json.loads((cache / "meta.json").read_text(encoding="utf-8"))
+        if {k: meta.get(k) for k in ("version", "size", "mtime_ns")} != _units_stamp(path):
+            return None
+        arrays = []
+        for name in _UNITS_ARRAYS:
+            a = np.load(cache / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+            if a.ndim != 1 or a.dtype.kind != "i" or zlib.crc32(
+                    memoryview(np.ascontiguousarray(a)).cast("B")) != meta["crc32"][name]:
+                return None
+            arrays.append(a)
+        x, y, n_coords, n_rings, n_parts = arrays
+        if not (len(x) == len(y) == int(n_coords.sum()) and len(n_coords) == int(n_rings.sum())
+                and len(n_rings) == int(n_parts.sum())):
+            return None
+        schema = pq.read_schema(path)
+        keep = [c for c in schema.names if c not in _GEOM_COLUMNS]
+        attrs = _attributes(pq.ParquetFile(path).read(columns=keep))
+        if len(attrs) != len(n_parts):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    geometry = UnitGeometry(x, y, SCALE, np.array(n_coords), np.array(n_rings),
+                            np.array(n_parts))
+    return attrs, geometry
+
+
+def _save_units(path: Path, cache: Path, arrays) -> None:
+    """Write the decoded cache: a new directory renamed into place (a reader sees all of it
+    or none); a cache that cannot be written is not an error."""
+    import shutil
+    import tempfile
+
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{cache.name}.", dir=cache.parent))
+        try:
+            crc = {}
+            for name, a in zip(_UNITS_ARRAYS, arrays):
+                a = np.ascontiguousarray(a)
+                np.save(tmp / f"{name}.npy", a, allow_pickle=False)
+                crc[name] = zlib.crc32(memoryview(a).cast("B"))
+            (tmp / "meta.json").write_text(json.dumps({**_units_stamp(path), "crc32": crc}),
+                                           encoding="utf-8")
+            if cache.exists():  # stale or damaged: replaced
+                shutil.rmtree(cache, ignore_errors=True)
+            os.rename(tmp, cache)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    except OSError:
+        pass
 
 
 def read_table(path: Path):

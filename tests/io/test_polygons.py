@@ -138,3 +138,65 @@ def test_units_frame_is_made_on_first_read(whole):
     assert _same(units.geometry.values, whole.geometry.values)
     # the engine's polygons and the frame's are the same objects
     assert b.unit_polygons[5] is units.geometry.values[5]
+
+
+def _arrays(geometry):
+    return [np.asarray(a) for a in (geometry._x, geometry._y, geometry._n_coords,
+                                    geometry._n_rings, geometry._n_parts)]
+
+
+def test_decoded_cache__written_once_then_mapped_with_the_same_polygons(tmp_path, whole):
+    cache = tmp_path / "units" / "key-v1"
+    attrs, first = read_polygons_lazily(UNITS, cache=cache)
+    assert (cache / "meta.json").exists()
+    attrs2, second = read_polygons_lazily(UNITS, cache=cache)
+    assert isinstance(second._x, np.memmap)  # from the cache, mapped
+    assert attrs2.equals(attrs)
+    for a, b in zip(_arrays(first), _arrays(second)):
+        np.testing.assert_array_equal(a, b)
+    pick = np.arange(0, len(whole), 97)
+    assert _same(second[pick], whole.geometry.values[pick])
+    np.testing.assert_array_equal(second.bounds, first.bounds)
+
+
+def test_decoded_cache__damaged_or_stale_is_not_used_and_is_written_again(tmp_path):
+    cache = tmp_path / "units" / "key-v1"
+    _, ref = read_polygons_lazily(UNITS, cache=cache)
+    want = _arrays(ref)
+    # one flipped byte in the middle of the coordinates
+    x = cache / "x.npy"
+    data = bytearray(x.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    x.write_bytes(bytes(data))
+    _, again = read_polygons_lazily(UNITS, cache=cache)
+    assert not isinstance(again._x, np.memmap)  # decoded from the layer
+    for a, b in zip(want, _arrays(again)):
+        np.testing.assert_array_equal(a, b)
+    _, mapped = read_polygons_lazily(UNITS, cache=cache)  # the rewritten cache serves
+    assert isinstance(mapped._x, np.memmap)
+    np.testing.assert_array_equal(np.asarray(mapped._x), want[0])
+    # truncated, missing and stale (the layer file's time changed) are not used either
+    (cache / "y.npy").write_bytes((cache / "y.npy").read_bytes()[:1000])
+    assert not isinstance(read_polygons_lazily(UNITS, cache=cache)[1]._x, np.memmap)
+    (cache / "n_rings.npy").unlink()
+    assert not isinstance(read_polygons_lazily(UNITS, cache=cache)[1]._x, np.memmap)
+    meta = (cache / "meta.json").read_text()
+    (cache / "meta.json").write_text(meta.replace('"mtime_ns": ', '"mtime_ns": 1'))
+    assert not isinstance(read_polygons_lazily(UNITS, cache=cache)[1]._x, np.memmap)
+    assert isinstance(read_polygons_lazily(UNITS, cache=cache)[1]._x, np.memmap)
+    assert not [p for p in cache.parent.iterdir() if p.name.startswith(".")]  # no leftovers
+    # a cache that cannot be written is no error (its directory would be inside a file)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    _, plain = read_polygons_lazily(UNITS, cache=blocker / "units" / "key-v1")
+    np.testing.assert_array_equal(np.asarray(plain._x), want[0])
+
+
+def test_decoded_cache__the_embedded_set_uses_the_user_cache(tmp_path, monkeypatch):
+    from geoverify.boundaries import registry
+
+    monkeypatch.setenv("GEOVERIFY_CACHE_DIR", str(tmp_path))
+    manifest = registry.read_manifest(Path(data_dir()) / "manifest.json")
+    cache = registry._units_cache(manifest)
+    assert cache is not None and cache.parent == tmp_path / "units"
+    assert manifest["layers"]["units.parquet"]["sha256"][:32] in cache.name

@@ -88,7 +88,8 @@ def test_kernel__matches_a_brute_force_over_every_segment(monkeypatch):
     assert (d[1500:] == 0.0).all()
 
 
-def test_kernel__equal_distances_go_to_the_lowest_segment(monkeypatch):
+@pytest.mark.parametrize("points", [2000, 6000])  # points sorted by qsort, and by radix
+def test_kernel__equal_distances_go_to_the_lowest_segment(monkeypatch, points):
     """Two pieces through the same points (a shared border drawn twice, in the same
     direction): every point is exactly as near to both, and the answer is the first piece's
     segment, whatever the tree's order."""
@@ -99,7 +100,7 @@ def test_kernel__equal_distances_go_to_the_lowest_segment(monkeypatch):
     owner = np.repeat([0, 1], 40)
     compiled, reference = tree_pair(lon, lat, owner, monkeypatch)
     rng = np.random.default_rng(3)
-    P = ecef(rng.uniform(29.9, 30.6, 2000), rng.uniform(49.9, 50.1, 2000))
+    P = ecef(rng.uniform(29.9, 30.6, points), rng.uniform(49.9, 50.1, points))
     d, s, t = compiled.nearest(P)
     np.testing.assert_array_equal(d, reference.nearest(P)[0])
     assert (compiled.owner[s] == 0).all()

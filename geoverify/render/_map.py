@@ -8,7 +8,6 @@ import hashlib
 import json
 import re
 import struct
-import sys
 import zlib
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import folium
 from branca.element import Element, Figure, MacroElement
 
+from geoverify.gil import short_switch_interval
 from geoverify.render import _assets, _html, _style
 from geoverify.render._clock import map_build_time
 from geoverify.render._data import FrameColumns, json_for_script, pack_frames
@@ -231,8 +231,8 @@ class LayerCutting:
                  world: Any = None, world_borders: Any = None,
                  country_names: Mapping[str, str] | None = None,
                  far_base_tolerance: float | None = None) -> None:
-        self._switch = sys.getswitchinterval()
-        sys.setswitchinterval(GIL_SWITCH_S)
+        self._switch = short_switch_interval(GIL_SWITCH_S)
+        self._switch.__enter__()
         self._pool = ThreadPoolExecutor(max_workers=1)
         try:
             self._future = self._pool.submit(
@@ -256,7 +256,7 @@ class LayerCutting:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-            sys.setswitchinterval(self._switch)
+            self._switch.__exit__(None, None, None)
 
     def __enter__(self) -> LayerCutting:
         return self

@@ -19,6 +19,7 @@ from geoverify.core.result import CheckResult, concat_frames
 from geoverify.core.swap import swapped_groups
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
+from geoverify.gil import short_switch_interval
 from geoverify.heap import GiveBack
 from geoverify.io.columns import describe_input
 from geoverify.io.table import raw_from_frame
@@ -187,7 +188,7 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
             take(one(span))
         return concat_frames(out), tally
     take(one(spans[0]))
-    with worker_pool(workers) as pool:
+    with short_switch_interval(), worker_pool(workers) as pool:
         for done in pool.map(one, spans[1:]):
             take(done)
         # on a batch thread: its heap holds what the last batches freed, where the calling

@@ -30,7 +30,6 @@ from geoverify.core.batch import check_batch, context, settings_of
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
 from geoverify.errors import ClaimsFileError, ConfigError
-from geoverify.gil import short_switch_interval
 from geoverify.heap import GiveBack
 from geoverify.io import adapters
 from geoverify.io.claims import ascii_share_is_utf8, utf16_without_bom
@@ -221,7 +220,7 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
     release = GiveBack(TRIM_SLACK)
     try:
         with FrameSink(out_path, out_format, overwrite=overwrite, raw_text=raw_text) as sink, \
-                short_switch_interval(), worker_pool(threads()) as pool:
+                worker_pool(threads()) as pool:
             pending: deque = deque()
             for raw in chunks:
                 raw = prepare(raw)

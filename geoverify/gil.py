@@ -29,10 +29,12 @@ _saved = 0.0
 
 
 @contextmanager
-def short_switch_interval(seconds: float = BATCH_SWITCH_S) -> Iterator[None]:
+def short_switch_interval(seconds: float | None = None) -> Iterator[None]:
     """Run the block with the interpreter's switch interval at ``seconds`` (at most: a
-    shorter interval already set is kept), restored when the last overlapping block ends."""
+    shorter interval already set is kept; :data:`BATCH_SWITCH_S` by default), restored when
+    the last overlapping block ends."""
     global _depth, _saved
+    seconds = BATCH_SWITCH_S if seconds is None else seconds
     with _lock:
         if _depth == 0:
             _saved = sys.getswitchinterval()

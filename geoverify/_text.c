@@ -361,10 +361,16 @@ static int open_column(Column *c, PyObject *spec, Py_ssize_t rows, const char *w
 static PyObject *csv_records(PyObject *module, PyObject *args)
 {
     (void)module;
-    PyObject *spec;
+    PyObject *spec, *into = NULL;
     Py_ssize_t rows;
-    if (!PyArg_ParseTuple(args, "On", &spec, &rows))
+    if (!PyArg_ParseTuple(args, "On|O", &spec, &rows, &into))
         return NULL;
+    if (into == Py_None)
+        into = NULL;
+    if (into != NULL && !PyByteArray_CheckExact(into)) {
+        PyErr_SetString(PyExc_TypeError, "csv_records: into must be a bytearray");
+        return NULL;
+    }
     PyObject *seq = PySequence_Fast(spec, "csv_records: expected a sequence of columns");
     if (seq == NULL)
         return NULL;
@@ -427,10 +433,21 @@ static PyObject *csv_records(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_OverflowError, "csv_records: too much text");
         goto fail;
     }
-    result = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
-    if (result == NULL)
-        goto fail;
-    char *begin = PyBytes_AS_STRING(result), *out = begin;
+    char *begin;
+    if (into != NULL) {
+        /* the caller's buffer, grown when too small (it is reused batch after batch, so
+         * its pages are not taken fresh from the system every time) */
+        if (PyByteArray_GET_SIZE(into) < (Py_ssize_t)size
+                && PyByteArray_Resize(into, (Py_ssize_t)size) < 0)
+            goto fail;
+        begin = PyByteArray_AS_STRING(into);
+    } else {
+        result = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+        if (result == NULL)
+            goto fail;
+        begin = PyBytes_AS_STRING(result);
+    }
+    char *out = begin;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < rows; i++) {
         for (Py_ssize_t j = 0; j < ncol; j++) {
@@ -464,8 +481,13 @@ static PyObject *csv_records(PyObject *module, PyObject *args)
         }
     }
     Py_END_ALLOW_THREADS
-    if (out - begin != (Py_ssize_t)size && _PyBytes_Resize(&result, out - begin) < 0)
+    if (into != NULL) {
+        result = PyLong_FromSsize_t(out - begin);  /* the bytes written at its start */
+        if (result == NULL)
+            goto fail;
+    } else if (out - begin != (Py_ssize_t)size && _PyBytes_Resize(&result, out - begin) < 0) {
         goto fail;  /* result was freed */
+    }
     release_columns(cols, ncol);
     PyMem_Free(cols);
     Py_DECREF(seq);
@@ -1026,8 +1048,9 @@ static PyMethodDef methods[] = {
      "join_texts(parts, rows)\n--\n\nElement-wise concatenation of bytes and Arrow string "
      "columns: (validity or None, offsets, data, null count)."},
     {"csv_records", csv_records, METH_VARARGS,
-     "csv_records(columns, rows)\n--\n\nCSV records of Arrow string columns given as "
-     "(validity or None, offsets, data, offset) tuples."},
+     "csv_records(columns, rows, into=None)\n--\n\nCSV records of Arrow string columns "
+     "given as (validity or None, offsets, data, offset) tuples: bytes, or written at the "
+     "start of the bytearray `into` (grown if too small) and their length."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -182,15 +182,19 @@ def member(values, wanted) -> np.ndarray:
     return hit[ids]  # -1 (None) takes the trailing False
 
 
-def csv_table_records(columns: list, neutralise: bool = False) -> bytes:
+def csv_table_records(columns: list, neutralise: bool = False,
+                      into: bytearray | None = None) -> bytes | int:
     """CSV records, as :func:`csv_records`, of mixed columns by the compiled helper: Arrow
     string arrays (formula cells neutralised as
     :func:`geoverify.io.safety.neutralise_formulas` does, when ``neutralise``) and
     ``(values, decimals)`` pairs of float64 values that :func:`rounded_decimals` accepted
-    (written as :func:`rounded_text` writes them). Only with the helper (:func:`native`)."""
+    (written as :func:`rounded_text` writes them). Only with the helper (:func:`native`).
+
+    ``into``: a bytearray to write the records at the start of (grown when too small); their
+    length is returned instead of bytes."""
     n = len(columns[0][0] if isinstance(columns[0], tuple) else columns[0]) if columns else 0
     if not columns or n == 0:
-        return b""
+        return b"" if into is None else 0
     specs = []
     for c in columns:
         if isinstance(c, tuple):
@@ -199,7 +203,7 @@ def csv_table_records(columns: list, neutralise: bool = False) -> bytes:
         c = c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
         c = c if c.type == pa.string() else c.cast(pa.string())
         specs.append((*_column_spec(c), bool(neutralise)))
-    return _text.csv_records(specs, n)
+    return _text.csv_records(specs, n) if into is None else _text.csv_records(specs, n, into)
 
 
 def join(parts) -> pa.Array:

@@ -371,3 +371,19 @@ def test_join__refuses_what_is_not_text_or_too_short():
 def test_join__without_the_helper_the_arrow_kernel(monkeypatch):
     monkeypatch.setenv("GEOVERIFY_NATIVE", "0")
     assert arrowtext.join(["a", pa.array(["b", None]), "c"]).to_pylist() == ["abc", None]
+
+
+def test_csv_records__into_a_reused_buffer_the_same_bytes():
+    rng = np.random.default_rng(77)
+    buf = bytearray()
+    for n in (3000, 10, 500, 0):
+        cols = [arrowtext.text_array(AWKWARD[rng.integers(0, len(AWKWARD), n)])
+                for _ in range(3)]
+        cols.append((np.round(rng.uniform(-90, 90, n), 5), 5))
+        want = arrowtext.csv_table_records(cols, True)
+        size = len(buf)
+        k = arrowtext.csv_table_records(cols, True, into=buf)
+        assert bytes(buf[:k]) == want
+        assert len(buf) >= max(size, k)  # grown when too small, never shrunk
+    with pytest.raises(TypeError):
+        arrowtext._text.csv_records([arrowtext._column_spec(pa.array(["a"]))], 1, b"")

@@ -214,8 +214,8 @@ def check_cmd(claims, fmt, output, overwrite, raw_text, fail_on, input_format, s
         # CSV: the frames are written batch by batch as they are checked (formatted on the
         # worker threads); only what --fail-on and the notes need is kept
         written = fmt == "csv"
-        with (FrameSink(output, "csv", overwrite=overwrite, raw_text=raw_text) if written
-              else nullcontext()) as sink:
+        with (FrameSink(output, "csv", overwrite=overwrite, raw_text=raw_text,
+                        reuse_buffers=True) if written else nullcontext()) as sink:
             result = check(claims, boundaries=boundaries, control=control,
                            columns=mapping or None, cities_in_regions=cities,
                            progress=progress, sink=sink, **read)

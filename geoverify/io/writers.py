@@ -356,13 +356,21 @@ def csv_header(names) -> bytes:
     return (csv_record(list(names)).rstrip("\r\n") + "\n").encode("utf-8")
 
 
-def csv_body(table, *, neutralise: bool = False, block_rows: int = 65_536) -> bytes:
+def csv_body(table, *, neutralise: bool = False, block_rows: int = 65_536,
+             into: bytearray | None = None) -> bytes | memoryview:
     """The records of an Arrow table of frames as CSV bytes (no header; ``\n`` line ends,
     fields quoted only where they must be: see :func:`geoverify.arrowtext.csv_records`).
 
     ``neutralise``: text cells a spreadsheet would run as formulas get a leading ``'``
     (:func:`neutralise_table`). With the compiled helper, that and the text of rounded float
-    columns are written in the same pass as the records (same bytes)."""
+    columns are written in the same pass as the records (same bytes).
+
+    ``into``: a bytearray the compiled helper may write a table of one block into (grown when
+    too small), returned as a memoryview of its start; otherwise bytes are returned."""
+    if (into is not None and 0 < table.num_rows <= block_rows and table.num_columns
+            and native()):
+        k = csv_table_records(_csv_columns(table), neutralise, into=into)
+        return memoryview(into)[:k]
     out = []
     for lo in range(0, table.num_rows, block_rows):
         part = table.slice(lo, block_rows)

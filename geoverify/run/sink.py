@@ -31,8 +31,10 @@ class Encoded:
 
     names: list[str] | None
     rows: int
-    data: bytes | None = None
+    data: bytes | memoryview | None = None
     table: pa.Table | None = None
+    #: the sink's buffer ``data`` is a view of (back to the sink once written)
+    buffer: bytearray | None = None
 
 
 class FrameSink:
@@ -49,10 +51,16 @@ class FrameSink:
     raw_text
         CSV: write text cells as they are (by default a cell a spreadsheet would run as a
         formula gets a leading ``'``).
+    reuse_buffers
+        CSV: encode each batch into one of a few buffers that are used again once their
+        batch is written, rather than into new bytes. A 1,000,000-row check writes 305 MB,
+        13.6 MB a batch; new bytes each time cost 52,000 page faults, 0.4 s of system time.
+        The buffers stay allocated until the sink is closed (``check -o``; the stream, whose
+        memory line is tighter, lets each batch's bytes go).
     """
 
     def __init__(self, path: str | Path | None, fmt: str, *, overwrite: bool,
-                 raw_text: bool = False) -> None:
+                 raw_text: bool = False, reuse_buffers: bool = False) -> None:
         if fmt not in OUT_FORMATS:
             raise ConfigError(f"unknown output format {fmt!r}; choose one of "
                               f"{', '.join(OUT_FORMATS)}")
@@ -65,6 +73,8 @@ class FrameSink:
         self.names: list[str] | None = None
         self.rows = 0
         self.batches = 0
+        self._reuse = bool(reuse_buffers)
+        self._free: list[bytearray] = []  # buffers whose batches are written
 
     def __enter__(self) -> FrameSink:
         self.fh = self.file.__enter__()
@@ -86,7 +96,17 @@ class FrameSink:
             return Encoded(None, len(frames), data=text.encode("utf-8"))
         table = flat_table(frames)
         if self.fmt == "csv":
-            return Encoded(table.column_names, len(frames), data=self._csv(table))
+            if not self._reuse:
+                return Encoded(table.column_names, len(frames), data=self._csv(table))
+            try:
+                buf = self._free.pop()  # (list.pop is atomic: threads may share the sink)
+            except IndexError:
+                buf = bytearray()
+            data = csv_body(table, neutralise=not self.raw_text, into=buf)
+            if not isinstance(data, memoryview):  # not written into the buffer
+                self._free.append(buf)
+                buf = None
+            return Encoded(table.column_names, len(frames), data=data, buffer=buf)
         return Encoded(table.column_names, len(frames), table=table)
 
     def _csv(self, table: pa.Table) -> bytes:
@@ -98,6 +118,7 @@ class FrameSink:
         """Write an encoded batch. A batch whose columns differ from the first one's (possible
         only for Parquet and CSV inputs with other columns) is re-encoded from ``frames`` in
         the first batch's columns."""
+        given = enc
         first = self.batches == 0
         if self.fmt != "jsonl":
             if first:
@@ -130,6 +151,16 @@ class FrameSink:
             self.file.start_writeback()
         self.rows += enc.rows
         self.batches += 1
+        self._recycle(given)
+
+    def _recycle(self, enc: Encoded) -> None:
+        """The buffer of a written batch, back for another batch (its view released)."""
+        if enc.buffer is not None:
+            if isinstance(enc.data, memoryview):
+                enc.data.release()
+            enc.data = None
+            self._free.append(enc.buffer)
+            enc.buffer = None
 
 
 __all__ = ["Encoded", "FrameSink", "OUT_FORMATS"]

@@ -139,3 +139,19 @@ def test_empty_input_writes_the_header(tmp_path):
     assert res.exit_code == 0, res.output
     assert res.stdout_bytes == _whole(src, False)
     assert res.stdout_bytes.count(b"\n") == 1
+
+
+def test_reused_buffers_write_the_same_bytes_and_stay_few(claims, monkeypatch, tmp_path):
+    """With reuse_buffers, each batch is encoded into a buffer that goes back to the sink
+    once written: the file is byte for byte the one without, and the buffers are as many as
+    batches were in flight at once, not one per batch."""
+    monkeypatch.setattr(memory, "BATCH_ROWS", 100)
+    out = {}
+    for reuse in (False, True):
+        path = tmp_path / f"reuse-{reuse}.csv"
+        with FrameSink(path, "csv", overwrite=False, reuse_buffers=reuse) as sink:
+            geoverify.check(str(claims), sink=sink)
+            if reuse:
+                assert 1 <= len(sink._free) <= 4 < sink.batches
+        out[reuse] = path.read_bytes()
+    assert out[True] == out[False] == _whole(claims, False)

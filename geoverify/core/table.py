@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geoverify.arrowtext import text_array
 from geoverify.coords import parse_coordinates
 from geoverify.core.findings import Finding, FindingsBuilder, column_list, empty_findings
 from geoverify.errors import CoordinateError
@@ -307,7 +308,7 @@ def _from_lat_lon(raw, roles, role_text, rows, found, n):
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
     precision = np.full(n, np.nan)
-    notation: list[str | None] = [None] * n
+    notation = np.full(n, None, dtype=object)
     lat_ok = np.asarray(lat_t.is_valid().to_numpy(zero_copy_only=False))
     lon_ok = np.asarray(lon_t.is_valid().to_numpy(zero_copy_only=False))
     # "lat, lon" as written (either alone when the other is missing)
@@ -371,10 +372,7 @@ def _from_lat_lon(raw, roles, role_text, rows, found, n):
         bad_lon = ~bad_lat & ~((lo >= -180) & (lo <= 180))
         good = idx[~bad_lat & ~bad_lon]
         lon[good], lat[good] = vlon[good], vlat[good]
-        for i in idx[~(bad_lat | bad_lon)].tolist():
-            notation[i] = "decimal"
-        for i in idx[bad_lat | bad_lon].tolist():
-            notation[i] = "decimal"
+        notation[idx] = "decimal"  # in range or not: two numbers
         if bad_lat.any():
             b = idx[bad_lat]
             texts = _pylist(lat_t, b)
@@ -400,8 +398,9 @@ def _from_lat_lon(raw, roles, role_text, rows, found, n):
     return lon, lat, precision, coord_text, notation_array(notation)
 
 
-def notation_array(values: list) -> pa.Array:
-    return pa.array(values, type=pa.string())
+def notation_array(values) -> pa.Array:
+    """The notation column (a list or object array of str or None) as Arrow strings."""
+    return text_array(values)
 
 
 def claims_frame(batch: ClaimsBatch) -> pd.DataFrame:

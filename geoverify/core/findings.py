@@ -98,6 +98,8 @@ class FindingsBuilder:
         arrays, None for none; ``value`` and ``message`` Arrow strings: :func:`texts`)."""
         if not self._parts:
             return empty_findings()
+        if all(len(part) == 6 for part in self._parts):
+            return self._frame_of_adds()
         pos, seq, code, sev, fld, val, msg = [], [], [], [], [], [], []
         for part in self._parts:
             if len(part) == 7:  # a table added by extend
@@ -131,6 +133,33 @@ class FindingsBuilder:
         return pd.DataFrame({"pos": pos_a[order], "seq": seq_a[order],
                              **{k: pd.Series(v, dtype=object) for k, v in text.items()},
                              "value": strings(val), "message": strings(msg)})
+
+
+    def _frame_of_adds(self):
+        """:meth:`frame` when every part came from :meth:`add`: a part's code, severity and
+        field are one value each, so the columns are taken from a table of the parts by part
+        number, in one pass over the sorted rows (object arrays hold the GIL while they are
+        filled, joined and reordered element by element)."""
+        parts = self._parts
+        lengths = np.array([len(p[0]) for p in parts], dtype=np.int64)
+        pos_a = np.concatenate([p[0] for p in parts])
+        part_of = np.repeat(np.arange(len(parts), dtype=np.int64), lengths)
+        seq_a = np.array([p[1] for p in parts], dtype=np.int64)[part_of]
+        order = np.lexsort((np.arange(len(pos_a)), seq_a, pos_a))
+        which = part_of[order]
+        take = pa.array(order, type=pa.int64())
+
+        def strings(k: int):
+            return texts(pa.concat_arrays([p[k] for p in parts]).take(take))
+
+        def column(values: list) -> pd.Series:
+            return pd.Series(np.array(values, dtype=object)[which], dtype=object)
+
+        return pd.DataFrame({"pos": pos_a[order], "seq": seq_a[order],
+                             "code": column([p[2] for p in parts]),
+                             "severity": column([severity_of(p[2]) for p in parts]),
+                             "field": column([p[3] for p in parts]),
+                             "value": strings(4), "message": strings(5)})
 
 
 def texts(arr: pa.Array) -> pd.Series:

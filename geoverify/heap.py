@@ -18,19 +18,24 @@ _TRIM = None
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+def libc_function(name: str, argtypes: list, restype=ctypes.c_int):
+    """A function of the C library by name, typed, on Linux; False where there is none (another
+    system, or a C library without it: musl has no ``malloc_trim``)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fn = getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = argtypes
+    fn.restype = restype
+    return fn
+
+
 def _malloc_trim():
     global _TRIM
     if _TRIM is None:
-        _TRIM = False
-        if sys.platform.startswith("linux"):
-            try:
-                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-                trim = libc.malloc_trim  # glibc only (not musl)
-                trim.argtypes = [ctypes.c_size_t]
-                trim.restype = ctypes.c_int
-                _TRIM = trim
-            except (OSError, AttributeError):
-                _TRIM = False
+        _TRIM = libc_function("malloc_trim", [ctypes.c_size_t])
     return _TRIM
 
 

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "geoverify"
 #: Layers, lowest first: a module may import its own layer and the ones below it.
 LAYERS = [
     {"geoverify._version", "geoverify.errors", "geoverify.codes", "geoverify.coords", "geoverify.heap",
-     "geoverify._text", "geoverify.arrowtext"},
+     "geoverify.gil", "geoverify._text", "geoverify.arrowtext"},
     {"geoverify.io"},
     {"geoverify.boundaries"},
     {"geoverify.engine"},

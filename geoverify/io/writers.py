@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import json
 import os
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from geoverify.arrowtext import csv_records, csv_table_records, native, rounded_decimals
 from geoverify.errors import ClaimsFileError, ConfigError
+from geoverify.heap import libc_function
 from geoverify.io import limits
 from geoverify.io.safety import (
     csv_record,
@@ -302,16 +301,8 @@ def _start_writeback(fd: int) -> None:
     earlier, nothing depends on it."""
     global _SYNC_FILE_RANGE
     if _SYNC_FILE_RANGE is None:
-        _SYNC_FILE_RANGE = False
-        if sys.platform.startswith("linux"):
-            try:
-                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-                fn = libc.sync_file_range
-                fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-                fn.restype = ctypes.c_int
-                _SYNC_FILE_RANGE = fn
-            except (OSError, AttributeError):
-                _SYNC_FILE_RANGE = False
+        _SYNC_FILE_RANGE = libc_function(
+            "sync_file_range", [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint])
     if _SYNC_FILE_RANGE:
         _SYNC_FILE_RANGE(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
 

@@ -211,8 +211,9 @@ def join(parts) -> pa.Array:
     constants; a row is null when any array is null there. The same as
     ``pc.binary_join_element_wise(*parts, "")``, in one compiled pass (the Arrow kernel
     joins two parts at a time, a new array each time); at least one part is an array."""
-    arrays = [p.combine_chunks() if isinstance(p, pa.ChunkedArray) else p for p in parts
-              if not isinstance(p, str)]
+    parts = [p if isinstance(p, str) else
+             p.combine_chunks() if isinstance(p, pa.ChunkedArray) else p for p in parts]
+    arrays = [p for p in parts if not isinstance(p, str)]
     if not arrays:
         raise ValueError("join: no array among the parts")
     n = len(arrays[0])
@@ -221,13 +222,8 @@ def join(parts) -> pa.Array:
 
         return pc.binary_join_element_wise(
             *[pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in parts], "")
-    specs = []
-    for p in parts:
-        if isinstance(p, str):
-            specs.append(p.encode("utf-8"))
-            continue
-        p = p.combine_chunks() if isinstance(p, pa.ChunkedArray) else p
-        specs.append(_column_spec(p if p.type == pa.string() else p.cast(pa.string())))
+    specs = [p.encode("utf-8") if isinstance(p, str) else
+             _column_spec(p if p.type == pa.string() else p.cast(pa.string())) for p in parts]
     valid, offsets, data, nulls = _text.join_texts(specs, n)
     return _string_array(n, offsets, data, valid, nulls)
 

@@ -134,7 +134,6 @@ class FindingsBuilder:
                              **{k: pd.Series(v, dtype=object) for k, v in text.items()},
                              "value": strings(val), "message": strings(msg)})
 
-
     def _frame_of_adds(self):
         """:meth:`frame` when every part came from :meth:`add`: a part's code, severity and
         field are one value each, so the columns are taken from a table of the parts by part

@@ -253,7 +253,7 @@ def _read_capped(fh, cap: int, chunk: int = 1 << 20, first: int | None = None) -
     got = 0
     while got <= cap:
         want = first if first is not None and not parts else chunk
-        block = fh.read(min(max(want, 1), cap + 1 - got))
+        block = fh.read(min(want, cap + 1 - got))
         if not block:
             break
         parts.append(block)

@@ -102,16 +102,16 @@ class FrameSink:
                 buf = self._free.pop()  # (list.pop is atomic: threads may share the sink)
             except IndexError:
                 buf = bytearray()
-            data = csv_body(table, neutralise=not self.raw_text, into=buf)
+            data = self._csv(table, into=buf)
             if not isinstance(data, memoryview):  # not written into the buffer
                 self._free.append(buf)
                 buf = None
             return Encoded(table.column_names, len(frames), data=data, buffer=buf)
         return Encoded(table.column_names, len(frames), table=table)
 
-    def _csv(self, table: pa.Table) -> bytes:
+    def _csv(self, table: pa.Table, into: bytearray | None = None) -> bytes | memoryview:
         # formula cells neutralised unless --raw-text (in the same pass as the records)
-        return csv_body(table, neutralise=not self.raw_text)
+        return csv_body(table, neutralise=not self.raw_text, into=into)
 
     # -- in input order, on one thread -------------------------------------------------------
     def put(self, enc: Encoded, frames: Frames | None = None) -> None:
@@ -133,10 +133,8 @@ class FrameSink:
             if first:
                 self.fh.write(csv_header(self.names))
             self.fh.write(enc.data)
-            self.file.start_writeback()
         elif self.fmt == "jsonl":
             self.fh.write(enc.data)
-            self.file.start_writeback()
         else:
             table = enc.table
             if self.schema is None:
@@ -148,7 +146,7 @@ class FrameSink:
 
                 self.writer = pq.ParquetWriter(self.fh, self.schema, compression="zstd")
             self.writer.write_table(table)
-            self.file.start_writeback()
+        self.file.start_writeback()
         self.rows += enc.rows
         self.batches += 1
         self._recycle(given)

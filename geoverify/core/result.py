@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.types import union_categoricals
 
 from geoverify._version import __version__
 from geoverify.arrowtext import text_array
@@ -76,7 +77,11 @@ def _concat_findings(parts: list[Frames]) -> pd.DataFrame:
     out = {}
     for c in names:
         cols = [t[c] for t in tables]
-        if all(isinstance(col.dtype, np.dtype) for col in cols):
+        if all(isinstance(col.dtype, pd.CategoricalDtype) for col in cols):
+            # the slim findings of a run with a sink: integer codes, joined as such (batches
+            # with other categories are recoded to their union)
+            out[c] = pd.Series(union_categoricals([col.array for col in cols]))
+        elif all(isinstance(col.dtype, np.dtype) for col in cols):
             arr = np.concatenate([col.to_numpy() for col in cols])
             if c == "pos":
                 arr = arr + np.repeat(np.asarray(offsets, dtype=arr.dtype),

@@ -14,6 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from geoverify.codes import CODES, SEVERITIES
 from geoverify.core.batch import Frames, check_batch, context, settings_of
 from geoverify.core.result import CheckResult, concat_frames
 from geoverify.core.swap import swapped_groups
@@ -115,9 +119,31 @@ SLIM_COLUMNS = ("row", "clip", "lat", "lon", "claimed", "precision_m", "verdict"
 
 
 def slim(frames: Frames) -> Frames:
-    """The part of a batch's frames that outlives its writing (:data:`SLIM_COLUMNS`)."""
+    """The part of a batch's frames that outlives its writing (:data:`SLIM_COLUMNS`).
+
+    The findings' ``code`` and ``severity`` are kept as categoricals (one byte a finding
+    instead of a pointer to a Python string): the batches' findings are joined in one pass over
+    small integers at the end of the run (a 1,000,000-row check keeps 675,000 findings)."""
+    f = frames.findings
     return Frames({c: frames.columns[c] for c in SLIM_COLUMNS}, {},
-                  frames.findings[["pos", "seq", "code", "severity"]])
+                  pd.DataFrame({"pos": f["pos"].to_numpy(), "seq": f["seq"].to_numpy(),
+                                "code": categorical(f["code"], _CODE_NAMES),
+                                "severity": categorical(f["severity"], SEVERITIES)}))
+
+
+_CODE_NAMES = tuple(CODES)
+
+
+def categorical(column, known: tuple[str, ...]) -> pd.Categorical:
+    """A text column as a categorical whose categories are ``known`` (in that order), plus
+    any other value the column holds (sorted, after them): batches that hold only known
+    values share their categories, so joining them is a join of their integer codes."""
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object))  # -1: missing
+    names = uniques.tolist()
+    extra = sorted(set(names) - set(known))
+    where = {name: i for i, name in enumerate((*known, *extra))}
+    recode = np.array([where[name] for name in names] + [-1], dtype=np.int16)
+    return pd.Categorical.from_codes(recode[codes], categories=[*known, *extra])
 
 
 def batch_spans(n: int, batch_rows: int, workers: int) -> list[tuple[int, int]]:

@@ -130,6 +130,40 @@ def test_api_sink_keeps_the_slim_columns_and_tallies(claims, tmp_path, monkeypat
         a, b = res.table.columns[c], ref.table.columns[c]
         assert pd.Series(list(np.asarray(a, dtype=object))).equals(
             pd.Series(list(np.asarray(b, dtype=object)))), c
+    # the findings keep position, order, code and severity (code and severity as categoricals)
+    got, want = res.table.findings, ref.table.findings
+    assert len(got) == len(want) > 0
+    assert isinstance(got["code"].dtype, pd.CategoricalDtype)
+    for c in ("pos", "seq", "code", "severity"):
+        assert got[c].astype(object).tolist() == want[c].astype(object).tolist(), c
+
+
+def test_slim_findings_join_across_batches_with_other_codes():
+    """A code outside the catalogue (a validate rule's, say) survives slimming and the join,
+    whether or not every batch holds it; the severities stay comparable as text."""
+    from geoverify.core.batch import Frames
+    from geoverify.core.result import concat_frames
+
+    def batch(codes, sevs):
+        n = len(codes)
+        cols = {c: np.arange(n, dtype=float) for c in SLIM_COLUMNS}
+        findings = pd.DataFrame({"pos": np.arange(n), "seq": np.zeros(n, dtype=np.int64),
+                                 "code": pd.Series(codes, dtype=object),
+                                 "severity": pd.Series(sevs, dtype=object),
+                                 "field": pd.Series([None] * n, dtype=object)})
+        return memory.slim(Frames(cols, {}, findings))
+
+    parts = [batch(["near-border", "my-rule"], ["warning", "error"]),
+             batch(["claim-mismatch"], ["error"]),
+             batch(["other-rule", "on-border", "my-rule"], ["info", "info", "warning"])]
+    assert parts[1].findings["code"].cat.categories.tolist()[:2] == [
+        "missing-coordinates", "unparseable-coordinates"]
+    whole = concat_frames(parts).findings
+    assert whole["pos"].tolist() == [0, 1, 2, 3, 4, 5]
+    assert whole["code"].astype(object).tolist() == [
+        "near-border", "my-rule", "claim-mismatch", "other-rule", "on-border", "my-rule"]
+    assert whole["severity"].isin(("warning", "error")).tolist() == [
+        True, True, True, False, False, True]
 
 
 def test_empty_input_writes_the_header(tmp_path):

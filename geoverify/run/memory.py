@@ -218,7 +218,9 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
         for span in spans:
             take(one(span))
         return concat_frames(out), tally
-    take(one(spans[0]))
+    with short_switch_interval():
+        # the first batch runs alone, but the helper thread loads and builds beside it
+        take(one(spans[0]))
     with short_switch_interval(), worker_pool(workers) as pool:
         for done in pool.map(one, spans[1:]):
             take(done)

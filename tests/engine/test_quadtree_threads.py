@@ -78,3 +78,39 @@ def test_load_ahead__the_engine_loads_once_on_the_helper_thread(tiny, monkeypatc
     np.testing.assert_array_equal(ahead.unit, alone.unit)
     np.testing.assert_array_equal(ahead.country, alone.country)
     assert calls[1:] == [threading.current_thread().name] * (len(calls) - 1)
+
+
+def test_a_large_claims_file_warms_the_engine_while_it_is_read(monkeypatch, tmp_path):
+    """geoverify.check loads the boundaries while it reads the claims; for a large input it
+    then has the helper thread load the engine and the land lines (warm_ahead), for a small
+    one nothing. The answers are the same either way."""
+    import pandas as pd
+    import pytest
+
+    import geoverify
+    from geoverify import api
+    from geoverify.engine import lines
+    from geoverify.engine.index import BoundaryIndex
+
+    calls = []
+    real = BoundaryIndex.warm_ahead
+    monkeypatch.setattr(BoundaryIndex, "warm_ahead",
+                        lambda self: (calls.append(self), real(self))[1])
+    src = geoverify.example_claims()
+    small = geoverify.check(str(src))
+    assert calls == []
+    monkeypatch.setattr(api, "WARM_BYTES", src.stat().st_size)
+    warmed = geoverify.check(str(src))
+    lines.ahead_done()
+    assert len(calls) == 1
+    assert list(warmed.table.columns["verdict"]) == list(small.table.columns["verdict"])
+    with pytest.raises(geoverify.ClaimsFileError):  # a missing file: the reader says so
+        geoverify.check(str(tmp_path / "missing.csv"))
+    # a DataFrame: by its rows
+    frame = pd.read_csv(src, dtype=str, keep_default_na=False)
+    geoverify.check(frame)
+    assert len(calls) == 1
+    monkeypatch.setattr(api, "ENGINE_MIN_POINTS", len(frame))
+    geoverify.check(frame)
+    lines.ahead_done()
+    assert len(calls) == 2

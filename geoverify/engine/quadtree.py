@@ -58,7 +58,7 @@ import shapely
 
 from geoverify.engine.distance import local_distance_m
 from geoverify.io import polygons as _units
-from geoverify.io.cache import cache_dir
+from geoverify.io.cache import cache_dir, mapped_npz
 from geoverify.io.tempfiles import sweep_stale, temp_path
 
 log = logging.getLogger("geoverify")
@@ -751,9 +751,14 @@ def load_index(path: Path, depth: int, *, layer: str | None = None,
     caller rebuilds the index.
     """
     try:
-        with np.load(path, allow_pickle=False) as z:
+        try:  # mapped from the file (read-only views): no copy, no zipfile loop
+            z = mapped_npz(path)
             meta = json.loads(bytes(z["meta"]).decode("utf-8"))
             arrays = {k: z[k] for k in _ARRAYS}
+        except ValueError:  # a member it cannot map (compressed, say): read it all
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+                arrays = {k: z[k] for k in _ARRAYS}
         built_depth = meta.get("depth")
         if (meta.get("engine_version") != ENGINE_VERSION or not isinstance(built_depth, int)
                 or not 0 <= built_depth <= depth

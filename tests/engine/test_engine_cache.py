@@ -135,3 +135,47 @@ def test_engine_for__cache_without_checksum_is_rebuilt(tiny, cached):
         np.savez(f, **arrays)
     assert load_index(path, 8) is None
     _same(tiny, clean, path)
+
+
+def test_mapped_npz__the_arrays_np_load_reads_as_read_only_views(tmp_path):
+    from geoverify.io.cache import mapped_npz
+
+    arrays = {"a": np.arange(10, dtype=np.int32), "b": np.zeros((0, 3)),
+              "c": np.asfortranarray(np.arange(12, dtype=np.int64).reshape(3, 4)),
+              "d": np.array(7, dtype=np.uint8), "e": np.array([1.5, -2.0], dtype=">f8")}
+    path = tmp_path / "x.npz"
+    np.savez(path, **arrays)
+    got = mapped_npz(path)
+    assert sorted(got) == sorted(arrays)
+    for k, a in arrays.items():
+        assert got[k].dtype == a.dtype and got[k].shape == a.shape, k
+        np.testing.assert_array_equal(got[k], a)
+        assert not got[k].flags.writeable, k
+    assert got["c"].flags.f_contiguous
+
+
+def test_mapped_npz__what_it_cannot_map_is_refused(tmp_path):
+    from geoverify.io.cache import mapped_npz
+
+    np.savez_compressed(tmp_path / "z.npz", a=np.arange(5))
+    with pytest.raises(ValueError, match="stored"):
+        mapped_npz(tmp_path / "z.npz")
+    np.savez(tmp_path / "o.npz", a=np.array([1, "x"], dtype=object))
+    with pytest.raises(ValueError, match="objects"):
+        mapped_npz(tmp_path / "o.npz")
+    (tmp_path / "e.npz").write_bytes(b"")
+    with pytest.raises(ValueError):
+        mapped_npz(tmp_path / "e.npz")
+
+
+def test_engine_for__a_compressed_cache_file_is_read_the_ordinary_way(tiny, cached):
+    """A cache file that cannot be mapped (its members compressed) still loads, checked as
+    any other."""
+    path, clean = cached
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    index = load_index(path, 8, n_units=len(tiny.units))
+    assert index is not None and index.root.flags.writeable  # read, not mapped
+    _same(tiny, clean, path)

@@ -263,13 +263,14 @@ class BoundaryIndex:
 
     def warm_ahead(self) -> None:
         """Have the helper thread load, now, what a check of many points needs whatever its
-        points are: the locating engine, then the land borders' line set. Called when the
-        boundaries are loaded while a large claims file is still being read (1,000,000 rows:
-        the read ends about 0.1 s later), so that the first batch finds them built or under
-        way; the first batch builds the region lines itself, which it needs first."""
+        points are: the locating engine, the land borders' line set, then the line set of
+        every border. Called when the boundaries are loaded while a large claims file is still
+        being read (1,000,000 rows: the read ends about 0.1 s later), so that the first batch
+        finds them built or under way (it builds one the helper has not reached itself)."""
         if not self._engine_ready:
             build_ahead(self._engine)
         build_ahead(self.land_lines)
+        build_ahead(self.any_lines)
 
     def _locate_exact(self, lon, lat):
         """Candidate units by the plain predicate, plus the coastal band (as the engine does)."""

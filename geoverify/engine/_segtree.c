@@ -471,6 +471,7 @@ static int SegTree_init(SegTree *self, PyObject *args, PyObject *kwds)
     int ok = bld.items != NULL;
     int32_t count = 0;
     if (ok) {
+        Py_BEGIN_ALLOW_THREADS  /* the buffers are held: nothing here touches Python */
         for (int32_t i = 0; i < n; i++) {
             int joined = next[i] && i + 1 < n;  /* a segment never runs past the last vertex */
             int prev = i > 0 && next[i - 1];
@@ -482,6 +483,7 @@ static int SegTree_init(SegTree *self, PyObject *args, PyObject *kwds)
                 it->m[d] = (float)(0.5 * (X[3 * (size_t)i + d] + X[3 * (size_t)e + d]));
             it->v = i;
         }
+        Py_END_ALLOW_THREADS
     }
     self->n = count;
     if (ok && count > 0) {

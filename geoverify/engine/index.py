@@ -164,6 +164,7 @@ class BoundaryIndex:
         self._tree = None
         self._geoms = None  # the set's UnitGeometry, on first use
         self._waters = None  # STRtree over the territorial waters, for few points
+        self._water_code_array = None
         self._sea_cells: dict[tuple, tuple | None] = {}  # see _sea_disputes
         self._enclosing: dict[str, str] | None = None  # see enclosing_regions
         self._lock = threading.RLock()
@@ -314,12 +315,20 @@ class BoundaryIndex:
                     multi[i] = near
         return unit, multi, offshore
 
+    def _water_codes(self) -> np.ndarray:
+        """The territorial waters' codes as an object array (made once: each batch took its
+        own copy of the column, Python strings and all, holding the GIL)."""
+        codes = self._water_code_array
+        if codes is None:
+            codes = self._water_code_array = self.bset.waters["code"].to_numpy(dtype=object)
+        return codes
+
     def _territorial_waters(self, lon, lat) -> np.ndarray:
         """Codes (``A|B`` where they overlap) of the territorial waters holding each point."""
         out = np.full(len(lon), None, dtype=object)
         if len(lon) == 0 or getattr(self.bset, "waters", None) is None:
             return out
-        codes = self.bset.waters["code"].to_numpy(dtype=object)
+        codes = self._water_codes()
         if len(lon) >= ENGINE_MIN_POINTS:
             with self._lock:
                 eng = quadtree.engine_for(self.bset, layer="waters")

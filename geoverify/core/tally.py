@@ -257,8 +257,14 @@ class Tally:
         n = len(columns["row"])
         if n == 0:
             return
+        clip = _arrow(columns["clip"], n)
+        # the clips in order of first appearance (a null clip is one of them) and each row's
+        # clip as a number: one hash pass, for the row counts and the frame ids below
+        enc = pc.dictionary_encode(clip, null_encoding="encode")
+        keys = enc.dictionary.to_pylist()
+        clip_no = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
         t = pa.table({
-            "clip": _arrow(columns["clip"], n),
+            "clip": clip,
             "country": _arrow(columns["country_code"], n),
             "country_name": _arrow(columns["country_name"], n),
             "adm1": _arrow(columns["adm1_code"], n),
@@ -268,16 +274,12 @@ class Tally:
             "claimed": _arrow(columns["claimed"], n),
             "frame": _arrow(columns["frame"], n),
         })
-        part: dict[Any, _Clip] = {}
-        for k in pc.unique(t.column("clip")).to_pylist():  # order of first appearance
-            part[k] = _Clip()
-        for k, c in _groups(t, ["clip"]):
+        part: dict[Any, _Clip] = {k: _Clip() for k in keys}
+        for k, c in zip(keys, np.bincount(clip_no, minlength=len(keys)).tolist()):
             part[k].counts.rows = c
-        for col, attr in (("country", "by_country"), ("adm1", "by_adm1"),
-                          ("verdict", "by_verdict")):
-            for k, v, c in _groups(t, ["clip", col]):
-                if v is not None:
-                    _add_one(getattr(part[k].counts, attr), v, c)
+        for k, v, c in _groups(t, ["clip", "verdict"]):
+            if v is not None:
+                _add_one(part[k].counts.by_verdict, v, c)
         if t.column("role").null_count < n:
             for k, r, c in _groups(t, ["clip", "role"]):
                 if r is not None:
@@ -287,14 +289,20 @@ class Tally:
                 for k, r, v, c in _groups(t, ["clip", "role", col]):
                     if r is not None and v is not None:
                         _add_one(getattr(part[k].roles[r], attr), v, c)
-        # places: the region, else the country; labelled "name (country)"
+        # places: the region, else the country; labelled "name (country)". The counts by
+        # country and by region come from the same groups: a clip's countries (regions) are met
+        # in the order of their first rows, as a group by (clip, country) would list them
         for k, cc, a, a_name, c_name, c in _groups(
                 t, ["clip", "country", "adm1", "adm1_name", "country_name"]):
+            p = part[k]
+            if cc is not None:
+                _add_one(p.counts.by_country, cc, c)
+            if a is not None:
+                _add_one(p.counts.by_adm1, a, c)
             place = a if a is not None else cc
             if place is None:
                 continue
             code = cc if cc is not None else str(a).split("-")[0]  # a region on a border
-            p = part[k]
             _add_one(p.places, place, c)
             p.labels.setdefault(place, f"{a_name if a is not None else c_name} ({code})")
         claims = t.filter(pc.is_valid(t.column("claimed")))
@@ -302,16 +310,15 @@ class Tally:
             for k, v, _ in _groups(claims, ["clip", "claimed"]):
                 if len(part[k].claimed) < 2:
                     part[k].claimed.append(v)
-        frames = t.filter(pc.is_valid(t.column("frame")))
-        if len(frames):
+        frame = t.column("frame").combine_chunks()
+        has_frame = pc.is_valid(frame)
+        if has_frame.true_count:
             # distinct frame ids per clip, as hashes: one vectorised hash for the batch, then
             # one sort (per-clip calls cost seconds with tens of thousands of clips)
-            keys = list(part)
-            # (a null clip matches the null key: index_in does not skip nulls by default)
-            code = np.asarray(pc.index_in(frames.column("clip"), value_set=pa.array(
-                keys, type=pa.string())).to_numpy(zero_copy_only=False), dtype=np.int64)
+            with_frame = np.asarray(has_frame.to_numpy(zero_copy_only=False), dtype=bool)
+            code = clip_no[with_frame]
             n_rows = np.bincount(code, minlength=len(keys))
-            h = hash_texts(frames.column("frame"))
+            h = hash_texts(frame.filter(has_frame))
             order = np.lexsort((h, code))
             code, h = code[order], h[order]
             first = np.ones(len(h), dtype=bool)

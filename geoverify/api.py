@@ -13,6 +13,7 @@ from geoverify.core.result import CheckResult, float_column, record_columns, tex
 from geoverify.core.table import claims_frame, normalise
 from geoverify.engine.index import ENGINE_MIN_POINTS, boundary_index
 from geoverify.errors import ClaimsFileError, ConfigError
+from geoverify.heap import gc_paused
 from geoverify.io.context import read_places, read_world, read_world_borders, regions_far
 from geoverify.io.table import raw_from_frame
 from geoverify.run.memory import check_raw, swapped_notes
@@ -262,6 +263,13 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
     folium.Map
         Write it with ``geoverify.render.render_html(m)``; in a notebook it displays inline.
     """
+    with gc_paused():  # the page is made of many small objects and lists
+        return _build_map(claims, boundaries=boundaries, title=title, cdn=cdn, tiles=tiles,
+                          tiles_attribution=tiles_attribution, **read_options)
+
+
+def _build_map(claims: Any, *, boundaries: Any, title: str | None, cdn: bool,
+               tiles: str | None, tiles_attribution: str | None, **read_options: Any):
     from geoverify.render import build_map as render_map
     from geoverify.render import check_tiles
     from geoverify.render._data import FrameColumns, coordinate_lists

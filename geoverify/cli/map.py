@@ -65,6 +65,7 @@ def map_cmd(claims, output, clip, title, cdn, tiles, tiles_attribution, input_fo
     """Draw the frames of FILE, coloured by verdict, with per-clip tallies, into one HTML page
     (or a static SVG/PNG/PDF figure for articles, by the suffix of -o)."""
     from geoverify.api import build_figure, build_map, check
+    from geoverify.heap import gc_paused
     from geoverify.io.writers import write_bytes_atomic, write_text_atomic
     from geoverify.render import render_html, save_figure
 
@@ -106,9 +107,11 @@ def map_cmd(claims, output, clip, title, cdn, tiles, tiles_attribution, input_fo
         write_bytes_atomic(output, buffer.getvalue(), overwrite=overwrite)
         what = f"figure of clip {clip!r}" if clip else "figure"
     else:
-        m = build_map(result, boundaries=boundaries, title=title or Path(str(claims)).name,
-                      cdn=cdn, tiles=tiles, tiles_attribution=tiles_attribution)
-        write_text_atomic(output, render_html(m), overwrite=overwrite)
+        with gc_paused():  # the page is made of many small objects and lists
+            m = build_map(result, boundaries=boundaries, title=title or Path(str(claims)).name,
+                          cdn=cdn, tiles=tiles, tiles_attribution=tiles_attribution)
+            page = render_html(m)
+        write_text_atomic(output, page, overwrite=overwrite)
         what = "map"
     if not quiet:
         clips = len(result.clips)

@@ -24,7 +24,7 @@ from geoverify.core.swap import swapped_groups
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
 from geoverify.gil import short_switch_interval
-from geoverify.heap import GiveBack
+from geoverify.heap import GiveBack, collect_young, gc_paused
 from geoverify.io.columns import describe_input
 from geoverify.io.table import raw_from_frame
 from geoverify.run.sink import FrameSink
@@ -181,6 +181,12 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
 
     With a ``sink``, each batch is encoded on its thread and written in order as soon as it
     is checked, and only its :func:`slim` part is kept and returned."""
+    with gc_paused():
+        return _check_frames(raw, ctx, first_row=first_row, batch_rows=batch_rows,
+                             progress=progress, sink=sink)
+
+
+def _check_frames(raw, ctx, *, first_row: int, batch_rows: int | None, progress, sink):
     n = len(raw.data)
     batch_rows = batch_rows or BATCH_ROWS
     workers = threads()
@@ -209,6 +215,7 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
             frames = kept
         out.append(frames)
         tally.merge(t)
+        collect_young()  # the cycles a batch left (automatic collection is paused)
         if release is not None:
             release()  # what the batch's full frames and their encoding used
         if progress is not None:

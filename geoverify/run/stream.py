@@ -30,7 +30,7 @@ from geoverify.core.batch import check_batch, context, settings_of
 from geoverify.core.table import normalise
 from geoverify.core.tally import Tally
 from geoverify.errors import ClaimsFileError, ConfigError
-from geoverify.heap import GiveBack
+from geoverify.heap import GiveBack, collect_young, gc_paused
 from geoverify.io import adapters
 from geoverify.io.claims import ascii_share_is_utf8, utf16_without_bom
 from geoverify.io.columns import (
@@ -220,7 +220,7 @@ def check_stream(path: str | Path, out_path: str | Path, *, out_format: str = "c
     release = GiveBack(TRIM_SLACK)
     try:
         with FrameSink(out_path, out_format, overwrite=overwrite, raw_text=raw_text) as sink, \
-                worker_pool(threads()) as pool:
+                worker_pool(threads()) as pool, gc_paused():
             pending: deque = deque()
             for raw in chunks:
                 raw = prepare(raw)
@@ -261,6 +261,7 @@ def _emit(done, sink: FrameSink, tally: Tally, progress, release) -> None:
     tally.merge(part)
     n = len(frames)
     del frames, encoded, done
+    collect_young()  # the cycles a block left (automatic collection is paused)
     release()  # memory stays that of the blocks in flight
     if progress is not None:
         progress(n)

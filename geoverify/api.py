@@ -38,8 +38,8 @@ WARM_BYTES = 1 << 20
 
 
 def _load_and_warm(boundaries: Any, claims: Any):
-    """The boundary set, and for a large claims input the engine and the land lines loading
-    on the helper thread (:meth:`~geoverify.engine.index.BoundaryIndex.warm_ahead`)."""
+    """The boundary set; for a large claims input, the engine and the line sets then load on
+    the helper thread (:meth:`~geoverify.engine.index.BoundaryIndex.warm_ahead`)."""
     bset = _load_boundaries(boundaries)
     if isinstance(claims, (str, Path)):
         try:
@@ -245,6 +245,7 @@ def _report_of(claims: Any, boundaries: Any, read_options: dict[str, Any]) -> di
     return checked.to_dict() if isinstance(checked, CheckResult) else checked
 
 
+@gc_paused()  # the page is made of many small objects and lists
 def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = None,
               cdn: bool = False, tiles: str | None = None, tiles_attribution: str | None = None,
               **read_options: Any):
@@ -263,13 +264,6 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
     folium.Map
         Write it with ``geoverify.render.render_html(m)``; in a notebook it displays inline.
     """
-    with gc_paused():  # the page is made of many small objects and lists
-        return _build_map(claims, boundaries=boundaries, title=title, cdn=cdn, tiles=tiles,
-                          tiles_attribution=tiles_attribution, **read_options)
-
-
-def _build_map(claims: Any, *, boundaries: Any, title: str | None, cdn: bool,
-               tiles: str | None, tiles_attribution: str | None, **read_options: Any):
     from geoverify.render import build_map as render_map
     from geoverify.render import check_tiles
     from geoverify.render._data import FrameColumns, coordinate_lists

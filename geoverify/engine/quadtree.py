@@ -753,12 +753,11 @@ def load_index(path: Path, depth: int, *, layer: str | None = None,
     try:
         try:  # mapped from the file (read-only views): no copy, no zipfile loop
             z = mapped_npz(path)
-            meta = json.loads(bytes(z["meta"]).decode("utf-8"))
-            arrays = {k: z[k] for k in _ARRAYS}
         except ValueError:  # a member it cannot map (compressed, say): read it all
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(bytes(z["meta"]).decode("utf-8"))
-                arrays = {k: z[k] for k in _ARRAYS}
+            with np.load(path, allow_pickle=False) as f:
+                z = {k: f[k] for k in ("meta", *_ARRAYS)}
+        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+        arrays = {k: z[k] for k in _ARRAYS}
         built_depth = meta.get("depth")
         if (meta.get("engine_version") != ENGINE_VERSION or not isinstance(built_depth, int)
                 or not 0 <= built_depth <= depth

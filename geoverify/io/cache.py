@@ -35,8 +35,9 @@ def mapped_npz(path: Path) -> dict:
     0.48 s beside a batch thread. Here each member's ``.npy`` header is read where the zip's
     local header says its data starts, and the array is a view of one ``mmap`` of the file.
     Raises ``ValueError`` for what it cannot map (not a zip, a compressed member, an object
-    array, a member that runs past its end): the caller reads such a file the ordinary way. The file
-    must not be truncated in place while the arrays live (caches are replaced by renaming).
+    array, a member that runs past its end): the caller reads such a file the ordinary way.
+    The file must not be truncated in place while the arrays live (caches are replaced by
+    renaming).
     """
     import mmap
     import struct
@@ -49,12 +50,9 @@ def mapped_npz(path: Path) -> dict:
         try:
             with zipfile.ZipFile(fh) as zf:
                 infos = zf.infolist()
-        except zipfile.BadZipFile as exc:
+        except zipfile.BadZipFile as exc:  # an empty file too
             raise ValueError(f"{path}: not a zip file ({exc})") from exc
-        size = os.fstat(fh.fileno()).st_size
-        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
-    if mm is None:
-        raise ValueError(f"{path}: empty file")
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     out = {}
     for info in infos:
         if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):

@@ -173,6 +173,7 @@ def batch_spans(n: int, batch_rows: int, workers: int) -> list[tuple[int, int]]:
     return spans
 
 
+@gc_paused()
 def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
                  progress: Callable[[int], None] | None = None,
                  sink: FrameSink | None = None) -> tuple[Frames, Tally]:
@@ -180,13 +181,8 @@ def check_frames(raw, ctx, *, first_row: int = 1, batch_rows: int | None = None,
     threads.
 
     With a ``sink``, each batch is encoded on its thread and written in order as soon as it
-    is checked, and only its :func:`slim` part is kept and returned."""
-    with gc_paused():
-        return _check_frames(raw, ctx, first_row=first_row, batch_rows=batch_rows,
-                             progress=progress, sink=sink)
-
-
-def _check_frames(raw, ctx, *, first_row: int, batch_rows: int | None, progress, sink):
+    is checked, and only its :func:`slim` part is kept and returned. Automatic garbage
+    collection is paused meanwhile (:func:`~geoverify.heap.gc_paused`)."""
     n = len(raw.data)
     batch_rows = batch_rows or BATCH_ROWS
     workers = threads()
@@ -228,12 +224,12 @@ def _check_frames(raw, ctx, *, first_row: int, batch_rows: int | None, progress,
     with short_switch_interval():
         # the first batch runs alone, but the helper thread loads and builds beside it
         take(one(spans[0]))
-    with short_switch_interval(), worker_pool(workers) as pool:
-        for done in pool.map(one, spans[1:]):
-            take(done)
-        # on a batch thread: its heap holds what the last batches freed, where the calling
-        # thread's would have to take fresh pages for the whole table
-        whole = pool.submit(concat_frames, out).result()
+        with worker_pool(workers) as pool:
+            for done in pool.map(one, spans[1:]):
+                take(done)
+            # on a batch thread: its heap holds what the last batches freed, where the
+            # calling thread's would have to take fresh pages for the whole table
+            whole = pool.submit(concat_frames, out).result()
     return whole, tally
 
 

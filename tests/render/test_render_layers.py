@@ -161,6 +161,33 @@ def test_frame_sequence__numbers_restart_per_clip() -> None:
     assert frame_sort_key("1:00:00") > frame_sort_key("59:59")
 
 
+def test_frame_sequence__on_arrays_equals_sorting_each_clip() -> None:
+    """The sequence is ranked on arrays; it equals sorting each clip's frames by
+    ``frame_sort_key`` with ties in input order, for any mix of values (numbers and their
+    text, timecodes, NaN, lists, dicts, None)."""
+    import random
+
+    from geoverify.render._data import sequence_in_clips
+
+    def by_sorting(values: list[Any], clips: list[int]) -> list[int]:
+        order = sorted(range(len(values)), key=lambda i: (clips[i], frame_sort_key(values[i]), i))
+        seq, last, position = [0] * len(values), None, 0
+        for i in order:
+            position = position + 1 if clips[i] == last else 1
+            last = clips[i]
+            seq[i] = position
+        return seq
+
+    rng = random.Random(3)
+    pool: list[Any] = ["00:00:15", "0:15", "15", "15.0", 15, 15.0, "1:00:00", "59:59", "b", "a",
+                       "", None, "nan", "inf", float("nan"), 1e300, [1], {"a": 1}, " 00:01 ", -2]
+    for _ in range(2000):
+        n = rng.randint(0, 30)
+        values = [rng.choice(pool) for _ in range(n)]
+        clips = [rng.randint(0, 3) for _ in range(n)]
+        assert sequence_in_clips(values, clips) == by_sorting(values, clips), (values, clips)
+
+
 def test_display_layers__tolerances_are_finer_than_the_verdicts() -> None:
     assert MID_TOLERANCE_DEG * 111_000 < 150  # metres; the exact zone covers every frame
 

@@ -184,8 +184,8 @@ def _control_layer(control: Any):
 WHOLE = ("whole",)
 
 
-def _display_layers(report: dict[str, Any], bset, extent: Any = WHOLE) -> dict[str, Any]:
-    """The boundary layers of ``bset`` a map of ``report`` draws from (cut in the renderer).
+def _display_layers(bset, extent: Any = WHOLE) -> dict[str, Any]:
+    """The boundary layers of ``bset`` a map draws from (cut in the renderer).
 
     Regions (``units`` of level adm1), countries without regions (level
     country) and the land borders between countries, as GeoDataFrames, plus
@@ -266,9 +266,9 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
     """
     from geoverify.render import build_map as render_map
     from geoverify.render import check_tiles
+    from geoverify.render._cutting import LayerCutting, country_claim_codes
     from geoverify.render._data import FrameColumns, coordinate_lists
     from geoverify.render._layers import context_extent
-    from geoverify.render._map import LayerCutting, country_claim_codes
 
     checked = _checked(claims, boundaries, read_options)
     bset = _load_boundaries(boundaries)
@@ -276,18 +276,18 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
         columns = FrameColumns.of_report(checked)
         lat, lon = columns.coordinates()
         extent = context_extent([v for v in lon if v is not None], [v for v in lat if v is not None])
-        return render_map(checked, **_display_layers(checked, bset, extent), title=title, cdn=cdn,
+        return render_map(checked, **_display_layers(bset, extent), title=title, cdn=cdn,
                           tiles=tiles, tiles_attribution=tiles_attribution, columns=columns)
     check_tiles(tiles, tiles_attribution)
-    # the boundary layers are cut on a thread of their own from here on, while the frame
-    # columns are gathered and packed (100,000 frames: about 3 s of Python)
-    report = {**checked.header(), "clips": checked.clips.to_dict("records")}
+    # the boundary layers are cut on a thread of their own from here on (mostly GEOS, which
+    # releases the GIL), while this one gathers and packs the frame columns (100,000 frames:
+    # about 3 s of Python); folium and branca (0.25 s to import) are loaded by then, not before
     table = checked.table
     lat, lon = coordinate_lists(float_column(table, "lat"), float_column(table, "lon"))
     located_lon = [v for v in lon if v is not None]
     located_lat = [v for v in lat if v is not None]
     extent = context_extent(located_lon, located_lat)
-    layers = _display_layers(report, bset, extent)
+    layers = _display_layers(bset, extent)
     outline = country_claim_codes(text_column(table, "claim_level"),
                                   text_column(table, "claim_code"))
     cutting = LayerCutting(located_lon, located_lat, outline,
@@ -295,6 +295,7 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
                                                      "world_borders", "country_names")},
                            far_base_tolerance=layers.get("far_base_tolerance"))
     try:
+        report = {**checked.header(), "clips": checked.clips.to_dict("records")}
         # the page packs the frame columns directly: no dict per frame (100,000 frames: ~15 s)
         columns = FrameColumns.of_fields(*record_columns(checked.table, shared=True),
                                          coordinates=(lat, lon))
@@ -326,7 +327,7 @@ def build_figure(claims: Any, *, boundaries: Any = "embedded", clip: str | None 
     from geoverify.render import build_figure as render_figure
 
     report = _report_of(claims, boundaries, read_options)
-    layers = _display_layers(report, _load_boundaries(boundaries))
+    layers = _display_layers(_load_boundaries(boundaries))
     return render_figure(report, **layers, clip=clip, title=title)
 
 

@@ -103,7 +103,7 @@ def build_map(
         as one coverage, as ``geoverify.build_map`` passes the embedded set's): the tolerance
         they were simplified at. The far tier is then taken from them.
     cutting
-        A :class:`geoverify.render._map.LayerCutting` already started for these frames and
+        A :class:`geoverify.render._cutting.LayerCutting` already started for these frames and
         layers (``geoverify.build_map`` starts it as soon as the frames are located); the
         boundary arguments are then not used.
 

@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 import folium
 from branca.element import Element, Figure, MacroElement
 
-from geoverify.gil import short_switch_interval
 from geoverify.render import _assets, _html, _style
 from geoverify.render._clock import map_build_time
+from geoverify.render._cutting import LayerCutting, country_claims, located_points
 from geoverify.render._data import FrameColumns, json_for_script, pack_frames
-from geoverify.render._layers import display_layers
 
 if TYPE_CHECKING:  # pragma: no cover
     from geopandas import GeoDataFrame
@@ -132,29 +131,20 @@ def _style_payload() -> dict[str, Any]:
     }
 
 
-def _country_claims(claims: list[Any]) -> list[str]:
-    """Codes of the countries some frame claims as a whole (their outline is drawn), from the
-    frames' claim objects."""
-    pairs = [(c.get("level"), c.get("code")) for c in claims if isinstance(c, Mapping)]
-    return country_claim_codes([p[0] for p in pairs], [p[1] for p in pairs])
-
-
-def country_claim_codes(levels: list[Any], codes: list[Any]) -> list[str]:
-    """Codes of the countries claimed as a whole, from the claims' levels and codes."""
-    return sorted({str(code) for level, code in zip(levels, codes)
-                   if level in ("adm0", "country") and code})
-
-
 class DataWriter:
     """The page's data: JSON, gzip-compressed (no timestamp: reproducible), base64.
 
-    The JSON is written in pieces (``write``) and compressed at :meth:`close`, as one gzip
-    member: a fixed header (mtime 0, OS 255, whichever Python runs), one raw deflate stream,
-    CRC-32 and size. The deflate stream is made of pieces of :data:`CHUNK` bytes of text,
-    compressed side by side on two threads (zlib releases the GIL), each primed with the 32 KB
-    of text before it (so it refers back into it as one stream would) and ended with a sync
-    flush, the last one finished: one valid stream, whose bytes depend on the text only, not
-    on how it was written. 100,000 frames (44 MB of text): 0.6 s instead of 1.1 s, 1 KB more.
+    The JSON is written in pieces (``write``) and compressed as one gzip member: a fixed header
+    (mtime 0, OS 255, whichever Python runs), one raw deflate stream, CRC-32 and size. The
+    deflate stream is made of pieces of :data:`CHUNK` bytes of text, compressed side by side on
+    two threads (zlib releases the GIL), each primed with the 32 KB of text before it (so it
+    refers back into it as one stream would) and ended with a sync flush, the last one
+    finished: one valid stream, whose bytes depend on the text only, not on how it was written.
+    100,000 frames (44 MB of text): 0.6 s instead of 1.1 s, 1 KB more.
+
+    A piece is compressed as soon as text beyond its end has been written, while the caller
+    encodes the rest of the JSON; :meth:`close` compresses the last one and waits for the
+    others. A context manager: leaving it without :meth:`close` stops the threads.
 
     zlib's default level 6: for the 44 MB of data of a 100,000-frame page it takes 1.7 s
     where level 9 takes 6.5 s, for a page 3 % larger (9.9 MB instead of 9.5 MB)."""
@@ -166,109 +156,99 @@ class DataWriter:
     WINDOW = 32 << 10
 
     def __init__(self) -> None:
-        self._raw: list[bytes] = []
+        self._text = bytearray()
+        self._crc = 0
+        self._pieces: list[Any] = []  # futures, then the last piece's bytes
+        self._pool: ThreadPoolExecutor | None = None
 
     def write(self, text: str) -> None:
-        self._raw.append(text.encode("utf-8"))
+        raw = text.encode("utf-8")
+        self._crc = zlib.crc32(raw, self._crc)
+        self._text += raw
+        # every piece that ends before the text does is not the last one: it can be compressed
+        while len(self._text) > (len(self._pieces) + 1) * self.CHUNK:
+            start = len(self._pieces) * self.CHUNK
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="geoverify-deflate")
+            with memoryview(self._text) as view:
+                primer = bytes(view[max(0, start - self.WINDOW):start])
+                body = bytes(view[start:start + self.CHUNK])
+            self._pieces.append(self._pool.submit(self._deflate, primer, body, False))
+
+    def _deflate(self, primer: bytes, body: bytes, last: bool) -> bytes:
+        deflate = (zlib.compressobj(self.LEVEL, zlib.DEFLATED, -15, zdict=primer) if primer
+                   else zlib.compressobj(self.LEVEL, zlib.DEFLATED, -15))
+        out = deflate.compress(body)
+        return out + deflate.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
     def close(self) -> str:
-        data = b"".join(self._raw)
-        self._raw = [data]
-        view = memoryview(data)
-        starts = list(range(0, len(data), self.CHUNK)) or [0]
-
-        def piece(start: int) -> bytes:
-            end = min(start + self.CHUNK, len(data))
-            primer = data[max(0, start - self.WINDOW):start]
-            deflate = (zlib.compressobj(self.LEVEL, zlib.DEFLATED, -15, zdict=primer) if primer
-                       else zlib.compressobj(self.LEVEL, zlib.DEFLATED, -15))
-            out = deflate.compress(view[start:end])
-            return out + deflate.flush(zlib.Z_FINISH if end == len(data) else zlib.Z_SYNC_FLUSH)
-
-        if len(starts) > 1:
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                pieces = list(pool.map(piece, starts))
-        else:
-            pieces = [piece(0)]
+        """The data as base64 text (once: the writer is used up)."""
+        size = len(self._text)
+        start = len(self._pieces) * self.CHUNK
+        with memoryview(self._text) as view:
+            last = self._deflate(bytes(view[max(0, start - self.WINDOW):start]),
+                                 bytes(view[start:]), True)
+        self._text = bytearray()
+        try:
+            pieces = [f.result() for f in self._pieces] + [last]
+        finally:
+            self._stop()
         # magic, deflate, no flags, mtime 0, no extra flags (level 6), OS unknown (255)
         header = b"\x1f\x8b\x08\x00" + struct.pack("<L", 0) + b"\x00\xff"
-        trailer = struct.pack("<LL", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+        trailer = struct.pack("<LL", self._crc, size & 0xFFFFFFFF)
         return base64.b64encode(b"".join([header, *pieces, trailer])).decode("ascii")
+
+    def _stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pieces = []
+
+    def __enter__(self) -> DataWriter:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop()
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def write_json(writer: DataWriter, value: Any, *, depth: int = 1, close: bool = True) -> None:
+    """Write ``_json(value)`` to ``writer`` in pieces: the members of objects and arrays down to
+    ``depth`` levels one at a time (the text is the same). ``close=False`` leaves the outermost
+    object or array open, for more members."""
+    if depth > 0 and isinstance(value, dict) and all(type(k) is str for k in value):  # noqa: E721
+        writer.write("{")
+        for i, (key, item) in enumerate(value.items()):
+            writer.write(("," if i else "") + _json(key) + ":")
+            write_json(writer, item, depth=depth - 1)
+        if close:
+            writer.write("}")
+    elif depth > 0 and isinstance(value, list):
+        writer.write("[")
+        for i, item in enumerate(value):
+            if i:
+                writer.write(",")
+            write_json(writer, item, depth=depth - 1)
+        if close:
+            writer.write("]")
+    else:
+        text = _json(value)
+        writer.write(text if close else text[:-1])
+
+
 def encode_data(data: Mapping[str, Any]) -> str:
     """The page's data (see :class:`DataWriter`) of one JSON object."""
-    writer = DataWriter()
-    writer.write(_json(data))
-    return writer.close()
+    with DataWriter() as writer:
+        writer.write(_json(data))
+        return writer.close()
 
 
 def decode_data(text: str) -> dict[str, Any]:
     """Inverse of :func:`encode_data` (for tests and tools)."""
     return json.loads(gzip.decompress(base64.b64decode(text)).decode("utf-8"))
-
-
-#: The interpreter's switch interval (seconds) while the frames are packed and the layers cut
-#: side by side (see :func:`build_map`).
-GIL_SWITCH_S = 1e-4
-
-
-class LayerCutting:
-    """The boundary layers of a page, cut on a thread of their own from the moment the frames'
-    coordinates are known (see :func:`build_map`), under a short switch interval
-    (:data:`GIL_SWITCH_S`) until :meth:`result` or :meth:`close`; a context manager.
-
-    ``lon``/``lat`` are the located frames, ``outline_codes`` the countries claimed as a whole,
-    the rest as :func:`~geoverify.render._layers.display_layers` takes them.
-    """
-
-    def __init__(self, lon: list[float], lat: list[float], outline_codes: list[str], *,
-                 adm0: Any = None, adm1: Any = None, borders: Any = None, places: Any = None,
-                 world: Any = None, world_borders: Any = None,
-                 country_names: Mapping[str, str] | None = None,
-                 far_base_tolerance: float | None = None) -> None:
-        self._switch = short_switch_interval(GIL_SWITCH_S)
-        self._switch.__enter__()
-        self._pool = ThreadPoolExecutor(max_workers=1)
-        try:
-            self._future = self._pool.submit(
-                display_layers, lon, lat, adm0=adm0, adm1=adm1, borders=borders, places=places,
-                fills=_style.COUNTRY_FILLS, outline_codes=outline_codes, world=world,
-                world_borders=world_borders, country_names=dict(country_names or {}),
-                far_base_tolerance=far_base_tolerance)
-        except BaseException:
-            self.close()
-            raise
-
-    def result(self) -> dict[str, Any]:
-        """The layers (waits for them); the switch interval is restored."""
-        try:
-            return self._future.result()
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Wait for the thread and restore the switch interval (idempotent)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-            self._switch.__exit__(None, None, None)
-
-    def __enter__(self) -> LayerCutting:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-
-def located_points(cols: FrameColumns) -> tuple[list[float], list[float]]:
-    """Longitudes and latitudes of the located frames (6 decimals, as the page stores them)."""
-    lat_col, lon_col = cols.coordinates()
-    return [v for v in lon_col if v is not None], [v for v in lat_col if v is not None]
 
 
 def build_map(
@@ -306,31 +286,32 @@ def build_map(
     # ``geoverify.build_map`` starts the cutting itself (``cutting``), as soon as the check
     # has located the frames, before their columns are gathered for packing.
     if cutting is None:
-        cutting = LayerCutting(located_lon, located_lat, _country_claims(cols.get("claim")),
+        cutting = LayerCutting(located_lon, located_lat, country_claims(cols.get("claim")),
                                adm0=adm0, adm1=adm1, borders=borders, places=places, world=world,
                                world_borders=world_borders, country_names=country_names,
                                far_base_tolerance=far_base_tolerance)
-    with cutting:
+    with cutting, DataWriter() as writer:
         packed = pack_frames(result, cols)
-        # the data is one object: the packed frames' keys, then "geo" and the page's settings
-        writer = DataWriter()
-        writer.write(_json(packed)[:-1])
+        # the data is one object: the packed frames' keys, then "geo" and the page's settings;
+        # written a column at a time, so that its first pieces are compressed while the rest
+        # is encoded
+        write_json(writer, packed, depth=2, close=False)
         geo = cutting.result()
-
-    boundaries = [b for b in result.get("boundaries") or [] if isinstance(b, Mapping)]
-    credits = [_html.esc(b.get("attribution")) for b in boundaries if b.get("attribution")]
-    if context_attribution and geo["places"]:
-        credits.append(_html.esc(context_attribution))
-    attribution = " | ".join(dict.fromkeys(credits))
-    settings = {
-        "geo": geo,
-        "style": _style_payload(),
-        # Escaped in Python; Leaflet inserts attributions as HTML.
-        "attributionHtml": attribution or None,
-        "noClipName": _html.NO_CLIP,
-        "hasTiles": bool(tiles),
-    }
-    writer.write("," + _json(settings)[1:])  # packed's "{...", then these keys and the "}"
+        boundaries = [b for b in result.get("boundaries") or [] if isinstance(b, Mapping)]
+        credits = [_html.esc(b.get("attribution")) for b in boundaries if b.get("attribution")]
+        if context_attribution and geo["places"]:
+            credits.append(_html.esc(context_attribution))
+        attribution = " | ".join(dict.fromkeys(credits))
+        settings = {
+            "geo": geo,
+            "style": _style_payload(),
+            # Escaped in Python; Leaflet inserts attributions as HTML.
+            "attributionHtml": attribution or None,
+            "noClipName": _html.NO_CLIP,
+            "hasTiles": bool(tiles),
+        }
+        writer.write("," + _json(settings)[1:])  # packed's "{...", then these keys and the "}"
+        data_text = writer.close()
 
     view = packed.get("view")
     if view is None:
@@ -386,7 +367,7 @@ def build_map(
                 context_note=context_attribution if geo["places"] else None,
             ),
             f'<script type="application/octet-stream" id="{DATA_ELEMENT_ID}" data-encoding="gzip+base64">'
-            f"{writer.close()}</script>",
+            f"{data_text}</script>",
         ]
     )
     m.add_child(_EvidenceLayer(head, body), name="evidence")

@@ -140,8 +140,36 @@ def test_data_writer__bytes_depend_on_the_text_only_and_inflate_to_it(
             writer.write(text[a:b])
         assert writer.close() == pieces
     assert decode_data(pieces) == value
+    # pieces are compressed while the text is written: writes that end exactly on a piece's
+    # end, and a text whose length is a whole number of pieces (its last piece is finished)
+    chunk = DataWriter.CHUNK
+    for size in (3 * chunk, 3 * chunk + 1, 3 * chunk - 1):
+        exact = raw[:size].decode("utf-8", errors="ignore")
+        reference = DataWriter()
+        reference.write(exact)
+        expected = reference.close()
+        writer = DataWriter()
+        for a in range(0, len(exact), chunk):
+            writer.write(exact[a:a + chunk])
+        writer.write("")
+        assert writer.close() == expected
+        assert gzip.decompress(base64.b64decode(expected)) == exact.encode("utf-8")
     empty = DataWriter()
     assert gzip.decompress(base64.b64decode(empty.close())) == b""
+
+
+def test_data_writer__left_without_close_stops_its_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from geoverify.render._map import DataWriter
+
+    monkeypatch.setattr(DataWriter, "CHUNK", 1_000)
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="stopped"), DataWriter() as writer:
+        writer.write("x" * 10_000)  # nine pieces handed to the threads
+        assert threading.active_count() > before
+        raise RuntimeError("stopped")
+    assert threading.active_count() == before
 
 
 def test_distances__on_arrays_equal_value_by_value_rounding_ties_included() -> None:

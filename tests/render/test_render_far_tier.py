@@ -134,15 +134,15 @@ def test_a_map_makes_only_the_units_of_its_box() -> None:
 
     bset = load_embedded.__wrapped__()  # a fresh set: nothing made yet
     box = (30.0, 46.0, 42.0, 54.0)
-    picked = api._display_layers({}, bset, box)
+    picked = api._display_layers(bset, box)
     made = bset.unit_geometry.made_count()
     assert "units" not in bset.__dict__ and 0 < made < len(bset.unit_geometry) // 4
     assert picked["far_base_tolerance"] == FAR_TOLERANCE_DEG
     assert "far" in picked["adm1"].columns
-    nothing = api._display_layers({}, bset, None)  # no located frame: no unit
+    nothing = api._display_layers(bset, None)  # no located frame: no unit
     assert len(nothing["adm1"]) == 0 and len(nothing["adm0"]) == 0
     assert bset.unit_geometry.made_count() == made
-    everything = api._display_layers({}, bset)  # the whole units layer, no far tier
+    everything = api._display_layers(bset)  # the whole units layer, no far tier
     assert "far_base_tolerance" not in everything
     area = shapely.box(*box)
     for key in ("adm1", "adm0"):

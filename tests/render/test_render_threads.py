@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from geoverify.render import _map
+from geoverify.render import _cutting, _map
 
 
 def _report():
@@ -17,15 +17,15 @@ def _report():
 def test_switch_interval_is_short_while_cutting_and_restored(monkeypatch) -> None:
     before = sys.getswitchinterval()
     seen = []
-    real = _map.display_layers
+    real = _cutting.display_layers
 
     def spy(*args, **kwargs):
         seen.append(sys.getswitchinterval())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_map, "display_layers", spy)
+    monkeypatch.setattr(_cutting, "display_layers", spy)
     _map.build_map(_report())
-    assert seen == [pytest.approx(_map.GIL_SWITCH_S)]
+    assert seen == [pytest.approx(_cutting.GIL_SWITCH_S)]
     assert sys.getswitchinterval() == pytest.approx(before)
 
 
@@ -35,7 +35,7 @@ def test_switch_interval_restored_when_cutting_fails(monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("cutting failed")
 
-    monkeypatch.setattr(_map, "display_layers", broken)
+    monkeypatch.setattr(_cutting, "display_layers", broken)
     with pytest.raises(RuntimeError, match="cutting failed"):
         _map.build_map(_report())
     assert sys.getswitchinterval() == pytest.approx(before)
@@ -53,7 +53,7 @@ def test_cutting_started_early_is_closed_when_packing_fails(monkeypatch) -> None
     threads = threading.active_count()
 
     def broken(*args, **kwargs):
-        assert sys.getswitchinterval() == pytest.approx(_map.GIL_SWITCH_S)
+        assert sys.getswitchinterval() == pytest.approx(_cutting.GIL_SWITCH_S)
         raise RuntimeError("packing failed")
 
     monkeypatch.setattr(api, "record_columns", broken)

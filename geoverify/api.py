@@ -295,7 +295,12 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
                                                      "world_borders", "country_names")},
                            far_base_tolerance=layers.get("far_base_tolerance"))
     try:
-        report = {**checked.header(), "clips": checked.clips.to_dict("records")}
+        # the page reads each clip's name and summary (36,000 clips: 0.01 s, the whole
+        # records 0.26 s)
+        clips = checked.clips
+        report = {**checked.header(),
+                  "clips": [{"clip": c, "summary": s}
+                            for c, s in zip(clips["clip"].tolist(), clips["summary"].tolist())]}
         # the page packs the frame columns directly: no dict per frame (100,000 frames: ~15 s)
         columns = FrameColumns.of_fields(*record_columns(checked.table, shared=True),
                                          coordinates=(lat, lon))

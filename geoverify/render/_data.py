@@ -21,6 +21,7 @@ The frames are embedded once, column by column (``columns[name]``):
 from __future__ import annotations
 
 import json
+import json.encoder
 import math
 import re
 from collections import Counter
@@ -104,14 +105,26 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, (bool, int, float)):
         return json.dumps(value)
     try:
-        return _TEXT_JSON.encode(value)
-    except (TypeError, ValueError):
+        return _text_json(value)
+    except (TypeError, ValueError, RecursionError):  # a circular value: its str()
         return str(value)
 
 
 #: ``json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)``, made once (a frame's
 #: object values, 60,000 of them on a large page, each made its own encoder)
 _TEXT_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+#: The same by the compiled encoder alone, made once: ``JSONEncoder.encode`` makes one for
+#: every value (56,850 objects of a 100,000-frame page: 0.17 s, 0.09 s this way). Without the
+#: check for cycles (one encoder serves every thread): a cycle ends in RecursionError.
+_TEXT_C = (json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring, None, ": ", ", ",
+                                       True, False, True)
+           if json.encoder.c_make_encoder is not None else None)
+
+
+def _text_json(value: Any) -> str:
+    if _TEXT_C is None:
+        return _TEXT_JSON.encode(value)
+    return "".join(_TEXT_C(value, 0))
 
 
 def as_number(value: Any, ndigits: int) -> float | None:

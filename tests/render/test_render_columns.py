@@ -207,3 +207,31 @@ def test_record_columns__shared_dicts_hold_the_same_values(tmp_path: Path, which
     for name in ("country", "adm1", "waters", "disputed", "claim"):
         distinct = {repr(v) for v in shared[name] if v is not None}
         assert len({id(v) for v in shared[name] if v is not None}) == len(distinct), name
+
+
+def test_as_text__objects_as_json_dumps_writes_them_cycles_as_str() -> None:
+    """Object values shown as text (a frame field the page does not know, an extra column
+    holding a dict) are the JSON that json.dumps writes with sorted keys; a value JSON cannot
+    write is its str(), cycles included."""
+    import json
+
+    from geoverify.render._data import as_text
+
+    def reference(value):
+        try:
+            return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            return str(value)
+
+    values = [{"distance_m": 15418.0, "band_m": 3000.1, "line": "UA-09|UA-14"},
+              {"b": [1, 2.5, None, True], "a": {"é": "<\u2028>\"\\"}}, [float("nan"), float("inf")],
+              {"when": {1, 2}}, {1: "x", "a": "y"}, (1, "t"), {"bytes": b"\x00"}, []]
+    for value in values:
+        assert as_text(value) == reference(value)
+    loop: dict = {}
+    loop["self"] = loop
+    assert as_text(loop) == str(loop) == "{'self': {...}}"
+    chain: list = []
+    chain.append(chain)
+    assert as_text(chain) == "[[...]]"
+    assert as_text({"after": "a cycle"}) == '{"after": "a cycle"}'

@@ -302,7 +302,7 @@ def build_map(claims: Any, *, boundaries: Any = "embedded", title: str | None = 
                   "clips": [{"clip": c, "summary": s}
                             for c, s in zip(clips["clip"].tolist(), clips["summary"].tolist())]}
         # the page packs the frame columns directly: no dict per frame (100,000 frames: ~15 s)
-        columns = FrameColumns.of_fields(*record_columns(checked.table, shared=True),
+        columns = FrameColumns.of_fields(*record_columns(checked.table, shared=True, arrow=True),
                                          coordinates=(lat, lon))
         return render_map(report, **layers, title=title, cdn=cdn, tiles=tiles,
                           tiles_attribution=tiles_attribution, columns=columns, cutting=cutting)

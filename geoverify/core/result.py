@@ -157,7 +157,8 @@ def finding_lists(findings: pd.DataFrame, n: int, *, value: bool = False) -> lis
 
 
 def record_columns(frames: Frames, start: int = 0, stop: int | None = None, *,
-                   shared: bool = False) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+                   shared: bool = False, arrow: bool = False
+                   ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
     """The JSON report's frame fields as lists, for rows ``start:stop`` of the batch.
 
     Returns ``(fields, extra)``: ``fields`` maps every name of :data:`FRAME_FIELDS` but
@@ -165,7 +166,10 @@ def record_columns(frames: Frames, start: int = 0, stop: int | None = None, *,
     ``extra`` maps each other column of the input to its values. The map page packs these
     lists directly, so 100,000 frames are never made into 100,000 dicts. With ``shared``, the
     frames with the same country, region, waters, disputed status or claim share one dict of
-    it (for readers that do not change them).
+    it (for readers that do not change them). With ``arrow``, the plain text fields that the
+    table holds as Arrow arrays (:data:`ARROW_TEXT_FIELDS`) and the other columns of the input
+    are given as Arrow string arrays (the same values), not lists: the page codes them on the
+    arrays, without a Python string per frame.
     """
     n = len(frames)
     stop = n if stop is None else min(stop, n)
@@ -175,6 +179,8 @@ def record_columns(frames: Frames, start: int = 0, stop: int | None = None, *,
     def col(name):
         v = c[name]
         if isinstance(v, (pa.Array, pa.ChunkedArray)):
+            if arrow and name in ARROW_TEXT_FIELDS and _is_text(v):
+                return _string_array(v.slice(start, m))
             return v.slice(start, m).to_pylist()
         return _pylist(np.asarray(v)[start:stop])
 
@@ -214,8 +220,26 @@ def record_columns(frames: Frames, start: int = 0, stop: int | None = None, *,
         "date": L["date"], "precision_m": num("precision_m", 3), "role": L["role"],
         "controlled_by": L["controlled_by"],
     }
-    extra = {k: v.slice(start, m).to_pylist() for k, v in frames.extra.items()}
+    extra = {k: _string_array(v.slice(start, m)) if arrow and _is_text(v)
+             else v.slice(start, m).to_pylist() for k, v in frames.extra.items()}
     return fields, extra
+
+
+#: The frame fields :func:`record_columns` gives as Arrow arrays with ``arrow`` (when the
+#: table holds them as Arrow text): text shown as it is, used in no object of the report.
+ARROW_TEXT_FIELDS = frozenset(("id", "clip", "frame", "coordinates_text", "notation", "claimed",
+                               "source", "date", "role"))
+
+
+def _is_text(values) -> bool:
+    """An Arrow column of text (not numbers: their text in Arrow is not Python's)."""
+    return isinstance(values, (pa.Array, pa.ChunkedArray)) and (
+        pa.types.is_string(values.type) or pa.types.is_large_string(values.type))
+
+
+def _string_array(values) -> pa.Array:
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return values if values.type == pa.string() else values.cast(pa.string())
 
 
 def iter_records(frames: Frames, start: int = 0, stop: int | None = None

@@ -85,6 +85,10 @@ def test_pack_frames__columns_give_the_same_data_as_the_report_dicts(tmp_path: P
     from_dicts = pack_frames(report)
     from_columns = pack_frames(header, FrameColumns.of_fields(*record_columns(result.table)))
     assert from_columns == from_dicts
+    # the text fields and the input's other columns coded on their Arrow arrays
+    from_arrays = pack_frames(header, FrameColumns.of_fields(
+        *record_columns(result.table, shared=True, arrow=True)))
+    assert from_arrays == from_dicts
     if len(result):
         # the rich file exercises every coded form and the unknown fields
         assert from_dicts["extraKeys"][-3:] == ["waters", "decision", "controlled_by"]
@@ -235,3 +239,29 @@ def test_as_text__objects_as_json_dumps_writes_them_cycles_as_str() -> None:
     chain.append(chain)
     assert as_text(chain) == "[[...]]"
     assert as_text({"after": "a cycle"}) == '{"after": "a cycle"}'
+
+
+def test_coded_text_array__the_same_column_as_coded_column_of_its_values() -> None:
+    """A text column coded on its Arrow array equals the column coded from its values, for
+    every form (one value, mostly distinct, indexed with frequency ties) and with nulls."""
+    import random
+
+    import pyarrow as pa
+
+    from geoverify.render._data import coded_column, coded_text_array
+
+    rng = random.Random(11)
+    pool = ["a", "b", "", None, "é<>", "00:00:01", "a "]
+    seen = set()
+    for _ in range(3000):
+        n = rng.randint(0, 24)
+        values = [rng.choice(pool[: rng.randint(1, len(pool))]) for _ in range(n)]
+        if rng.random() < 0.2:
+            values = [f"v{i}" if rng.random() < 0.8 else None for i in range(n)]
+        want = coded_column(values)
+        seen.add(want["k"])
+        array = pa.array(values, type=pa.string())
+        assert coded_text_array(array) == want, values
+        sliced = pa.array(["x", *values, "y"], type=pa.string()).slice(1, n)
+        assert coded_text_array(sliced) == want, values
+    assert seen == {"c", "d", "i"}

@@ -167,6 +167,8 @@ def test_frame_sequence__on_arrays_equals_sorting_each_clip() -> None:
     text, timecodes, NaN, lists, dicts, None)."""
     import random
 
+    import pyarrow as pa
+
     from geoverify.render._data import sequence_in_clips
 
     def by_sorting(values: list[Any], clips: list[int]) -> list[int]:
@@ -186,6 +188,8 @@ def test_frame_sequence__on_arrays_equals_sorting_each_clip() -> None:
         values = [rng.choice(pool) for _ in range(n)]
         clips = [rng.randint(0, 3) for _ in range(n)]
         assert sequence_in_clips(values, clips) == by_sorting(values, clips), (values, clips)
+        texts = [v if v is None or isinstance(v, str) else None for v in values]
+        assert sequence_in_clips(pa.array(texts, type=pa.string()), clips) == by_sorting(texts, clips)
 
 
 def test_display_layers__tolerances_are_finer_than_the_verdicts() -> None:

@@ -7,7 +7,7 @@ while the layers are cut.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -45,23 +45,33 @@ class LayerCutting:
     (:data:`GIL_SWITCH_S`) until :meth:`result` or :meth:`close`; a context manager.
 
     ``lon``/``lat`` are the located frames, ``outline_codes`` the countries claimed as a whole,
-    the rest as :func:`~geoverify.render._layers.display_layers` takes them.
+    the rest as :func:`~geoverify.render._layers.display_layers` takes them; or ``prepare``, a
+    function that returns a mapping holding them (its other keys are not used), called on the
+    cutting thread first: the layers are read and selected there, not before it starts.
     """
 
     def __init__(self, lon: list[float], lat: list[float], outline_codes: list[str], *,
                  adm0: Any = None, adm1: Any = None, borders: Any = None, places: Any = None,
                  world: Any = None, world_borders: Any = None,
                  country_names: Mapping[str, str] | None = None,
-                 far_base_tolerance: float | None = None) -> None:
+                 far_base_tolerance: float | None = None,
+                 prepare: Callable[[], Mapping[str, Any]] | None = None) -> None:
+        given = {"adm0": adm0, "adm1": adm1, "borders": borders, "places": places, "world": world,
+                 "world_borders": world_borders, "country_names": country_names,
+                 "far_base_tolerance": far_base_tolerance}
+
+        def cut() -> dict[str, Any]:
+            layers = dict(given)
+            if prepare is not None:
+                layers.update((k, v) for k, v in prepare().items() if k in given)
+            return display_layers(lon, lat, fills=_style.COUNTRY_FILLS, outline_codes=outline_codes,
+                                  **{**layers, "country_names": dict(layers["country_names"] or {})})
+
         self._switch = short_switch_interval(GIL_SWITCH_S)
         self._switch.__enter__()
         self._pool = ThreadPoolExecutor(max_workers=1)
         try:
-            self._future = self._pool.submit(
-                display_layers, lon, lat, adm0=adm0, adm1=adm1, borders=borders, places=places,
-                fills=_style.COUNTRY_FILLS, outline_codes=outline_codes, world=world,
-                world_borders=world_borders, country_names=dict(country_names or {}),
-                far_base_tolerance=far_base_tolerance)
+            self._future = self._pool.submit(cut)
         except BaseException:
             self.close()
             raise

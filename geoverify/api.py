@@ -14,8 +14,13 @@ from geoverify.core.table import claims_frame, normalise
 from geoverify.engine.index import ENGINE_MIN_POINTS, boundary_index
 from geoverify.errors import ClaimsFileError, ConfigError
 from geoverify.heap import gc_paused
-from geoverify.io.context import (PLACES_ATTRIBUTION, read_places, read_world, read_world_borders,
-                                  regions_far)
+from geoverify.io.context import (
+    PLACES_ATTRIBUTION,
+    read_places,
+    read_world,
+    read_world_borders,
+    regions_far,
+)
 from geoverify.io.table import raw_from_frame
 from geoverify.run.memory import check_raw, swapped_notes
 

@@ -4,7 +4,7 @@ them on demand."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,7 +265,10 @@ class CheckResult:
     table
         The frames, column-wise (:class:`~geoverify.core.batch.Frames`), one per input row.
     clips
-        DataFrame, one row per clip in order of first appearance.
+        DataFrame, one row per clip in order of first appearance. It may be given as a
+        function that makes it: it is then made on first use (the executors pass their
+        tally's, so that a run whose clips are not asked for does not make them, and a map
+        starts cutting its layers before they are made).
     input
         ``path``, ``sha256``, ``rows`` of what was read.
     boundaries
@@ -309,6 +312,23 @@ class CheckResult:
     def flat_table(self) -> pa.Table:
         """The frames as one Arrow table of the flat columns (CSV, Parquet)."""
         return flat_table(self.table)
+
+
+def _clips(self: CheckResult) -> pd.DataFrame:
+    value = self.__dict__["_clips"]
+    if callable(value):  # a DataFrame is not callable: the function that makes it
+        value = self.__dict__["_clips"] = value()
+    return value
+
+
+def _set_clips(self: CheckResult, value: pd.DataFrame | Callable[[], pd.DataFrame]) -> None:
+    self.__dict__["_clips"] = value
+
+
+# a property over the dataclass field (set after the class is made, so that the generated
+# __init__, __eq__ and __repr__ go through it)
+CheckResult.clips = property(_clips, _set_clips, doc="Per-clip tallies (a DataFrame), made "  # type: ignore[assignment]
+                             "on first use when the result was given the function that makes them.")
 
 
 def flat_table(frames: Frames) -> pa.Table:

@@ -242,7 +242,7 @@ def check_raw(raw, boundaries, *, control=None, input_info: dict[str, Any] | Non
     ctx = context(boundaries, control, cities_in_regions=cities_in_regions)
     frames, tally = check_frames(raw, ctx, progress=progress, sink=sink)
     info = input_info if input_info is not None else describe_input(raw)
-    return CheckResult(table=frames, clips=tally.frame(), input=info,
+    return CheckResult(table=frames, clips=tally.frame, input=info,
                        boundaries=provenance(boundaries, control), settings=settings_of(ctx))
 
 

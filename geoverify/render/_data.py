@@ -656,7 +656,7 @@ def sequence_in_clips(frame_values: Sequence[Any], clip_of: Sequence[int]) -> li
 
     A frame's sort key depends on its text only, so each distinct text is keyed once and
     ranked, and the frames are ordered by (clip, rank, position) on arrays: 100,000 frames,
-    0.02 s instead of 0.2 s."""
+    0.04 s instead of 0.31 s."""
     import numpy as np
 
     n = len(frame_values)

@@ -174,6 +174,17 @@ def factorize(values) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
 
+def distinct_codes(values) -> tuple[list, np.ndarray]:
+    """An Arrow array (or chunked array) by its distinct values: the values in order of first
+    appearance, a missing value one of them (as None), and each row's place among them
+    (int64). One hash pass (Arrow's dictionary encoding, whose dictionary keeps that order)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    enc = values.dictionary_encode(null_encoding="encode")
+    return (enc.dictionary.to_pylist(),
+            np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64))
+
+
 def member(values, wanted) -> np.ndarray:
     """``np.isin(values, wanted)`` for an object array of codes (None never a member): one
     test per distinct value (:func:`factorize`), not one per row, and no sort of objects."""

@@ -387,3 +387,12 @@ def test_csv_records__into_a_reused_buffer_the_same_bytes():
         assert len(buf) >= max(size, k)  # grown when too small, never shrunk
     with pytest.raises(TypeError):
         arrowtext._text.csv_records([arrowtext._column_spec(pa.array(["a"]))], 1, b"")
+
+
+def test_distinct_codes__first_appearance_order_nulls_included_chunks_joined() -> None:
+    values = ["b", None, "a", "b", None, "", "a"]
+    for array in (pa.array(values, type=pa.string()),
+                  pa.chunked_array([values[:3], values[3:]], type=pa.string())):
+        distinct, codes = arrowtext.distinct_codes(array)
+        assert distinct == ["b", None, "a", ""]
+        assert codes.dtype.kind == "i" and [distinct[c] for c in codes.tolist()] == values

@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geoverify.arrowtext import hash_texts, text_array
+from geoverify.arrowtext import distinct_codes, hash_texts, text_array
 
 NO_CLIP = "(no clip)"
 
@@ -260,9 +260,7 @@ class Tally:
         clip = _arrow(columns["clip"], n)
         # the clips in order of first appearance (a null clip is one of them) and each row's
         # clip as a number: one hash pass, for the row counts and the frame ids below
-        enc = pc.dictionary_encode(clip, null_encoding="encode")
-        keys = enc.dictionary.to_pylist()
-        clip_no = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        keys, clip_no = distinct_codes(clip)
         t = pa.table({
             "clip": clip,
             "country": _arrow(columns["country_code"], n),

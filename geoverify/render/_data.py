@@ -238,15 +238,11 @@ def is_arrow(values: Any) -> bool:
 
 
 def _encoded(values: Any) -> tuple[list[Any], Any]:
-    """An Arrow text array as (its distinct values in order of first appearance, None
-    included, and each value's place among them as a NumPy array)."""
-    import numpy as np
+    """:func:`geoverify.arrowtext.distinct_codes` (imported here on first use: this module
+    imports no pyarrow)."""
+    from geoverify.arrowtext import distinct_codes
 
-    if hasattr(values, "combine_chunks"):  # a ChunkedArray
-        values = values.combine_chunks()
-    enc = values.dictionary_encode(null_encoding="encode")
-    return (enc.dictionary.to_pylist(),
-            np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64))
+    return distinct_codes(values)
 
 
 def coded_text_array(values: Any) -> dict[str, Any]:
@@ -413,9 +409,7 @@ class FrameColumns:
         values = self._fields.get(field)
         if values is None:
             return [None] * self.n
-        if is_arrow(values):  # a list when one is asked for (made once)
-            values = self._fields[field] = values.to_pylist()
-        return values
+        return values.to_pylist() if is_arrow(values) else values
 
     def array(self, field: str) -> Any:
         """The field's values as an Arrow text array when it was given as one, else None."""

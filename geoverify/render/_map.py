@@ -158,7 +158,7 @@ class DataWriter:
     def __init__(self) -> None:
         self._text = bytearray()
         self._crc = 0
-        self._pieces: list[Any] = []  # futures, then the last piece's bytes
+        self._pieces: list[Any] = []  # the futures of the pieces handed to the threads
         self._pool: ThreadPoolExecutor | None = None
 
     def write(self, text: str) -> None:

@@ -157,55 +157,118 @@ def reach_deg(band: float, lat: float) -> float:
 # building
 
 
-def _outline_pieces(geoms: np.ndarray, depth: int):
-    """Bounding boxes (in lon+180 / lat+90 degrees, widened by EPS) of short outline pieces."""
+def _split_region(ix: np.ndarray, iy: np.ndarray, level: int, region) -> np.ndarray:
+    """Which cells (ix, iy) at ``level`` lie on ``region`` (lon0, lat0, lon1, lat1, edges
+    included): the cells :func:`build_index` splits below ``OUTSIDE_DEPTH``. The same
+    arithmetic as there, so both agree to the last bit."""
+    c = 2.0 ** -level
+    x0 = ix * c - 180.0
+    y0 = iy * c - 90.0
+    return ((x0 + c >= region[0]) & (x0 <= region[2])
+            & (y0 + c >= region[1]) & (y0 <= region[3]))
+
+
+#: Outline pieces cut at a time while the index is built: bounds the build's memory.
+PIECES_AT_A_TIME = 1 << 19
+
+
+def _segments(geoms: np.ndarray):
+    """Every segment of every outline: start points, end points (n, 2) and unit numbers."""
     parts, unit_of_part = shapely.get_parts(geoms, return_index=True)
     rings, part_of_ring = shapely.get_rings(parts, return_index=True)
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
     same = ring_of[1:] == ring_of[:-1]
-    a = coords[:-1][same]
-    b = coords[1:][same]
     unit = unit_of_part[part_of_ring[ring_of[:-1][same]]].astype(np.int32)
-    del coords, ring_of, same
-    step = 2.0 ** -depth / 2.0
-    length = np.maximum(np.abs(b[:, 0] - a[:, 0]), np.abs(b[:, 1] - a[:, 1]))
-    k = np.maximum(1, np.ceil(length / step)).astype(np.int64)
-    long_ = k > 1
-    lo = np.minimum(a, b)
-    hi = np.maximum(a, b)
-    if long_.any():
-        # cut long segments into k pieces along the straight segment
-        kk = k[long_]
-        seg = np.repeat(np.flatnonzero(long_), kk)
-        j = np.arange(int(kk.sum())) - np.repeat(np.cumsum(kk) - kk, kk)
-        t0 = (j / np.repeat(kk, kk))[:, None]
-        t1 = ((j + 1) / np.repeat(kk, kk))[:, None]
-        d = b[seg] - a[seg]
-        p0 = a[seg] + d * t0
-        p1 = a[seg] + d * t1
-        lo = np.concatenate([lo[~long_], np.minimum(p0, p1)])
-        hi = np.concatenate([hi[~long_], np.maximum(p0, p1)])
-        unit = np.concatenate([unit[~long_], unit[seg]])
-    off = np.array([180.0, 90.0])
-    return lo + off - EPS, hi + off + EPS, unit
+    return coords[:-1][same], coords[1:][same], unit
 
 
-def _fine_pairs(lo: np.ndarray, hi: np.ndarray, unit: np.ndarray, depth: int):
-    """Unique (finest cell ix, iy, unit) marked by the pieces."""
+def _cell_range(lo: np.ndarray, hi: np.ndarray, scale: float, n: int):
+    """First and last cell (of ``n``, ``1/scale`` wide) of the boxes ``lo..hi`` (degrees from
+    the grid's origin), widened by EPS."""
+    c0 = np.clip(np.floor((lo - EPS) * scale), 0, n - 1).astype(np.int64)
+    c1 = np.clip(np.floor((hi + EPS) * scale), 0, n - 1).astype(np.int64)
+    return c0, c1
+
+
+def _fine_pairs(geoms: np.ndarray, depth: int, region=None, outside_depth: int | None = None):
+    """Unique (finest cell ix, iy, unit), sorted by cell then unit: the cells that the
+    widened box of some piece of the unit's outline overlaps.
+
+    Every segment is cut into pieces no longer than half a finest cell (``k`` pieces: the
+    points ``a + (b - a) * (j / k)``), a few million at a time. Where cells stop at
+    ``outside_depth`` (off ``region``), the finer cells are never made, so a mark there is
+    kept as the finest cell at the lower left corner of its cell at ``outside_depth``: every
+    level up to that one gets the same marks, and the build keeps hundreds of thousands of
+    pairs, not tens of millions. A segment whose box lies in one such cell is not cut at all
+    (its pieces lie in its box). On the embedded units this leaves 12.9 of 24.6 million pieces
+    to cut.
+    """
+    a, b, unit = _segments(geoms)
+    off = (180.0, 90.0)
     scale = 2.0 ** depth
     nx, ny = 360 * 2 ** depth, 180 * 2 ** depth
-    ix0 = np.clip(np.floor(lo[:, 0] * scale), 0, nx - 1).astype(np.int64)
-    ix1 = np.clip(np.floor(hi[:, 0] * scale), 0, nx - 1).astype(np.int64)
-    iy0 = np.clip(np.floor(lo[:, 1] * scale), 0, ny - 1).astype(np.int64)
-    iy1 = np.clip(np.floor(hi[:, 1] * scale), 0, ny - 1).astype(np.int64)
-    if (ix1 - ix0).max(initial=0) > 1 or (iy1 - iy0).max(initial=0) > 1:
-        raise AssertionError("outline pieces longer than a cell")
-    dx, dy = ix1 > ix0, iy1 > iy0
-    both = dx & dy
-    us = unit.astype(np.int64)
-    code = _unique_sorted(np.concatenate([
-        (iy0 * nx + ix0) * 8192 + us, ((iy0 * nx + ix1) * 8192 + us)[dx],
-        ((iy1 * nx + ix0) * 8192 + us)[dy], ((iy1 * nx + ix1) * 8192 + us)[both]]))
+    coarse = region is not None and outside_depth is not None and outside_depth < depth
+    shift = depth - outside_depth if coarse else 0
+
+    def collapse(ix, iy):
+        """Marks in cells that stop at ``outside_depth``: at their corner."""
+        if not coarse:
+            return ix, iy
+        cx, cy = ix >> shift, iy >> shift
+        stop = ~_split_region(cx, cy, outside_depth, region)
+        return np.where(stop, cx << shift, ix), np.where(stop, cy << shift, iy)
+
+    codes = []
+
+    def mark(ix0, ix1, iy0, iy1, u):
+        if (ix1 - ix0).max(initial=0) > 1 or (iy1 - iy0).max(initial=0) > 1:
+            raise AssertionError("outline pieces longer than a cell")
+        dx, dy = ix1 > ix0, iy1 > iy0
+        both = dx & dy
+        xs = np.concatenate([ix0, ix1[dx], ix0[dy], ix1[both]])
+        ys = np.concatenate([iy0, iy0[dx], iy1[dy], iy1[both]])
+        us = np.concatenate([u, u[dx], u[dy], u[both]]).astype(np.int64)
+        xs, ys = collapse(xs, ys)
+        codes.append(_unique_sorted((ys * nx + xs) * 8192 + us))
+
+    step = 2.0 ** -depth / 2.0
+    k = np.maximum(1, np.ceil(np.maximum(np.abs(b[:, 0] - a[:, 0]),
+                                         np.abs(b[:, 1] - a[:, 1])) / step)).astype(np.int64)
+    ends = np.cumsum(k)
+    start = 0
+    while start < len(k):
+        # segments start..stop-1: about PIECES_AT_A_TIME pieces (at least one segment)
+        stop = max(start + 1, int(np.searchsorted(ends, ends[start] - k[start] + PIECES_AT_A_TIME,
+                                                  side="right")))
+        kk, sa, sb, su = k[start:stop], a[start:stop], b[start:stop], unit[start:stop]
+        start = stop
+        if coarse:
+            # segments in one cell that stops at outside_depth: one mark, no cutting
+            ix0, ix1 = _cell_range(np.minimum(sa[:, 0], sb[:, 0]) + off[0],
+                                   np.maximum(sa[:, 0], sb[:, 0]) + off[0], scale, nx)
+            iy0, iy1 = _cell_range(np.minimum(sa[:, 1], sb[:, 1]) + off[1],
+                                   np.maximum(sa[:, 1], sb[:, 1]) + off[1], scale, ny)
+            cx, cy = ix0 >> shift, iy0 >> shift
+            one = (cx == (ix1 >> shift)) & (cy == (iy1 >> shift))
+            one[one] = ~_split_region(cx[one], cy[one], outside_depth, region)
+            mark(ix0[one], ix0[one], iy0[one], iy0[one], su[one])
+            kk, sa, sb, su = kk[~one], sa[~one], sb[~one], su[~one]
+        seg = np.repeat(np.arange(len(kk)), kk)
+        kr = kk[seg]
+        j = np.arange(len(seg)) - (np.cumsum(kk) - kk)[seg]
+        t0, t1 = j / kr, (j + 1) / kr
+        short = kr == 1
+        rng = []
+        for c, n in ((0, nx), (1, ny)):
+            ac, bc = sa[seg, c], sb[seg, c]
+            d = bc - ac
+            p0, p1 = ac + d * t0, ac + d * t1
+            # a piece of a segment left whole has the segment's own end points
+            p0, p1 = np.where(short, ac, p0), np.where(short, bc, p1)
+            rng.append(_cell_range(np.minimum(p0, p1) + off[c], np.maximum(p0, p1) + off[c],
+                                   scale, n))
+        mark(rng[0][0], rng[0][1], rng[1][0], rng[1][1], su[seg])
+    code = _unique_sorted(np.concatenate(codes)) if codes else np.zeros(0, np.int64)
     cell = code // 8192
     return cell % nx, cell // nx, (code % 8192).astype(np.int32)
 
@@ -305,9 +368,7 @@ def build_index(geoms: np.ndarray, band: float, *, depth: int = DEPTH, tree=None
         raise ValueError(f"too many units ({len(geoms)}); the engine handles up to 8191")
     shapely.prepare(geoms)
     tree = tree if tree is not None else shapely.STRtree(geoms)
-    lo, hi, unit = _outline_pieces(geoms, depth)
-    fx, fy, fu = _fine_pairs(lo, hi, unit, depth)
-    del lo, hi, unit
+    fx, fy, fu = _fine_pairs(geoms, depth, region, outside_depth)
 
     leaves: list[tuple] = []  # per level: (level, keys, kind, w_cell, w_unit, b_cell, b_unit)
     internal: list[tuple[int, np.ndarray]] = []
@@ -335,11 +396,7 @@ def build_index(geoms: np.ndarray, band: float, *, depth: int = DEPTH, tree=None
         split = marked.copy() if level < depth else np.zeros(len(keys), dtype=bool)
         if level >= outside_depth and region is not None:
             nxl = 360 * 2 ** level
-            c = 2.0 ** -level
-            x0 = (keys % nxl) * c - 180.0
-            y0 = (keys // nxl) * c - 90.0
-            split &= ((x0 + c >= region[0]) & (x0 <= region[2])
-                      & (y0 + c >= region[1]) & (y0 <= region[3]))
+            split &= _split_region(keys % nxl, keys // nxl, level, region)
         last = not split.any()
         leaf = ~split
         # leaves of this level

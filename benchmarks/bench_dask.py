@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import (  # noqa: E402
-    ROOT,
     cleanup,
     generate_claims,
     geoverify_cmd,
     measure,
+    warm_up,
     workdir,
 )
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     src = d / f"claims-{args.rows}.csv"
     if not src.exists():
         generate_claims(src, args.rows)
-    measure([*gv, "check", str(ROOT / "data" / "examples" / "belgorod-2023.csv")])  # warm-up
+    print(warm_up(gv, d))
     times, frames = {}, {}
     for n in (1, 2):
         out = d / f"dask-{n}"

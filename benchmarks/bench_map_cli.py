@@ -20,7 +20,7 @@ import argparse
 import subprocess
 import sys
 
-from _common import ROOT, cleanup, geoverify_cmd, measure, workdir
+from _common import ROOT, cleanup, geoverify_cmd, measure, warm_up, workdir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     d = workdir(args.dir)
     gv = geoverify_cmd()
-    measure([*gv, "check", str(ROOT / "data" / "examples" / "belgorod-2023.csv")])  # warm-up
+    print(warm_up(gv, d))
     print(f"{'frames':>8}  {'geoverify map':>26}  {'plain folium':>26}  ratio")
     for n in [int(s) for s in args.sizes.split(",")]:
         src = d / f"large-{n}.csv"

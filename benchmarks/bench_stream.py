@@ -33,6 +33,7 @@ from _common import (  # noqa: E402
     geoverify_cmd,
     measure,
     ne_admin1,
+    warm_up,
     workdir,
 )
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if not src.exists():
         generate_claims(src, args.rows, world=args.world, unique_frames=args.unique_frames,
                         unique_clips=args.unique_clips)
-    measure([*gv, "check", str(ROOT / "data" / "examples" / "belgorod-2023.csv")])  # warm-up
+    print(warm_up(gv, d))
     ours = measure([*gv, "check", str(src), "--stream", "-o",
                     str(d / "ours.csv"), "--overwrite"])
     print(f"{'rows':>12}  {'geoverify --stream':>24}  {'peer (chunked sjoin)':>24}  ratio")

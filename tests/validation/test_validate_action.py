@@ -245,3 +245,31 @@ def test_action__default_paths_check_the_whole_workspace(action_dir, runner_bin,
     assert validate.status == "success", validate.stderr
     assert "2 file(s)" in validate.stdout and len(_annotations(run)) == 1
     assert run.outputs == {"exit-code": "0"} and run.summary == ""
+
+
+def test_action__names_the_cache_geoverify_uses_with_a_key_of_its_version_and_data(
+        action_dir, runner_bin, workspace, tmp_path):
+    import hashlib
+
+    import geoverify
+
+    run = run_action(action_dir, workspace, runner_bin, tmp_path, fail_on="never",
+                     summary="false")
+    step = run.step("Name geoverify's cache")
+    assert step.status == "success", step.stderr
+    got = subprocess.run([str(runner_bin / "python"), "-c",
+                          "from geoverify.io.cache import cache_dir; print(cache_dir())"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert step.outputs["dir"] == got
+    data = hashlib.sha256((action_dir / "data" / "boundaries" / "manifest.json")
+                          .read_bytes()).hexdigest()[:16]
+    assert step.outputs["key"] == f"geoverify-Linux-{geoverify.__version__}-{data}"
+    assert run.step("Keep geoverify's cache").status == "skipped"  # a `uses:` step
+    assert run.step("Validate").status == "success"
+
+
+def test_action__cache_false_skips_the_cache_steps(action_dir, runner_bin, workspace, tmp_path):
+    run = run_action(action_dir, workspace, runner_bin, tmp_path, fail_on="never",
+                     summary="false", cache="false")
+    assert run.step("Name geoverify's cache").status == "skipped"
+    assert run.step("Validate").status == "success"

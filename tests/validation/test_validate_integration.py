@@ -35,7 +35,7 @@ def test_action__composite_steps_install_from_the_action_path_and_run_validate(a
     # inputs reach the scripts through env only (no expression expanded inside a script)
     assert all("${{" not in s["run"] for s in run_steps)
     assert set(action["inputs"]) == {"paths", "fail-on", "config", "baseline", "since",
-                                     "summary", "python-version"}
+                                     "summary", "python-version", "cache"}
     assert action["outputs"]["exit-code"]["value"] == "${{ steps.validate.outputs.exit-code }}"
 
 

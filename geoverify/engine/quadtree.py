@@ -13,7 +13,10 @@ longer than half a finest cell; each piece's bounding box, widened by ``EPS`` de
 cells it overlaps. An unmarked cell therefore has no unit outline within ``EPS`` of it, so every
 unit holds either all of it (and a margin around it) in its interior or none of it: one test of
 the cell's centre says which. A marked cell is split again; at the finest level it stays
-"mixed" and keeps the list of units whose outline crosses it.
+"mixed" and keeps the list of units whose outline crosses it. Off ``REGION`` cells stop at
+``OUTSIDE_DEPTH``, so there the marks are kept at that level only, and a segment that lies
+in one such cell is not cut at all (:func:`_fine_pairs`; the same index, from half the
+pieces).
 
 A leaf is one of
 

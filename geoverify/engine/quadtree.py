@@ -176,13 +176,16 @@ PIECES_AT_A_TIME = 1 << 19
 
 
 def _segments(geoms: np.ndarray):
-    """Every segment of every outline: start points, end points (n, 2) and unit numbers."""
+    """Every segment of every outline: the outlines' vertices (n, 2), each segment's first
+    vertex (segment i joins ``coords[first[i]]`` to ``coords[first[i] + 1]``) and unit."""
     parts, unit_of_part = shapely.get_parts(geoms, return_index=True)
     rings, part_of_ring = shapely.get_rings(parts, return_index=True)
+    del parts
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    same = ring_of[1:] == ring_of[:-1]
-    unit = unit_of_part[part_of_ring[ring_of[:-1][same]]].astype(np.int32)
-    return coords[:-1][same], coords[1:][same], unit
+    del rings
+    first = np.flatnonzero(ring_of[1:] == ring_of[:-1])
+    unit = unit_of_part[part_of_ring[ring_of[first]]].astype(np.int32)
+    return coords, first, unit
 
 
 def _cell_range(lo: np.ndarray, hi: np.ndarray, scale: float, n: int):
@@ -206,7 +209,7 @@ def _fine_pairs(geoms: np.ndarray, depth: int, region=None, outside_depth: int |
     (its pieces lie in its box). On the embedded units this leaves 12.9 of 24.6 million pieces
     to cut.
     """
-    a, b, unit = _segments(geoms)
+    coords, first, unit = _segments(geoms)
     off = (180.0, 90.0)
     scale = 2.0 ** depth
     nx, ny = 360 * 2 ** depth, 180 * 2 ** depth
@@ -235,15 +238,17 @@ def _fine_pairs(geoms: np.ndarray, depth: int, region=None, outside_depth: int |
         codes.append(_unique_sorted((ys * nx + xs) * 8192 + us))
 
     step = 2.0 ** -depth / 2.0
-    k = np.maximum(1, np.ceil(np.maximum(np.abs(b[:, 0] - a[:, 0]),
-                                         np.abs(b[:, 1] - a[:, 1])) / step)).astype(np.int64)
+    d = np.abs(coords[first + 1] - coords[first])
+    k = np.maximum(1, np.ceil(np.maximum(d[:, 0], d[:, 1]) / step)).astype(np.int64)
+    del d
     ends = np.cumsum(k)
     start = 0
     while start < len(k):
         # segments start..stop-1: about PIECES_AT_A_TIME pieces (at least one segment)
         stop = max(start + 1, int(np.searchsorted(ends, ends[start] - k[start] + PIECES_AT_A_TIME,
                                                   side="right")))
-        kk, sa, sb, su = k[start:stop], a[start:stop], b[start:stop], unit[start:stop]
+        kk, su = k[start:stop], unit[start:stop]
+        sa, sb = coords[first[start:stop]], coords[first[start:stop] + 1]
         start = stop
         if coarse:
             # segments in one cell that stops at outside_depth: one mark, no cutting

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import pytest
@@ -121,3 +123,31 @@ def test_a_check_a_stream_and_a_map_leave_collection_as_they_found_it(tmp_path):
     assert gc.isenabled()
     geoverify.build_map(str(src))
     assert gc.isenabled()
+
+
+def test_small_pages__numpy_stops_asking_for_huge_pages(monkeypatch):
+    import numpy as np
+
+    from geoverify.heap import small_pages
+
+    setter = np._core.multiarray._set_madvise_hugepage
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    before = setter(True)
+    try:
+        small_pages()
+        assert setter(True) is False  # what small_pages left
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")  # the user's word wins
+        small_pages()
+        assert setter(True) is True
+    finally:
+        setter(before)
+
+
+def test_the_command_line_runs_with_small_pages():
+    code = ("import numpy as np, sys; from geoverify.cli.main import main; "
+            "rc = main(['--version']); "
+            "print(np._core.multiarray._set_madvise_hugepage(False))")
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False"

@@ -16,6 +16,7 @@ import click
 
 from geoverify._version import __version__
 from geoverify.cli.options import Group
+from geoverify.heap import small_pages
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 
@@ -58,6 +59,7 @@ def _on_sigterm(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point."""
+    small_pages()
     installed = None
     if threading.current_thread() is threading.main_thread():
         installed = signal.signal(signal.SIGTERM, _on_sigterm)

@@ -396,3 +396,18 @@ def test_distinct_codes__first_appearance_order_nulls_included_chunks_joined() -
         distinct, codes = arrowtext.distinct_codes(array)
         assert distinct == ["b", None, "a", ""]
         assert codes.dtype.kind == "i" and [distinct[c] for c in codes.tolist()] == values
+
+
+def test_unique_ints__equals_numpy_unique_dense_or_sparse():
+    rng = np.random.default_rng(7)
+    cases = [np.zeros(0, np.int64), np.array([5]), np.array([-3, -3, 7, -3])]
+    for _ in range(300):
+        n = int(rng.integers(1, 3000))
+        spread = int(rng.choice([1, 10, n, 4 * n, 100 * n, 1 << 40]))
+        cases.append(rng.integers(-spread, spread + 1, n) + int(rng.integers(-1 << 40, 1 << 40)))
+    for key in cases:
+        d, inv = arrowtext.unique_ints(key)
+        want_d, want_inv = np.unique(key, return_inverse=True)
+        np.testing.assert_array_equal(d, want_d)
+        np.testing.assert_array_equal(inv, want_inv.reshape(-1))
+        assert inv.dtype == np.int64 and d.dtype == np.int64

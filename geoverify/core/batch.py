@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geoverify import arrowtext
-from geoverify.arrowtext import factorize, member, text_array
+from geoverify.arrowtext import factorize, member, text_array, unique_ints
 from geoverify.boundaries.control import controlled_by
 from geoverify.core.claims import Resolution, Unit, name_index
 from geoverify.core.findings import FindingsBuilder
@@ -176,7 +176,7 @@ def text_by_values(fmt, *columns) -> pa.Array:
         key = key * size + (ids + 1)
         sizes.append(size)
         values.append([None, *uniq.tolist()])
-    distinct, inverse = np.unique(key, return_inverse=True)
+    distinct, inverse = unique_ints(key)
     texts = []
     for k in distinct.tolist():
         row = []
@@ -184,7 +184,7 @@ def text_by_values(fmt, *columns) -> pa.Array:
             row.append(vals[k % size])
             k //= size
         texts.append(fmt(*reversed(row)))
-    return pa.array(texts, type=pa.string()).take(pa.array(inverse.reshape(-1)))
+    return pa.array(texts, type=pa.string()).take(pa.array(inverse))
 
 
 # ---------------------------------------------------------------------------------------------

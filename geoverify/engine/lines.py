@@ -42,7 +42,7 @@ import numpy as np
 import shapely
 from pykdtree.kdtree import KDTree
 
-from geoverify.arrowtext import native_allowed
+from geoverify.arrowtext import native_allowed, unique_ints
 from geoverify.engine.geodesy import arc_from_chord, ecef
 from geoverify.io.limits import DISTANCE_REACH_M
 
@@ -564,9 +564,13 @@ class LineSet:
         else:
             cx = np.floor((x + 180.0) / CELL_DEG).astype(np.int64)
             cy = np.floor((y + 90.0) / CELL_DEG).astype(np.int64)
-            key = cx * 4096 + cy
-            uniq, inv = np.unique(key, return_inverse=True)
-            cell_lower = self._cell_lower(uniq)[inv.ravel()]
+            # the cells numbered densely over the points' own box (the same order as
+            # cx * 4096 + cy), then as _cell_lower keys them
+            y0 = int(cy.min())
+            ny = int(cy.max()) - y0 + 1
+            cells, inv = unique_ints(cx * ny + (cy - y0))
+            uniq = (cells // ny) * 4096 + cells % ny + y0
+            cell_lower = self._cell_lower(uniq)[inv]
             far = cell_lower > thr
             lower[ok[far]] = cell_lower[far]
             near = np.flatnonzero(~far)

@@ -74,25 +74,65 @@ def local_distance_m(lon: float, lat: float, geoms, window_m: float) -> np.ndarr
 
     The geometries are clipped to the window and measured in an equirectangular frame scaled
     by the ellipsoid's radii at the point; the nearest point found is then measured on the
-    ellipsoid.
+    ellipsoid (:func:`local_distances_m`, for one point).
     """
-    m, n = _radii(lat)
-    kx = math.radians(1.0) * n * max(math.cos(math.radians(lat)), 1e-6)
-    ky = math.radians(1.0) * m
-    dx, dy = window_m / kx, window_m / ky
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    return local_distances_m(np.full(n, float(lon)), np.full(n, float(lat)), geoms, window_m)
+
+
+def _frame_scales(lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Metres per degree of longitude and of latitude at each latitude (``math``, one value
+    at a time: the same bits whatever the array)."""
+    kx, ky = np.empty(len(lat)), np.empty(len(lat))
+    for i, la in enumerate(lat.tolist()):
+        m, n = _radii(la)
+        kx[i] = math.radians(1.0) * n * max(math.cos(math.radians(la)), 1e-6)
+        ky[i] = math.radians(1.0) * m
+    return kx, ky
+
+
+def _clip(geoms, x0, y0, x1, y1):
+    """``shapely.clip_by_rect`` of each geometry by its own rectangle (shapely's function takes
+    one rectangle; its compiled function takes arrays)."""
+    fn = getattr(getattr(shapely, "lib", None), "clip_by_rect", None)
+    if isinstance(fn, np.ufunc):
+        return fn(geoms, x0, y0, x1, y1)
+    return np.array([shapely.clip_by_rect(g, *r) for g, *r in zip(
+        geoms, x0.tolist(), y0.tolist(), x1.tolist(), y1.tolist())], dtype=object)
+
+
+def local_distances_m(lon, lat, geoms, window_m: float) -> np.ndarray:
+    """:func:`local_distance_m` of pairs: the distance (m) from point ``(lon[i], lat[i])`` to
+    ``geoms[i]`` within ``window_m`` of the point (``inf`` beyond; 0 inside a polygon).
+
+    Each geometry is clipped to the window around its point, put in an equirectangular frame
+    centred on the point and scaled by the ellipsoid's radii there, and measured from the
+    origin; the nearest point found is then measured on the ellipsoid. Every step works
+    element by element, so a pair gets the same bits alone or among others."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    geoms = np.asarray(geoms, dtype=object)
     out = np.full(len(geoms), np.inf)
+    if len(geoms) == 0:
+        return out
+    kx, ky = _frame_scales(lat)
+    dx, dy = window_m / kx, window_m / ky
+    parts = _clip(geoms, lon - dx, lat - dy, lon + dx, lat + dy)
+    idx = np.flatnonzero(~shapely.is_empty(parts))
+    if len(idx) == 0:
+        return out
+    sub = np.array(parts[idx], dtype=object)
+    coords, owner = shapely.get_coordinates(sub, return_index=True)
+    origin = np.stack([lon[idx], lat[idx]], axis=1)[owner]
+    scale = np.stack([kx[idx], ky[idx]], axis=1)[owner]
+    local = shapely.set_coordinates(sub, (coords - origin) * scale)
     zero = shapely.Point(0.0, 0.0)
-    origin = np.array([lon, lat])
-    scale = np.array([kx, ky])
-    for i, g in enumerate(geoms):
-        part = shapely.clip_by_rect(g, lon - dx, lat - dy, lon + dx, lat + dy)
-        if part.is_empty:
-            continue
-        local = shapely.transform(part, lambda c: (c - origin) * scale)
-        d = float(shapely.distance(zero, local))
-        if d == 0.0:
-            out[i] = 0.0
-            continue
-        qx, qy = np.asarray(shapely.shortest_line(zero, local).coords)[1]
-        out[i] = float(geodesic_m([lon], [lat], [lon + qx / kx], [lat + qy / ky])[0])
+    d = shapely.distance(zero, local)
+    out[idx[d == 0.0]] = 0.0
+    far = np.flatnonzero(~(d == 0.0))
+    if len(far):
+        q = shapely.get_coordinates(shapely.shortest_line(zero, local[far]))[1::2]
+        j = idx[far]
+        out[j] = geodesic_m(lon[j], lat[j], lon[j] + q[:, 0] / kx[j], lat[j] + q[:, 1] / ky[j])
     return out

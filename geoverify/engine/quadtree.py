@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoverify.engine.distance import local_distance_m
+from geoverify.engine.distance import local_distances_m
 from geoverify.io import polygons as _units
 from geoverify.io.cache import cache_dir, mapped_npz
 from geoverify.io.tempfiles import sweep_stale, temp_path
@@ -718,10 +718,13 @@ class Engine:
         if len(pi) == 0:
             return
         order = np.argsort(pi, kind="stable")
-        for p, s, e in _group_slices(pi[order]):
+        pi, gi = pi[order], gi[order]
+        rows = idx[pi]
+        dist = local_distances_m(lon[rows], lat[rows], self.geoms[gi], band)
+        for p, s, e in _group_slices(pi):
             i = int(idx[p])
-            cand = gi[order[s:e]]
-            d = local_distance_m(float(lon[i]), float(lat[i]), self.geoms[cand], band)
+            cand = gi[s:e]
+            d = dist[s:e]
             near = cand[d <= band]
             if len(near) == 0:
                 continue

@@ -61,7 +61,7 @@ import shapely
 
 from geoverify.engine.distance import local_distances_m
 from geoverify.io import polygons as _units
-from geoverify.io.cache import cache_dir, mapped_npz
+from geoverify.io.cache import cache_dir, drop_resident, mapped_npz
 from geoverify.io.tempfiles import sweep_stale, temp_path
 
 log = logging.getLogger("geoverify")
@@ -835,6 +835,7 @@ def load_index(path: Path, depth: int, *, layer: str | None = None,
         if meta.get("checksum") != index_checksum(index):
             return None
         check_index(index, n_units)
+        drop_resident(*arrays.values())  # the checks read every page; keep those used
         return index
     except Exception:  # unreadable, truncated, foreign or stale cache: rebuild
         return None

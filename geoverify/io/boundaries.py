@@ -28,6 +28,7 @@ import numpy as np
 
 from geoverify.errors import BoundaryLayerError
 from geoverify.heap import give_back
+from geoverify.io.cache import drop_resident
 
 log = logging.getLogger("geoverify")
 
@@ -239,6 +240,7 @@ def _cached_units(path: Path, cache: Path):
         if not (len(x) == len(y) == int(n_coords.sum()) and len(n_coords) == int(n_rings.sum())
                 and len(n_rings) == int(n_parts.sum())):
             return None
+        drop_resident(x, y)  # the checks read every page; only the units made need theirs
         schema = pq.read_schema(path)
         keep = [c for c in schema.names if c not in _GEOM_COLUMNS]
         attrs = _attributes(pq.ParquetFile(path).read(columns=keep))

@@ -80,6 +80,31 @@ def mapped_npz(path: Path) -> dict:
     return out
 
 
+def drop_resident(*arrays) -> None:
+    """Let go of the resident pages of file-mapped arrays just checked: a checksum reads
+    every page, and each page read stays in the process's resident memory while the mapping
+    lives. The pages stay in the system's page cache; the next touch maps back only those the
+    run uses (an engine index of 86 MB for a check in one region: a fraction of it). Linux
+    (``MADV_DONTNEED`` on the ``mmap``); a no-op for arrays not mapped from a file."""
+    import mmap
+
+    advice = getattr(mmap, "MADV_DONTNEED", None)
+    if advice is None:
+        return
+    seen: set[int] = set()
+    for a in arrays:
+        base = a
+        while base is not None and not isinstance(base, mmap.mmap):
+            base = getattr(base, "base", None)
+        if base is None or id(base) in seen:
+            continue
+        seen.add(id(base))
+        try:
+            base.madvise(advice)
+        except (OSError, ValueError):  # closed, or refused: the pages just stay
+            pass
+
+
 class _Window:
     """A read-only file-like view of ``mm[start:stop]`` (what numpy's header reader needs)."""
 

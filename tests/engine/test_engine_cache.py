@@ -4,6 +4,7 @@ or foreign cache is rebuilt, and the answers always equal a clean build's."""
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -179,3 +180,20 @@ def test_engine_for__a_compressed_cache_file_is_read_the_ordinary_way(tiny, cach
     index = load_index(path, 8, n_units=len(tiny.units))
     assert index is not None and index.root.flags.writeable  # read, not mapped
     _same(tiny, clean, path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="MADV_DONTNEED: Linux")
+def test_drop_resident__a_checked_mapping_leaves_resident_memory_and_reads_the_same(tmp_path):
+    from geoverify.heap import resident_bytes
+    from geoverify.io.cache import drop_resident, mapped_npz
+
+    path = tmp_path / "big.npz"
+    values = np.arange(16 << 20, dtype=np.int64)  # 128 MB
+    np.savez(path, a=values)
+    arrays = mapped_npz(path)
+    total = int(arrays["a"].sum())  # a checksum reads every page
+    before = resident_bytes()
+    drop_resident(*arrays.values(), np.zeros(3))  # arrays not mapped from a file are left be
+    after = resident_bytes()
+    assert before - after > 100 << 20
+    assert int(arrays["a"].sum()) == total and arrays["a"][-1] == values[-1]

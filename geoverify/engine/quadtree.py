@@ -60,6 +60,7 @@ import pandas as pd
 import shapely
 
 from geoverify.engine.distance import local_distances_m
+from geoverify.heap import give_back
 from geoverify.io import polygons as _units
 from geoverify.io.cache import cache_dir, drop_resident, mapped_npz
 from geoverify.io.tempfiles import sweep_stale, temp_path
@@ -888,13 +889,21 @@ def engine_for(boundaries, *, depth: int = DEPTH, cache: bool = True, tree=None,
     def build() -> QuadIndex:
         # building reads every polygon, with a tree of the polygons themselves
         lazy = isinstance(geoms, _units.UnitGeometry) and geoms.lazy
-        built = build_index(np.asarray(geoms, dtype=object), band, depth=depth,
-                            tree=None if lazy else tree)
+        built = build_index(geoms.passing() if lazy else np.asarray(geoms, dtype=object), band,
+                            depth=depth, tree=None if lazy else tree)
         if path is not None:
             try:
                 save_index(built, path, layer=layer_key)
             except OSError:
                 pass  # a read-only cache is not an error: the index is rebuilt next time
+            else:
+                # the saved file's pages rather than a second copy in the heap (86 MB for the
+                # embedded units), as a later run has it; load_index checks them against the
+                # checksum save_index took of the built arrays
+                mapped = load_index(path, depth, layer=layer_key, n_units=len(geoms))
+                if mapped is not None:
+                    built = mapped
+        give_back()  # what the build freed (hundreds of MB) goes back before the batches
         return built
 
     from_cache = index is not None

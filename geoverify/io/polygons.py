@@ -109,24 +109,40 @@ class UnitGeometry:
     def __array__(self, dtype=None, copy=None):
         return self.all()
 
+    def passing(self) -> np.ndarray:
+        """Every polygon, made for the caller alone and not kept (those already made are
+        shared): a one-off pass over the whole layer, such as the engine's index build, then
+        leaves only the polygons a run uses made and prepared (all 4,487 embedded units held
+        about 350 MB through a first large check)."""
+        with self._lock:
+            out = self._made.copy()
+            todo = np.flatnonzero(~self._done)
+        if len(todo):
+            out[todo] = self._polygons(todo)
+        return out
+
     def _make(self, units: np.ndarray) -> None:
         with self._lock:
             units = units[~self._done[units]]
             if len(units) == 0:
                 return
-            parts = _ranges(self._part_off[units], self._part_off[units + 1])
-            rings = _ranges(self._ring_off[parts], self._ring_off[parts + 1])
-            coords_at = _ranges(self._coord_off[rings], self._coord_off[rings + 1])
-            coords = np.empty((len(coords_at), 2))
-            np.divide(self._x[coords_at], self._scale, out=coords[:, 0])
-            np.divide(self._y[coords_at], self._scale, out=coords[:, 1])
-            offsets = (np.concatenate([[0], np.cumsum(self._n_coords[rings])]),
-                       np.concatenate([[0], np.cumsum(self._n_rings[parts])]),
-                       np.concatenate([[0], np.cumsum(self._n_parts[units])]))
-            geoms = shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords, offsets)
-            shapely.prepare(geoms)
-            self._made[units] = geoms
+            self._made[units] = self._polygons(units)
             self._done[units] = True
+
+    def _polygons(self, units: np.ndarray) -> np.ndarray:
+        """The prepared polygons of ``units`` (sorted unit numbers), made from the arrays."""
+        parts = _ranges(self._part_off[units], self._part_off[units + 1])
+        rings = _ranges(self._ring_off[parts], self._ring_off[parts + 1])
+        coords_at = _ranges(self._coord_off[rings], self._coord_off[rings + 1])
+        coords = np.empty((len(coords_at), 2))
+        np.divide(self._x[coords_at], self._scale, out=coords[:, 0])
+        np.divide(self._y[coords_at], self._scale, out=coords[:, 1])
+        offsets = (np.concatenate([[0], np.cumsum(self._n_coords[rings])]),
+                   np.concatenate([[0], np.cumsum(self._n_rings[parts])]),
+                   np.concatenate([[0], np.cumsum(self._n_parts[units])]))
+        geoms = shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords, offsets)
+        shapely.prepare(geoms)
+        return geoms
 
     @property
     def bounds(self) -> np.ndarray:

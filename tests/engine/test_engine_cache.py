@@ -197,3 +197,18 @@ def test_drop_resident__a_checked_mapping_leaves_resident_memory_and_reads_the_s
     after = resident_bytes()
     assert before - after > 100 << 20
     assert int(arrays["a"].sum()) == total and arrays["a"][-1] == values[-1]
+
+
+def test_engine_for__a_built_index_is_used_from_the_file_it_was_saved_to(tiny, tmp_path,
+                                                                        monkeypatch):
+    import mmap
+
+    monkeypatch.setenv("GEOVERIFY_CACHE_DIR", str(tmp_path))
+    tiny._cache.pop(("engine", 8), None)
+    try:
+        built = engine_for(tiny).index
+    finally:
+        tiny._cache.pop(("engine", 8), None)
+    assert all(isinstance(a.base, mmap.mmap) for a in built.arrays().values())
+    assert index_checksum(built) == index_checksum(
+        quadtree.build_index(tiny.units.geometry.values, 100.0))

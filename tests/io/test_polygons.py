@@ -60,6 +60,45 @@ def test_polygons_made_on_demand_are_the_layers_polygons(whole, lazy):
     assert geometry.made_count() == len(whole)
 
 
+def test_passing__every_polygon_for_one_pass_none_kept(whole, lazy):
+    _, geometry = lazy
+    first = geometry[[2, 4]]  # made and kept before the pass: shared by it
+    every = geometry.passing()
+    assert _same(every, whole.geometry.values)
+    assert every[2] is first[0] and every[4] is first[1]
+    assert geometry.made_count() == 2
+    assert geometry[7] is not every[7]  # made again, and now kept
+    assert geometry.made_count() == 3
+
+
+def test_engine_build_leaves_the_units_unmade(tmp_path, monkeypatch):
+    """Building the engine's index reads every unit polygon, but a run keeps made only the
+    units it uses."""
+    from geoverify.boundaries import load_boundaries
+    from geoverify.engine import quadtree
+
+    monkeypatch.setenv("GEOVERIFY_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(quadtree, "build_index", lambda geoms, band, **kw: _built.append(
+        len(geoms)) or quadtree.QuadIndex(**_EMPTY))
+    bset = load_boundaries()
+    bset._cache.pop(("engine", quadtree.DEPTH), None)
+    geometry = bset.unit_polygons
+    before = geometry.made_count()
+    try:
+        quadtree.engine_for(bset, cache=False)
+    finally:  # the fake engine must not stay in the shared boundary set
+        bset._cache.pop(("engine", quadtree.DEPTH), None)
+    assert _built == [len(geometry)]
+    assert geometry.made_count() == before
+
+
+_built: list = []
+_EMPTY = dict(depth=0, root=np.zeros((180, 360), np.int32), child=np.zeros(0, np.int32),
+              leaf_kind=np.zeros(0, np.int8), leaf_unit=np.zeros(0, np.int32),
+              w_ptr=np.zeros(1, np.int64), w_idx=np.zeros(0, np.int32),
+              b_ptr=np.zeros(1, np.int64), b_idx=np.zeros(0, np.int32))
+
+
 def test_bounds_without_making_polygons(whole, lazy):
     _, geometry = lazy
     b = geometry.bounds

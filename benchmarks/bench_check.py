@@ -15,9 +15,10 @@ prints wall time, peak RSS and the ratio. With ``--repeat N`` each size is run N
 ours and the peer's alternating which goes first (the one that runs second after a large run
 starts with the system busy reclaiming the first one's memory), and the line gives the
 medians and the ratio of the medians, then every run: the speed of a shared machine can
-change by half within a minute, and one pair of runs says little about the next. Warm-up runs come first: the 12-row example,
-then a 5,000-row check twice (the quadtree engine's one-time cache build, about 9 s on an empty
-user cache, is not a per-run cost: the first of those two pays it, and the line says so). Not part of the test suite.
+change by half within a minute, and one pair of runs says little about the next. Warm-up
+runs come first: the 12-row example, then a 5,000-row check twice (the quadtree engine's
+one-time cache build, about 9 s on an empty user cache, is not a per-run cost: the first of
+those two pays it, and the line says so). Not part of the test suite.
 """
 
 from __future__ import annotations

@@ -77,9 +77,18 @@ def test_engine_build_leaves_the_units_unmade(tmp_path, monkeypatch):
     from geoverify.boundaries import load_boundaries
     from geoverify.engine import quadtree
 
+    given = []
+
+    def build_index(geoms, band, **kw):  # what the build is handed; an empty index back
+        given.append(len(geoms))
+        return quadtree.QuadIndex(
+            depth=0, root=np.zeros((180, 360), np.int32), child=np.zeros(0, np.int32),
+            leaf_kind=np.zeros(0, np.int8), leaf_unit=np.zeros(0, np.int32),
+            w_ptr=np.zeros(1, np.int64), w_idx=np.zeros(0, np.int32),
+            b_ptr=np.zeros(1, np.int64), b_idx=np.zeros(0, np.int32))
+
     monkeypatch.setenv("GEOVERIFY_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(quadtree, "build_index", lambda geoms, band, **kw: _built.append(
-        len(geoms)) or quadtree.QuadIndex(**_EMPTY))
+    monkeypatch.setattr(quadtree, "build_index", build_index)
     bset = load_boundaries()
     bset._cache.pop(("engine", quadtree.DEPTH), None)
     geometry = bset.unit_polygons
@@ -88,15 +97,8 @@ def test_engine_build_leaves_the_units_unmade(tmp_path, monkeypatch):
         quadtree.engine_for(bset, cache=False)
     finally:  # the fake engine must not stay in the shared boundary set
         bset._cache.pop(("engine", quadtree.DEPTH), None)
-    assert _built == [len(geometry)]
+    assert given == [len(geometry)]
     assert geometry.made_count() == before
-
-
-_built: list = []
-_EMPTY = dict(depth=0, root=np.zeros((180, 360), np.int32), child=np.zeros(0, np.int32),
-              leaf_kind=np.zeros(0, np.int8), leaf_unit=np.zeros(0, np.int32),
-              w_ptr=np.zeros(1, np.int64), w_idx=np.zeros(0, np.int32),
-              b_ptr=np.zeros(1, np.int64), b_idx=np.zeros(0, np.int32))
 
 
 def test_bounds_without_making_polygons(whole, lazy):

@@ -544,6 +544,112 @@ static PyObject *hash_strings(PyObject *module, PyObject *args)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* plain_decimals */
+
+/* Powers of ten a double holds exactly. */
+static const double EXACT_TENS[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* One cell: 0 when it is not a plain decimal, else its value and decimals, 1 when the value
+ * is exact here, 2 when it is not (more than 15 significant digits or 22 decimals). A plain
+ * decimal is [+-]? (digits (. digits*)? | . digits), or [+-]? digits , digits, the whole
+ * text. With at most 15 significant digits (below 2 ** 53) and 22 decimals, both the digits
+ * and the power of ten are exact doubles, so their quotient is the correctly rounded value
+ * that any correct decimal reader gives. */
+static int plain_decimal(const char *s, int32_t len, double *value, int64_t *decimals)
+{
+    int32_t k = 0;
+    int negative = 0;
+    if (k < len && (s[k] == '+' || s[k] == '-'))
+        negative = s[k++] == '-';
+    int64_t m = 0;
+    int significant = 0, whole = 0, frac = 0;
+    while (k < len && s[k] >= '0' && s[k] <= '9') {
+        if (m || s[k] != '0') {
+            if (significant < 18)
+                m = m * 10 + (s[k] - '0');
+            significant++;
+        }
+        whole++;
+        k++;
+    }
+    if (k < len && (s[k] == '.' || s[k] == ',')) {
+        int comma = s[k] == ',';
+        if (comma && !whole)
+            return 0;
+        k++;
+        while (k < len && s[k] >= '0' && s[k] <= '9') {
+            if (m || s[k] != '0') {
+                if (significant < 18)
+                    m = m * 10 + (s[k] - '0');
+                significant++;
+            }
+            frac++;
+            k++;
+        }
+        if (comma ? !frac : !(whole || frac))
+            return 0;
+    } else if (!whole) {
+        return 0;
+    }
+    if (k != len)
+        return 0;
+    *decimals = frac;
+    if (significant > 15 || frac > 22) {
+        *value = NAN;
+        return 2;
+    }
+    double v = (double)m / EXACT_TENS[frac];
+    *value = negative ? -v : v;
+    return 1;
+}
+
+static PyObject *plain_decimals(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *column, *values = NULL, *decimals = NULL, *state = NULL;
+    Py_ssize_t rows;
+    if (!PyArg_ParseTuple(args, "On", &column, &rows))
+        return NULL;
+    if (rows < 0) {
+        PyErr_SetString(PyExc_ValueError, "plain_decimals: rows < 0");
+        return NULL;
+    }
+    Column c;
+    if (open_column(&c, column, rows, "plain_decimals") < 0)
+        return NULL;
+    values = PyBytes_FromStringAndSize(NULL, rows * (Py_ssize_t)sizeof(double));
+    decimals = PyBytes_FromStringAndSize(NULL, rows * (Py_ssize_t)sizeof(int64_t));
+    state = PyBytes_FromStringAndSize(NULL, rows);
+    if (values == NULL || decimals == NULL || state == NULL) {
+        Py_XDECREF(values);
+        Py_XDECREF(decimals);
+        Py_XDECREF(state);
+        release_column(&c);
+        return NULL;
+    }
+    double *v = (double *)PyBytes_AS_STRING(values);
+    int64_t *d = (int64_t *)PyBytes_AS_STRING(decimals);
+    uint8_t *st = (uint8_t *)PyBytes_AS_STRING(state);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        Py_ssize_t at = c.offset + i;
+        v[i] = NAN;
+        d[i] = -1;
+        st[i] = 0;
+        if (c.bits && !(c.bits[at >> 3] & (1u << (at & 7))))
+            continue;
+        st[i] = (uint8_t)plain_decimal(c.text + c.off[at], c.off[at + 1] - c.off[at], &v[i],
+                                       &d[i]);
+    }
+    Py_END_ALLOW_THREADS
+    release_column(&c);
+    return Py_BuildValue("(NNN)", values, decimals, state);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* plain_lines */
 
 #define PLAIN_SCAN(TYPE)                                                                   \
@@ -1035,6 +1141,11 @@ static PyMethodDef methods[] = {
     {"factorize_objects", factorize_objects, METH_O,
      "factorize_objects(values)\n--\n\nCodes (int64 bytes; -1 for None or NaN) and distinct "
      "objects, by identity, of an object array."},
+    {"plain_decimals", plain_decimals, METH_VARARGS,
+     "plain_decimals(column, rows)\n--\n\nThe plain decimal numbers (12.5, -7, .5, 50,43) of an "
+     "Arrow string column given as a (validity or None, offsets, data, offset) tuple: values "
+     "(float64 bytes; NaN where not read here), decimals (int64 bytes; -1 where not plain) "
+     "and a state per row (0 not plain, 1 read, 2 plain but too long to read exactly here)."},
     {"plain_lines", plain_lines, METH_VARARGS,
      "plain_lines(text, pos, k)\n--\n\nEnd and count of the run of at most k whole lines "
      "without quotes or lone carriage returns from pos."},

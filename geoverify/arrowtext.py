@@ -60,6 +60,24 @@ def text_array(values) -> pa.Array:
     return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
 
 
+def plain_decimals(arr: pa.Array):
+    """The plain decimal numbers of a string array, read in the compiled helper:
+    ``(value, decimals, state)`` per row, or None where the helper is not used.
+
+    A plain decimal is ``[+-]? (digits (. digits*)? | . digits)`` or ``[+-]? digits , digits``
+    (the whole text). ``state`` is 0 for any other cell (and nulls), 1 for a plain decimal
+    whose ``value`` was read, 2 for one with more than 15 significant digits or 22 decimals,
+    left to the caller (``value`` NaN). ``decimals`` counts the digits after the separator
+    (-1 where ``state`` is 0). Values read here are the correctly rounded ones, as Arrow's
+    cast gives: the digits and the power of ten are both exact doubles there."""
+    if not native() or not isinstance(arr, pa.Array) or arr.type != pa.string():
+        return None
+    values, decimals, state = _text.plain_decimals(_column_spec(arr), len(arr))
+    return (np.frombuffer(values, dtype=np.float64).copy(),
+            np.frombuffer(decimals, dtype=np.int64).copy(),
+            np.frombuffer(state, dtype=np.uint8))
+
+
 def csv_records(columns: list[pa.Array]) -> bytes:
     """CSV records of equally long Arrow string columns: nulls as empty fields, a field quoted
     (its quotes doubled) only where it holds a comma, a quote or a line break, ``\\n`` after

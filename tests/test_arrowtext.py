@@ -411,3 +411,63 @@ def test_unique_ints__equals_numpy_unique_dense_or_sparse():
         np.testing.assert_array_equal(d, want_d)
         np.testing.assert_array_equal(inv, want_inv.reshape(-1))
         assert inv.dtype == np.int64 and d.dtype == np.int64
+
+
+def _number_texts(rng, n: int) -> list:
+    """Number-like texts of every shape ``_numbers`` meets: plain decimals with both
+    separators, signs, leading and trailing zeros, long digit runs (beyond what is read
+    exactly in the helper), and texts that only look like numbers."""
+    out = []
+    for _ in range(n):
+        kind = int(rng.integers(0, 12))
+        sign = ["", "-", "+"][int(rng.integers(0, 3))]
+        whole = "".join(rng.choice(list("0123456789"), int(rng.integers(0, 20))))
+        frac = "".join(rng.choice(list("0123456789"), int(rng.integers(0, 26))))
+        if kind == 0:
+            out.append(None)
+        elif kind == 1:  # a coordinate as geolocators write it
+            out.append(f"{rng.uniform(-180, 180):.{int(rng.integers(0, 9))}f}")
+        elif kind == 2:
+            out.append(f"{sign}{whole}.{frac}")
+        elif kind == 3:
+            out.append(f"{sign}{whole or '0'},{frac}")
+        elif kind == 4:
+            out.append(f"{sign}{whole}")
+        elif kind == 5:
+            out.append(f"{sign}.{frac}")
+        elif kind == 6:  # zeros that do not count as digits
+            out.append(f"{sign}000{whole}.{frac}000")
+        elif kind == 7:
+            out.append(repr(float(rng.uniform(-1, 1) * 10.0 ** int(rng.integers(-30, 30)))))
+        else:
+            out.append(str(rng.choice(["", ".", "-", "+.", ",5", "5,", "1.2.3", "1,2,3",
+                                       " 50.1", "50.1 ", "1e5", "-7.", "٣٤.٥", "inf",
+                                       "nan", "0x10", "1_000", "50,43", "-0", "+0.0",
+                                       "12345678901234567890", "0.1234567890123456789"])))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_numbers__compiled_reading_is_arrows_to_the_bit(seed, monkeypatch):
+    """``_numbers`` reads plain decimals in the compiled helper (``plain_decimals``) and the
+    rest as before: values (to the bit, signs of zero included), decimals and the plain mask
+    are those of the Arrow route, on whole arrays and on slices of them."""
+    from geoverify.core.table import _numbers
+
+    rng = np.random.default_rng(700 + seed)
+    arr = pa.array(_number_texts(rng, 3000), type=pa.string())
+    for part in (arr, arr.slice(int(rng.integers(1, 100)))):
+        assert arrowtext.plain_decimals(part) is not None
+        got = _numbers(part)
+        monkeypatch.setenv("GEOVERIFY_NATIVE", "0")
+        assert arrowtext.plain_decimals(part) is None
+        want = _numbers(part)
+        monkeypatch.delenv("GEOVERIFY_NATIVE")
+        assert got[0].view(np.int64).tolist() == want[0].view(np.int64).tolist()
+        assert got[1].tolist() == want[1].tolist()
+        assert got[2].tolist() == want[2].tolist()
+    values, decimals, state = arrowtext.plain_decimals(
+        pa.array(["50.43005", "-7", ".5", "50,43", "1e5", None, "0.1234567890123456789"]))
+    assert state.tolist() == [1, 1, 1, 1, 0, 0, 2]
+    assert decimals.tolist() == [5, 0, 1, 2, -1, -1, 19]
+    assert values[:4].tolist() == [50.43005, -7.0, 0.5, 50.43]

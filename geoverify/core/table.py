@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geoverify.arrowtext import text_array
+from geoverify.arrowtext import plain_decimals, text_array
 from geoverify.coords import parse_coordinates
 from geoverify.core.findings import Finding, FindingsBuilder, column_list, empty_findings
 from geoverify.errors import CoordinateError
@@ -116,17 +116,23 @@ def _numbers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     decimals = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return value, decimals, np.zeros(0, dtype=bool)
-    plain_dot = pc.fill_null(pc.match_substring_regex(arr, _PLAIN), False)
-    plain_comma = pc.fill_null(pc.match_substring_regex(arr, _COMMA), False)
-    plain = pc.or_(plain_dot, plain_comma)
-    mask = np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
-    if mask.any():
-        sub = arr.filter(plain)
-        dotted = pc.replace_substring(sub, ",", ".")
-        value[mask] = pc.cast(dotted, pa.float64()).to_numpy(zero_copy_only=False)
+    read = plain_decimals(arr)  # one pass of the compiled helper, where it is built
+    if read is not None:
+        value, decimals, state = read
+        mask = state > 0
+        rest = state == 2  # too many digits to read exactly there: Arrow reads them
+    else:
+        plain_dot = pc.fill_null(pc.match_substring_regex(arr, _PLAIN), False)
+        plain_comma = pc.fill_null(pc.match_substring_regex(arr, _COMMA), False)
+        mask = np.asarray(pc.or_(plain_dot, plain_comma).to_numpy(zero_copy_only=False),
+                          dtype=bool)
+        rest = mask
+    if rest.any():
+        dotted = pc.replace_substring(arr.filter(pa.array(rest)), ",", ".")
+        value[rest] = pc.cast(dotted, pa.float64()).to_numpy(zero_copy_only=False)
         pos = pc.find_substring(dotted, ".").to_numpy(zero_copy_only=False)
         length = pc.utf8_length(dotted).to_numpy(zero_copy_only=False)
-        decimals[mask] = np.where(pos >= 0, length - pos - 1, 0)
+        decimals[rest] = np.where(pos >= 0, length - pos - 1, 0)
     other = np.flatnonzero(~mask & np.asarray(arr.is_valid().to_numpy(zero_copy_only=False)))
     for i, s in zip(other.tolist(), _pylist(arr, other)):
         v = _float(s)

@@ -266,6 +266,35 @@ static int needs_quotes(const char *s, int32_t len)
     return 0;
 }
 
+/* The quotes in s[0:len] (a message is long and rarely holds one: memchr, not a byte loop). */
+static int64_t count_quotes(const char *s, int32_t len)
+{
+    int64_t count = 0;
+    const char *end = s + len;
+    while (s < end && (s = memchr(s, '"', (size_t)(end - s))) != NULL) {
+        count++;
+        s++;
+    }
+    return count;
+}
+
+/* s[0:len] written at out with each quote doubled; returns the end of what was written. */
+static char *put_doubled(char *out, const char *s, int32_t len)
+{
+    const char *end = s + len;
+    while (s < end) {
+        const char *q = memchr(s, '"', (size_t)(end - s));
+        size_t k = q == NULL ? (size_t)(end - s) : (size_t)(q - s) + 1;
+        memcpy(out, s, k);
+        out += k;
+        if (q == NULL)
+            break;
+        *out++ = '"';
+        s = q + 1;
+    }
+    return out;
+}
+
 static void release_column(Column *c)
 {
     if (c->has_valid)
@@ -417,9 +446,7 @@ static PyObject *csv_records(PyObject *module, PyObject *args)
             const char *s = c->text + c->off[at];
             int32_t len = c->off[at + 1] - c->off[at];
             if (!c->plain && needs_quotes(s, len)) {
-                size += 2 + len;
-                for (int32_t k = 0; k < len; k++)
-                    size += s[k] == '"';
+                size += 2 + len + count_quotes(s, len);
             } else {
                 size += len;
             }
@@ -464,11 +491,7 @@ static PyObject *csv_records(PyObject *module, PyObject *args)
                     *out++ = '"';
                     if (quote)
                         *out++ = '\'';
-                    for (int32_t k = 0; k < len; k++) {
-                        if (s[k] == '"')
-                            *out++ = '"';
-                        *out++ = s[k];
-                    }
+                    out = put_doubled(out, s, len);
                     *out++ = '"';
                 } else {
                     if (quote)

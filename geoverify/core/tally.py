@@ -303,7 +303,7 @@ class Tally:
             code = cc if cc is not None else str(a).split("-")[0]  # a region on a border
             _add_one(p.places, place, c)
             p.labels.setdefault(place, f"{a_name if a is not None else c_name} ({code})")
-        claims = t.filter(pc.is_valid(t.column("claimed")))
+        claims = t.select(["clip", "claimed"]).filter(pc.is_valid(t.column("claimed")))
         if len(claims):
             for k, v, _ in _groups(claims, ["clip", "claimed"]):
                 if len(part[k].claimed) < 2:

@@ -616,6 +616,125 @@ static PyObject *SegTree_nearest(SegTree *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* a built tree as bytes and back (geoverify.engine.treecache keeps trees between runs) */
+
+PyDoc_STRVAR(dump_doc,
+"dump()\n--\n\n"
+"The built tree as three bytes objects (segments, their start vertices, nodes) that\n"
+"SegTree.from_parts takes back.");
+
+static PyObject *SegTree_dump(SegTree *self, PyObject *unused)
+{
+    (void)unused;
+    static const char none[1] = {0};  /* an empty tree has no nodes (NULL would give None) */
+    return Py_BuildValue(
+        "(y#y#y#)", self->n ? (const char *)self->segs : none,
+        (Py_ssize_t)self->n * (Py_ssize_t)sizeof(Seg),
+        self->n ? (const char *)self->start : none,
+        (Py_ssize_t)self->n * (Py_ssize_t)sizeof(int32_t),
+        self->n_nodes ? (const char *)self->nodes : none,
+        (Py_ssize_t)self->n_nodes * (Py_ssize_t)sizeof(Node));
+}
+
+/* Whether nodes[0:n_nodes] over n segments is a tree the search can walk: every node's
+ * segments in range, children after their parent (preorder), each node the child of one
+ * parent only, and no deeper than MAX_DEPTH (the search recurses once a level). */
+#define MAX_DEPTH 200
+
+static int valid_nodes(const Node *nodes, int32_t n_nodes, int32_t n)
+{
+    if (n == 0)
+        return n_nodes == 0;
+    if (n_nodes < 1)
+        return 0;
+    uint8_t *depth = (uint8_t *)calloc((size_t)n_nodes, 1);
+    uint8_t *seen = (uint8_t *)calloc((size_t)n_nodes, 1);
+    int ok = depth != NULL && seen != NULL;
+    for (int32_t k = 0; ok && k < n_nodes; k++) {
+        const Node *nd = &nodes[k];
+        ok = nd->start >= 0 && nd->start <= nd->end && nd->end <= n;
+        if (!ok)
+            break;
+        if (k > 0 && !seen[k]) {  /* only the root is nobody's child */
+            ok = 0;
+            break;
+        }
+        if (nd->left < 0 && nd->right < 0)
+            continue;
+        int32_t kids[2] = {nd->left, nd->right};
+        for (int j = 0; ok && j < 2; j++) {
+            int32_t c = kids[j];
+            ok = c > k && c < n_nodes && !seen[c] && depth[k] + 1 < MAX_DEPTH;
+            if (ok) {
+                seen[c] = 1;
+                depth[c] = (uint8_t)(depth[k] + 1);
+            }
+        }
+    }
+    free(depth);
+    free(seen);
+    return ok;
+}
+
+PyDoc_STRVAR(from_parts_doc,
+"from_parts(segs, start, nodes)\n--\n\n"
+"A tree from what dump() gave (copied); ValueError when the parts do not make one.");
+
+static PyObject *SegTree_from_parts(PyTypeObject *type, PyObject *args)
+{
+    Py_buffer sb, vb, nb;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &sb, &vb, &nb))
+        return NULL;
+    PyObject *result = NULL;
+    SegTree *t = NULL;
+    if (sb.len % (Py_ssize_t)sizeof(Seg) != 0 || nb.len % (Py_ssize_t)sizeof(Node) != 0
+            || sb.len / (Py_ssize_t)sizeof(Seg) > INT32_MAX - 1
+            || nb.len / (Py_ssize_t)sizeof(Node) > INT32_MAX - 1
+            || vb.len != sb.len / (Py_ssize_t)sizeof(Seg) * (Py_ssize_t)sizeof(int32_t)) {
+        PyErr_SetString(PyExc_ValueError, "from_parts: parts of inconsistent sizes");
+        goto done;
+    }
+    int32_t n = (int32_t)(sb.len / (Py_ssize_t)sizeof(Seg));
+    int32_t n_nodes = (int32_t)(nb.len / (Py_ssize_t)sizeof(Node));
+    if (!valid_nodes((const Node *)nb.buf, n_nodes, n)) {
+        PyErr_SetString(PyExc_ValueError, "from_parts: the nodes do not make a tree");
+        goto done;
+    }
+    const int32_t *start = (const int32_t *)vb.buf;
+    for (int32_t i = 0; i < n; i++) {
+        if (start[i] < 0) {
+            PyErr_SetString(PyExc_ValueError, "from_parts: a negative start vertex");
+            goto done;
+        }
+    }
+    t = (SegTree *)type->tp_alloc(type, 0);
+    if (t == NULL)
+        goto done;
+    /* as SegTree_init leaves an empty tree: one slot each, no nodes */
+    t->segs = (Seg *)malloc(n ? (size_t)sb.len : sizeof(Seg));
+    t->start = (int32_t *)malloc(n ? (size_t)vb.len : sizeof(int32_t));
+    t->nodes = n_nodes ? (Node *)malloc((size_t)nb.len) : NULL;
+    if (t->segs == NULL || t->start == NULL || (n_nodes && t->nodes == NULL)) {
+        Py_DECREF(t);
+        t = NULL;
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(t->segs, sb.buf, (size_t)sb.len);
+    memcpy(t->start, vb.buf, (size_t)vb.len);
+    if (n_nodes)
+        memcpy(t->nodes, nb.buf, (size_t)nb.len);
+    t->n = n;
+    t->n_nodes = t->cap_nodes = n_nodes;
+    result = (PyObject *)t;
+done:
+    PyBuffer_Release(&sb);
+    PyBuffer_Release(&vb);
+    PyBuffer_Release(&nb);
+    return result;
+}
+
 static PyObject *SegTree_nbytes(SegTree *self, void *closure)
 {
     (void)closure;
@@ -626,6 +745,8 @@ static PyObject *SegTree_nbytes(SegTree *self, void *closure)
 
 static PyMethodDef SegTree_methods[] = {
     {"nearest", (PyCFunction)SegTree_nearest, METH_VARARGS, nearest_doc},
+    {"dump", (PyCFunction)SegTree_dump, METH_NOARGS, dump_doc},
+    {"from_parts", (PyCFunction)SegTree_from_parts, METH_VARARGS | METH_CLASS, from_parts_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -43,6 +43,7 @@ import shapely
 from pykdtree.kdtree import KDTree
 
 from geoverify.arrowtext import native_allowed, unique_ints
+from geoverify.engine import treecache
 from geoverify.engine.geodesy import arc_from_chord, ecef
 from geoverify.io.limits import DISTANCE_REACH_M
 
@@ -154,8 +155,17 @@ class VertexTree:
     """
 
     def __init__(self, lon, lat, owner, max_m: float) -> None:
-        lon, lat, owner, xyz = densify(np.asarray(lon, float), np.asarray(lat, float),
-                                       np.asarray(owner, np.int64), max_m)
+        lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+        owner = np.asarray(owner, np.int64)
+        key = None
+        if native() and len(lon) >= treecache.TREE_CACHE_MIN:
+            # the same vertices built the same tree before: read it (see treecache)
+            key = treecache.tree_key(lon, lat, owner, max_m)
+            cached = treecache.load_tree(key)
+            if cached is not None:
+                self.owner, self.n, self.half, self.native = cached
+                return
+        lon, lat, owner, xyz = densify(lon, lat, owner, max_m)
         self.owner = owner.astype(np.int32)  # piece numbers in 32 bits (never 2**31 pieces)
         n = len(lon)
         self.n = n
@@ -171,6 +181,8 @@ class VertexTree:
         if native():
             # the compiled tree keeps its own copy of the vertices: nothing else is needed
             self.native = SegTree(np.ascontiguousarray(xyz), nxt.view(np.uint8))
+            if key is not None:
+                treecache.save_tree(key, self.owner, n, self.half, self.native)
             return
         # only what the NumPy queries need: the KD-tree keeps ``xyz`` (its data), segments
         # are read from views of it (a tree of a tile holds a million vertices or more)

@@ -2,9 +2,11 @@
 
 ``$GEOVERIFY_CACHE_DIR``, or the platform's user cache directory (``~/.cache/geoverify`` on
 Linux). Everything in it can be deleted at any time: it is rebuilt on the next run that needs
-it. Two things live there: the locating engine's quadtree (``engine/``,
-:func:`geoverify.engine.quadtree.engine_for`) and the decoded coordinates of the embedded
-units layer (``units/``, :func:`geoverify.io.boundaries.read_polygons_lazily`).
+it. Three things live there: the locating engine's quadtree (``engine/``,
+:func:`geoverify.engine.quadtree.engine_for`), the decoded coordinates of the embedded
+units layer (``units/``, :func:`geoverify.io.boundaries.read_polygons_lazily`), and the
+nearest-segment trees of the border lines that checks have used (``trees/``, at most 1 GiB,
+:mod:`geoverify.engine.treecache`).
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ class VertexTree:
         if native() and len(lon) >= treecache.TREE_CACHE_MIN:
             # the same vertices built the same tree before: read it (see treecache)
             key = treecache.tree_key(lon, lat, owner, max_m)
-            cached = treecache.load_tree(key)
+            cached = None if key is None else treecache.load_tree(key)
             if cached is not None:
                 self.owner, self.n, self.half, self.native = cached
                 return

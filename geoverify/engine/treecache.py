@@ -53,23 +53,32 @@ _code_lock = threading.Lock()
 _code: bytes | None = None
 
 
-def _code_identity() -> bytes:
-    """A digest of what turns a tree's input into the tree (see the module docstring)."""
+def _code_identity() -> bytes | None:
+    """A digest of what turns a tree's input into the tree (see the module docstring); None
+    where those files cannot be read (then nothing is cached)."""
     global _code
     with _code_lock:
         if _code is None:
             here = Path(__file__).parent
             h = hashlib.blake2b(digest_size=16)
-            for path in (here / "lines.py", here / "geodesy.py", Path(_segtree.__file__)):
-                h.update(path.read_bytes())
-            h.update(f"{np.__version__}|{sys.byteorder}|{_MAGIC!r}".encode())
-            _code = h.digest()
-        return _code
+            try:
+                for path in (here / "lines.py", here / "geodesy.py", Path(_segtree.__file__)):
+                    h.update(path.read_bytes())
+            except (OSError, AttributeError, TypeError):
+                _code = b""
+            else:
+                h.update(f"{np.__version__}|{sys.byteorder}|{_MAGIC!r}".encode())
+                _code = h.digest()
+        return _code or None
 
 
-def tree_key(lon: np.ndarray, lat: np.ndarray, owner: np.ndarray, max_m: float) -> str:
-    """The file name (hex digest) of the tree built from these vertices."""
-    h = hashlib.blake2b(_code_identity(), digest_size=20)
+def tree_key(lon: np.ndarray, lat: np.ndarray, owner: np.ndarray, max_m: float) -> str | None:
+    """The file name (hex digest) of the tree built from these vertices; None when trees
+    cannot be cached here."""
+    code = _code_identity()
+    if code is None:
+        return None
+    h = hashlib.blake2b(code, digest_size=20)
     h.update(struct.pack("<qd", len(lon), float(max_m)))
     for a, dtype in ((lon, np.float64), (lat, np.float64), (owner, np.int64)):
         h.update(np.ascontiguousarray(a, dtype=dtype).data)

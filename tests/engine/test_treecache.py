@@ -225,3 +225,17 @@ def test_trim__least_recently_used_go_first(cache, monkeypatch):
     assert sorted(p.name for p in cache.glob("*.tree")) == sorted(
         files[k].name for k in (keys[0], keys[3]))
     assert not list(cache.glob(".*.tmp"))
+
+
+def test_unreadable_code__nothing_cached(cache, monkeypatch):
+    """Where the files that decide a tree cannot be read (an unusual install), trees are built
+    and nothing is written or read."""
+    monkeypatch.setattr(treecache, "_code", None)
+    monkeypatch.setattr(treecache, "_segtree", None)  # no file to read
+    lon, lat, owner = border_like(7)
+    assert treecache.tree_key(lon, lat, owner, FINE_SEGMENT_M) is None
+    monkeypatch.setattr(treecache, "_code", b"")
+    builds = count_builds(monkeypatch)
+    VertexTree(lon, lat, owner, FINE_SEGMENT_M)
+    VertexTree(lon, lat, owner, FINE_SEGMENT_M)
+    assert len(builds) == 2 and not cache.exists()

@@ -525,19 +525,27 @@ fail:
 /* ------------------------------------------------------------------------------------------ */
 /* hash_strings */
 
+/* The (column, rows) arguments of a one-column function, the column opened for `rows` rows;
+ * -1 with an exception set (nothing held) otherwise. */
+static int column_args(PyObject *args, Column *c, Py_ssize_t *rows, const char *who)
+{
+    PyObject *column;
+    if (!PyArg_ParseTuple(args, "On", &column, rows))
+        return -1;
+    if (*rows < 0) {
+        PyErr_Format(PyExc_ValueError, "%s: rows < 0", who);
+        return -1;
+    }
+    return open_column(c, column, *rows, who);
+}
+
 static PyObject *hash_strings(PyObject *module, PyObject *args)
 {
     (void)module;
-    PyObject *column, *result;
+    PyObject *result;
     Py_ssize_t rows;
-    if (!PyArg_ParseTuple(args, "On", &column, &rows))
-        return NULL;
-    if (rows < 0) {
-        PyErr_SetString(PyExc_ValueError, "hash_strings: rows < 0");
-        return NULL;
-    }
     Column c;
-    if (open_column(&c, column, rows, "hash_strings") < 0)
+    if (column_args(args, &c, &rows, "hash_strings") < 0)
         return NULL;
     Py_ssize_t offset = c.offset;
     result = PyBytes_FromStringAndSize(NULL, rows * (Py_ssize_t)sizeof(uint64_t));
@@ -575,6 +583,20 @@ static const double EXACT_TENS[23] = {
     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
+/* The digits of s from k on (where they end is returned), appended to m; significant counts
+ * them from the first that is not a leading zero (m stops growing past 18 of them). */
+static int32_t digit_run(const char *s, int32_t k, int32_t len, int64_t *m, int *significant)
+{
+    for (; k < len && s[k] >= '0' && s[k] <= '9'; k++) {
+        if (*m || s[k] != '0') {
+            if (*significant < 18)
+                *m = *m * 10 + (s[k] - '0');
+            (*significant)++;
+        }
+    }
+    return k;
+}
+
 /* One cell: 0 when it is not a plain decimal, else its value and decimals, 1 when the value
  * is exact here, 2 when it is not (more than 15 significant digits or 22 decimals). A plain
  * decimal is [+-]? (digits (. digits*)? | . digits), or [+-]? digits , digits, the whole
@@ -588,30 +610,17 @@ static int plain_decimal(const char *s, int32_t len, double *value, int64_t *dec
     if (k < len && (s[k] == '+' || s[k] == '-'))
         negative = s[k++] == '-';
     int64_t m = 0;
-    int significant = 0, whole = 0, frac = 0;
-    while (k < len && s[k] >= '0' && s[k] <= '9') {
-        if (m || s[k] != '0') {
-            if (significant < 18)
-                m = m * 10 + (s[k] - '0');
-            significant++;
-        }
-        whole++;
-        k++;
-    }
+    int significant = 0, frac = 0;
+    int32_t from = k;
+    k = digit_run(s, k, len, &m, &significant);
+    int whole = k - from;
     if (k < len && (s[k] == '.' || s[k] == ',')) {
         int comma = s[k] == ',';
         if (comma && !whole)
             return 0;
-        k++;
-        while (k < len && s[k] >= '0' && s[k] <= '9') {
-            if (m || s[k] != '0') {
-                if (significant < 18)
-                    m = m * 10 + (s[k] - '0');
-                significant++;
-            }
-            frac++;
-            k++;
-        }
+        from = ++k;
+        k = digit_run(s, k, len, &m, &significant);
+        frac = k - from;
         if (comma ? !frac : !(whole || frac))
             return 0;
     } else if (!whole) {
@@ -632,16 +641,10 @@ static int plain_decimal(const char *s, int32_t len, double *value, int64_t *dec
 static PyObject *plain_decimals(PyObject *module, PyObject *args)
 {
     (void)module;
-    PyObject *column, *values = NULL, *decimals = NULL, *state = NULL;
+    PyObject *values = NULL, *decimals = NULL, *state = NULL;
     Py_ssize_t rows;
-    if (!PyArg_ParseTuple(args, "On", &column, &rows))
-        return NULL;
-    if (rows < 0) {
-        PyErr_SetString(PyExc_ValueError, "plain_decimals: rows < 0");
-        return NULL;
-    }
     Column c;
-    if (open_column(&c, column, rows, "plain_decimals") < 0)
+    if (column_args(args, &c, &rows, "plain_decimals") < 0)
         return NULL;
     values = PyBytes_FromStringAndSize(NULL, rows * (Py_ssize_t)sizeof(double));
     decimals = PyBytes_FromStringAndSize(NULL, rows * (Py_ssize_t)sizeof(int64_t));

@@ -28,6 +28,7 @@ import os
 import struct
 import sys
 import threading
+import time
 import zlib
 from pathlib import Path
 
@@ -149,13 +150,17 @@ def save_tree(key: str, owner: np.ndarray, n: int, half: float, tree) -> None:
 
 
 def _trim(folder: Path) -> None:
-    """Keep the tree files under :data:`TREE_CACHE_BYTES` (least recently used go first)."""
+    """Keep the tree files under :data:`TREE_CACHE_BYTES` (least recently used go first), and
+    remove temporary files that a killed run left (older than an hour)."""
     try:
         files = []
+        stale = time.time() - 3600
         for entry in os.scandir(folder):
+            st = entry.stat()
             if entry.name.endswith(".tree"):
-                st = entry.stat()
                 files.append((st.st_mtime, st.st_size, entry.path))
+            elif entry.name.endswith(".tmp") and st.st_mtime < stale:
+                _remove(Path(entry.path))
     except OSError:
         return
     total = sum(size for _, size, _ in files)

@@ -219,12 +219,17 @@ def test_trim__least_recently_used_go_first(cache, monkeypatch):
     for age, k in enumerate(keys):  # oldest first, then the first one used again
         os.utime(files[k], (1_000_000 + age, 1_000_000 + age))
     treecache.load_tree(keys[0])  # used: now the most recent
+    left = cache / ".0123.99.1.tmp"  # a write a killed run left: removed once it is old
+    fresh = cache / ".4567.99.2.tmp"  # one under way: kept
+    left.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    os.utime(left, (1_000_000, 1_000_000))
     sizes = {k: p.stat().st_size for k, p in files.items()}
     monkeypatch.setattr(treecache, "TREE_CACHE_BYTES", sizes[keys[0]] + sizes[keys[3]])
     treecache._trim(cache)
     assert sorted(p.name for p in cache.glob("*.tree")) == sorted(
         files[k].name for k in (keys[0], keys[3]))
-    assert not list(cache.glob(".*.tmp"))
+    assert not left.exists() and fresh.exists()
 
 
 def test_unreadable_code__nothing_cached(cache, monkeypatch):

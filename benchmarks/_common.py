@@ -7,6 +7,7 @@ the child's own, read with ``getrusage(RUSAGE_CHILDREN)`` in a one-child wrapper
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -113,8 +114,6 @@ def compile_bytecode() -> None:
     """Write geoverify's bytecode, as a pip install does (an editable install has none, and
     with PYTHONDONTWRITEBYTECODE set every run would compile the package's sources again: 0.3-0.4
     s of each command, which no user of an installed geoverify pays)."""
-    import importlib.util
-
     spec = importlib.util.find_spec("geoverify")
     for folder in (spec.submodule_search_locations or []) if spec else []:
         subprocess.run([sys.executable, "-m", "compileall", "-q", folder], check=True,

@@ -16,7 +16,7 @@ cosine place the vertices). A changed line set, changed code or another NumPy re
 files; a stale tree cannot be met. A file carries a CRC-32 of its contents, and the kernel
 checks that the nodes make a tree before it uses them: a damaged file is deleted and the tree
 built again. Files are written to a temporary name and renamed (threads and processes may
-share the directory), and the directory is kept under :data:`TREE_CACHE_BYTES`, least
+share the directory; :mod:`geoverify.io.tempfiles` names them and sweeps what killed runs left), and the directory is kept under :data:`TREE_CACHE_BYTES`, least
 recently used first. Where the cache cannot be written (a read-only home, a full disk) trees
 are simply built every run.
 """
@@ -28,13 +28,13 @@ import os
 import struct
 import sys
 import threading
-import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from geoverify.io.cache import cache_dir
+from geoverify.io.tempfiles import sweep_stale, temp_path
 
 try:  # the compiled kernel: trees are cached only where it is built
     from geoverify.engine import _segtree
@@ -136,7 +136,7 @@ def save_tree(key: str, owner: np.ndarray, n: int, half: float, tree) -> None:
     head = _HEAD.pack(_MAGIC, n, len(segs), len(start), len(nodes), crc, half)
     folder = tree_dir()
     path = folder / f"{key}.tree"
-    tmp = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp = temp_path(path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as fh:
@@ -151,16 +151,14 @@ def save_tree(key: str, owner: np.ndarray, n: int, half: float, tree) -> None:
 
 def _trim(folder: Path) -> None:
     """Keep the tree files under :data:`TREE_CACHE_BYTES` (least recently used go first), and
-    remove temporary files that a killed run left (older than an hour)."""
+    remove the temporary files that killed runs left (:func:`~geoverify.io.tempfiles.sweep_stale`)."""
+    sweep_stale(folder)
     try:
         files = []
-        stale = time.time() - 3600
         for entry in os.scandir(folder):
-            st = entry.stat()
             if entry.name.endswith(".tree"):
+                st = entry.stat()
                 files.append((st.st_mtime, st.st_size, entry.path))
-            elif entry.name.endswith(".tmp") and st.st_mtime < stale:
-                _remove(Path(entry.path))
     except OSError:
         return
     total = sum(size for _, size, _ in files)

@@ -15,6 +15,7 @@ from geoverify.engine import lines as lines_module
 from geoverify.engine import treecache
 from geoverify.engine.geodesy import ecef
 from geoverify.engine.lines import FINE_SEGMENT_M, VertexTree
+from geoverify.io.tempfiles import temp_path
 
 SegTree = lines_module.SegTree
 
@@ -219,8 +220,8 @@ def test_trim__least_recently_used_go_first(cache, monkeypatch):
     for age, k in enumerate(keys):  # oldest first, then the first one used again
         os.utime(files[k], (1_000_000 + age, 1_000_000 + age))
     treecache.load_tree(keys[0])  # used: now the most recent
-    left = cache / ".0123.99.1.tmp"  # a write a killed run left: removed once it is old
-    fresh = cache / ".4567.99.2.tmp"  # one under way: kept
+    left = temp_path(cache / "x.tree")  # a write a killed run left: removed once it is old
+    fresh = temp_path(cache / "y.tree")  # one under way in a live process: kept
     left.write_bytes(b"x")
     fresh.write_bytes(b"y")
     os.utime(left, (1_000_000, 1_000_000))
